@@ -1,0 +1,147 @@
+import { RpcError, type RpcErrorOptions } from './rpc-error.js';
+
+/**
+ * The remote handler failed: the server answered with an error reply. The message is the one
+ * the server sent. Never retried by the governance operators, since another attempt would fail
+ * the same way.
+ *
+ * @example
+ * ```ts
+ * try { await client.call('Arith', 'Div', { A: 1, B: 0 }); }
+ * catch (error) { if (error instanceof ServiceError) console.log(error.message); } // "divide by zero"
+ * ```
+ */
+export class ServiceError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, 'SERVICE_ERROR', options);
+  }
+}
+
+/**
+ * The call did not finish before its deadline (`timeoutMs`). The server was told the deadline
+ * through `__ServerTimeout` and gives up too. `details.timeoutMs` holds the deadline.
+ *
+ * @example
+ * ```ts
+ * await client.call('Slow', 'Run', {}, { timeoutMs: 100 }).catch((e) => e instanceof DeadlineExceededError);
+ * ```
+ */
+export class DeadlineExceededError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, 'DEADLINE_EXCEEDED', options);
+  }
+}
+
+/**
+ * The caller gave up on the call (an `AbortSignal` fired). The server was told, and the
+ * handler's `ctx.signal` aborts on a Phobos for TypeScript server.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const reply = client.call('Slow', 'Run', {}, { signal: controller.signal });
+ * controller.abort();
+ * await reply.catch((e) => e instanceof CancelledError); // true
+ * ```
+ */
+export class CancelledError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, 'CANCELLED', options);
+  }
+}
+
+/**
+ * A circuit breaker is open for the chosen server: the call was not sent. Wait for the
+ * breaker's half-open probe, or let failover pick another server.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof CircuitOpenError) console.log(error.details.address);
+ * ```
+ */
+export class CircuitOpenError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, 'CIRCUIT_OPEN', options);
+  }
+}
+
+/**
+ * Discovery knows no usable server for the service (none registered, all inactive, or none in
+ * the requested group).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof NoInstanceError) console.log('start a server for', error.details.service);
+ * ```
+ */
+export class NoInstanceError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, 'NO_INSTANCE', options);
+  }
+}
+
+/**
+ * A connection could not be made (dial refused, TLS handshake failed, address malformed).
+ * `details.address` names the server.
+ *
+ * @example
+ * ```ts
+ * connect('tcp@127.0.0.1:1').subscribe({ error: (e) => console.log(e instanceof ConnectionError) });
+ * ```
+ */
+export class ConnectionError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}, code: 'UNAVAILABLE' | 'CONNECTION_CLOSED' = 'UNAVAILABLE') {
+    super(message, code, options);
+  }
+}
+
+/**
+ * The connection closed while the call was pending (the server went away, the socket failed, or
+ * the connection was closed locally). Every pending call fails with it at once. The request may
+ * or may not have been processed.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ConnectionClosedError) console.log('retry elsewhere', error.details.address);
+ * ```
+ */
+export class ConnectionClosedError extends ConnectionError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, options, 'CONNECTION_CLOSED');
+  }
+}
+
+/**
+ * A frame broke the wire protocol: wrong magic or version, a length outside the frame or past
+ * `maxMessageBytes`, a gzip payload past `maxDecompressedBytes`. `details.field` names the field
+ * that was wrong.
+ *
+ * @example
+ * ```ts
+ * try { decoder.push(garbage); } catch (e) { if (e instanceof ProtocolError) console.log(e.details.field); }
+ * ```
+ */
+export class ProtocolError extends RpcError {
+  /** The name of the frame field that was wrong (`magic`, `version`, `length`, `metadata`...). */
+  readonly field: string;
+
+  constructor(field: string, message: string, options: RpcErrorOptions = {}) {
+    super(message, 'PROTOCOL_ERROR', { ...options, details: { field, ...options.details } });
+    this.field = field;
+  }
+}
+
+/**
+ * A payload could not be serialized or deserialized: an unknown serialize type, a value the
+ * codec cannot encode, bytes that do not decode. `details.serializeType` names the codec.
+ *
+ * @example
+ * ```ts
+ * try { codecs.get(9); } catch (e) { if (e instanceof CodecError) console.log(e.details.serializeType); }
+ * ```
+ */
+export class CodecError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, 'CODEC_ERROR', options);
+  }
+}

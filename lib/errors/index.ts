@@ -1,0 +1,13 @@
+export type { RpcErrorCode, RpcErrorOptions } from './rpc-error.js';
+export { RpcError } from './rpc-error.js';
+export {
+  CancelledError,
+  CircuitOpenError,
+  CodecError,
+  ConnectionClosedError,
+  ConnectionError,
+  DeadlineExceededError,
+  NoInstanceError,
+  ProtocolError,
+  ServiceError,
+} from './errors.js';

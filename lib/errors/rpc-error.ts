@@ -1,0 +1,94 @@
+const BRAND = Symbol.for('phobos.RpcError.kinds');
+
+/** Machine-readable error codes carried by every {@link RpcError}. */
+export type RpcErrorCode =
+  | 'UNKNOWN'
+  | 'SERVICE_ERROR'
+  | 'DEADLINE_EXCEEDED'
+  | 'CANCELLED'
+  | 'CIRCUIT_OPEN'
+  | 'NO_INSTANCE'
+  | 'UNAVAILABLE'
+  | 'CONNECTION_CLOSED'
+  | 'PROTOCOL_ERROR'
+  | 'CODEC_ERROR';
+
+/** Options accepted by every {@link RpcError} constructor. */
+export interface RpcErrorOptions {
+  /** The underlying error, if any; kept as the standard `cause`. */
+  readonly cause?: unknown;
+  /** Structured, machine-readable facts about the failure. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The base class of every error that Phobos raises.
+ *
+ * Each error has a `code`, a `name` equal to its class name, an optional `cause`, and
+ * structured `details`. `instanceof` works across two copies of the package (a brand check
+ * replaces the prototype check).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.call('Arith', 'Mul', { A: 1, B: 2 });
+ * } catch (error) {
+ *   if (error instanceof RpcError) console.error(error.code, error.details);
+ * }
+ * ```
+ */
+export class RpcError extends Error {
+  /** The machine-readable code of this error. */
+  readonly code: RpcErrorCode;
+  /** Structured facts about the failure (service, method, address, limits...). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  /**
+   * @param message - what happened and what to do about it.
+   * @param code - the machine-readable code; `UNKNOWN` by default.
+   * @param options - `cause` and `details`.
+   */
+  constructor(message: string, code: RpcErrorCode = 'UNKNOWN', options: RpcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+    this.name = new.target.name;
+    const kinds: string[] = [];
+    for (let p = new.target; p && p !== (Error as unknown); p = Object.getPrototypeOf(p)) kinds.push(p.name);
+    Object.defineProperty(this, BRAND, { value: kinds, enumerable: false });
+  }
+
+  /**
+   * Brand-checked `instanceof`: true for errors built by any copy of this package whose class
+   * is this class or one of its subclasses.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const kinds = (value as { [BRAND]?: unknown })[BRAND];
+    return Array.isArray(kinds) ? kinds.includes(this.name) : Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /**
+   * Turns anything thrown into an {@link RpcError}: an `RpcError` is returned as is, an
+   * `Error` keeps its message and becomes the cause, anything else is described.
+   *
+   * @example
+   * ```ts
+   * const error = RpcError.from(new TypeError('bad'));   // RpcError('bad', 'UNKNOWN')
+   * ```
+   */
+  static from(value: unknown): RpcError {
+    if (value instanceof RpcError) return value;
+    if (value instanceof Error) return new RpcError(value.message, 'UNKNOWN', { cause: value });
+    return new RpcError(describe(value), 'UNKNOWN', { cause: value });
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return `non-error value thrown: ${JSON.stringify(value)}`;
+  } catch {
+    return `non-error value thrown: ${String(value)}`;
+  }
+}

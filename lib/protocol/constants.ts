@@ -1,0 +1,89 @@
+/** The magic byte of Go Phobos frames (the default). */
+export const MAGIC_PHOBOS = 0x42;
+/** The magic byte of rpcx frames. */
+export const MAGIC_RPCX = 0x08;
+/** The only protocol version there is. */
+export const PROTOCOL_VERSION = 0;
+/** Bytes before the variable part of a frame: 12 of header, 4 of total length. */
+export const FRAME_PREFIX_BYTES = 16;
+/** Default largest frame accepted or sent, header included: 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** The message type bit of header byte 2. */
+export const MessageType = { Request: 0, Response: 1 } as const;
+/** A {@link MessageType} value: 0 request, 1 response. */
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** The status bits of header byte 2 (two bits: 0..3; 0 and 1 are defined). */
+export const MessageStatus = { Normal: 0, Error: 1 } as const;
+/** A {@link MessageStatus} value. */
+export type MessageStatus = number;
+
+/** Reserved metadata keys of the protocol. */
+export const MetadataKey = {
+  /** The error message of a Phobos reply whose status is error. */
+  PhobosError: '__mrpc_error__',
+  /** The error message of an rpcx reply whose status is error. */
+  RpcxError: '__rpcx_error__',
+  /** The auth token checked by a server's `authorize` option. */
+  Auth: '__AUTH',
+  /** The caller's remaining deadline in milliseconds. */
+  ServerTimeout: '__ServerTimeout',
+  /** W3C trace context. */
+  TraceParent: 'traceparent',
+  /** W3C trace state. */
+  TraceState: 'tracestate',
+} as const;
+
+/**
+ * A dialect of the wire format: the magic byte and the metadata key that carries an error
+ * reply's message. Go Phobos and rpcx differ only there.
+ *
+ * @example
+ * ```ts
+ * connect('tcp@127.0.0.1:8972', { dialect: RPCX });
+ * ```
+ */
+export interface Dialect {
+  /** Name for logs and errors. */
+  readonly name: 'phobos' | 'rpcx';
+  /** The magic byte (byte 0 of every frame). */
+  readonly magic: number;
+  /** The metadata key carrying an error reply's message. */
+  readonly errorKey: string;
+}
+
+/**
+ * The Go Phobos dialect: magic 0x42, errors under `__mrpc_error__`. The default.
+ *
+ * @example
+ * ```ts
+ * encodeMessage(message, PHOBOS);
+ * ```
+ */
+export const PHOBOS: Dialect = Object.freeze({ name: 'phobos', magic: MAGIC_PHOBOS, errorKey: MetadataKey.PhobosError });
+
+/**
+ * The rpcx dialect: magic 0x08, errors under `__rpcx_error__`.
+ *
+ * @example
+ * ```ts
+ * const server = new Server({ dialects: [RPCX] });
+ * ```
+ */
+export const RPCX: Dialect = Object.freeze({ name: 'rpcx', magic: MAGIC_RPCX, errorKey: MetadataKey.RpcxError });
+
+/**
+ * Finds the dialect of a magic byte.
+ *
+ * @returns the dialect, or `undefined` for a magic byte that is neither Phobos nor rpcx.
+ * @example
+ * ```ts
+ * dialectOfMagic(0x08) === RPCX; // true
+ * ```
+ */
+export function dialectOfMagic(magic: number): Dialect | undefined {
+  if (magic === MAGIC_PHOBOS) return PHOBOS;
+  if (magic === MAGIC_RPCX) return RPCX;
+  return undefined;
+}

@@ -1,0 +1,238 @@
+import { ProtocolError } from '../errors/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FRAME_PREFIX_BYTES, MAGIC_PHOBOS, MAGIC_RPCX, type MessageType } from './constants.js';
+import { EMPTY_METADATA, type Message, type Metadata } from './message.js';
+
+/** Options of a {@link FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Largest frame accepted, header included, checked before anything is allocated. Default 16 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Magic bytes accepted. Default both 0x42 (Phobos) and 0x08 (rpcx). */
+  readonly magics?: readonly number[];
+}
+
+/**
+ * An incremental frame decoder: feed it TCP chunks of any size (a frame split across many
+ * chunks, many frames in one chunk) and it returns each complete message.
+ *
+ * It checks the magic and version as soon as those bytes arrive, and every length against the
+ * frame and `maxMessageBytes` before it allocates. A violation throws {@link ProtocolError}
+ * naming the field; the stream cannot be resynchronised after that, so every later `push`
+ * throws the same error.
+ *
+ * @example
+ * ```ts
+ * const decoder = new FrameDecoder({ maxMessageBytes: 1 << 20 });
+ * socket.on('data', (chunk) => {
+ *   for (const message of decoder.push(chunk)) handle(message);
+ * });
+ * ```
+ */
+export class FrameDecoder {
+  private readonly maxMessageBytes: number;
+  private readonly magics: readonly number[];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private failure: ProtocolError | undefined;
+
+  /**
+   * @throws RangeError when `maxMessageBytes` is not an integer of at least 32, or `magics` is
+   *   empty or holds a value that is not a byte.
+   */
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (!Number.isSafeInteger(max) || max < FRAME_PREFIX_BYTES + 16) {
+      throw new RangeError(`maxMessageBytes must be an integer >= 32, got ${String(max)}`);
+    }
+    const magics = options.magics ?? [MAGIC_PHOBOS, MAGIC_RPCX];
+    if (magics.length === 0 || magics.some((m) => !Number.isInteger(m) || m < 0 || m > 0xff)) {
+      throw new RangeError(`magics must be a non-empty list of bytes, got ${String(magics)}`);
+    }
+    this.maxMessageBytes = max;
+    this.magics = magics;
+  }
+
+  /** Bytes received but not yet returned as a message. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Adds a chunk and returns every message it completes (possibly none).
+   *
+   * @throws ProtocolError when the bytes break the protocol (and on every call after that).
+   */
+  push(chunk: Uint8Array): Message[] {
+    if (this.failure) throw this.failure;
+    if (chunk.length > 0) {
+      this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      this.buffered += chunk.length;
+    }
+    const messages: Message[] = [];
+    try {
+      for (;;) {
+        const frameBytes = this.nextFrameBytes();
+        if (frameBytes === undefined || this.buffered < frameBytes) break;
+        messages.push(decodeFrame(this.take(frameBytes)));
+      }
+    } catch (error) {
+      this.failure = error instanceof ProtocolError ? error : new ProtocolError('frame', String(error), { cause: error });
+      this.chunks = [];
+      this.buffered = 0;
+      throw this.failure;
+    }
+    return messages;
+  }
+
+  /** The size of the next frame once its prefix is here; checks what has arrived so far. */
+  private nextFrameBytes(): number | undefined {
+    if (this.buffered === 0) return undefined;
+    const first = this.chunks[0] as Buffer;
+    const magic = first[0] as number;
+    if (!this.magics.includes(magic)) {
+      throw new ProtocolError(
+        'magic',
+        `bad magic byte 0x${hex(magic)}: expected ${this.magics.map((m) => `0x${hex(m)}`).join(' or ')}; is the peer speaking Phobos/rpcx?`,
+      );
+    }
+    if (this.buffered < 2) return undefined;
+    const version = this.byteAt(1);
+    if (version !== 0) throw new ProtocolError('version', `unsupported protocol version ${version}, expected 0`);
+    if (this.buffered < FRAME_PREFIX_BYTES) return undefined;
+    const bodyBytes =
+      first.length >= FRAME_PREFIX_BYTES
+        ? first.readUInt32BE(12)
+        : ((this.byteAt(12) << 24) | (this.byteAt(13) << 16) | (this.byteAt(14) << 8) | this.byteAt(15)) >>> 0;
+    const frameBytes = FRAME_PREFIX_BYTES + bodyBytes;
+    if (frameBytes > this.maxMessageBytes) {
+      throw new ProtocolError(
+        'length',
+        `frame of ${frameBytes} bytes exceeds maxMessageBytes (${this.maxMessageBytes}); raise maxMessageBytes if the peer is trusted`,
+        { details: { frameBytes, maxMessageBytes: this.maxMessageBytes } },
+      );
+    }
+    if (bodyBytes < 16) {
+      throw new ProtocolError('length', `frame body of ${bodyBytes} bytes cannot hold its four length fields (16 bytes)`);
+    }
+    return frameBytes;
+  }
+
+  private byteAt(index: number): number {
+    let rest = index;
+    for (const chunk of this.chunks) {
+      if (rest < chunk.length) return chunk[rest] as number;
+      rest -= chunk.length;
+    }
+    throw new RangeError(`byte ${index} is not buffered`);
+  }
+
+  /** Removes `bytes` from the front of the buffered chunks, copying only when a frame spans chunks. */
+  private take(bytes: number): Buffer {
+    this.buffered -= bytes;
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= bytes) {
+      if (first.length === bytes) this.chunks.shift();
+      else this.chunks[0] = first.subarray(bytes);
+      return first.subarray(0, bytes);
+    }
+    const frame = Buffer.allocUnsafe(bytes);
+    let offset = 0;
+    while (offset < bytes) {
+      const chunk = this.chunks[0] as Buffer;
+      const wanted = bytes - offset;
+      if (chunk.length <= wanted) {
+        frame.set(chunk, offset);
+        offset += chunk.length;
+        this.chunks.shift();
+      } else {
+        frame.set(chunk.subarray(0, wanted), offset);
+        this.chunks[0] = chunk.subarray(wanted);
+        offset = bytes;
+      }
+    }
+    return frame;
+  }
+}
+
+/**
+ * Decodes one complete frame (prefix included).
+ *
+ * @throws ProtocolError naming the field whose length runs past the frame, or when the frame's
+ *   declared length does not match its size. Does not check the magic (the caller decides which
+ *   it accepts).
+ * @example
+ * ```ts
+ * const message = decodeFrame(Buffer.from(hex, 'hex'));
+ * ```
+ */
+export function decodeFrame(frame: Uint8Array): Message {
+  const buffer = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
+  if (buffer.length < FRAME_PREFIX_BYTES + 16) {
+    throw new ProtocolError('length', `a frame needs at least 32 bytes, got ${buffer.length}`);
+  }
+  const declared = buffer.readUInt32BE(12);
+  if (declared !== buffer.length - FRAME_PREFIX_BYTES) {
+    throw new ProtocolError('length', `frame declares ${declared} body bytes but holds ${buffer.length - FRAME_PREFIX_BYTES}`);
+  }
+  const flags = buffer[2] as number;
+  const end = buffer.length;
+  let offset = FRAME_PREFIX_BYTES;
+
+  const serviceBytes = fieldLength(buffer, offset, end, 'servicePath');
+  const servicePath = serviceBytes === 0 ? '' : buffer.toString('utf8', offset + 4, offset + 4 + serviceBytes);
+  offset += 4 + serviceBytes;
+
+  const methodBytes = fieldLength(buffer, offset, end, 'serviceMethod');
+  const serviceMethod = methodBytes === 0 ? '' : buffer.toString('utf8', offset + 4, offset + 4 + methodBytes);
+  offset += 4 + methodBytes;
+
+  const metadataBytes = fieldLength(buffer, offset, end, 'metadata');
+  const metadata = metadataBytes === 0 ? EMPTY_METADATA : decodeMetadata(buffer, offset + 4, offset + 4 + metadataBytes);
+  offset += 4 + metadataBytes;
+
+  const payloadBytes = fieldLength(buffer, offset, end, 'payload');
+  offset += 4;
+  if (offset + payloadBytes !== end) {
+    throw new ProtocolError('payload', `payload length ${payloadBytes} leaves ${end - offset - payloadBytes} bytes unread in the frame`);
+  }
+  return {
+    magic: buffer[0] as number,
+    messageType: (flags >> 7) as MessageType,
+    heartbeat: (flags & 0x40) !== 0,
+    oneway: (flags & 0x20) !== 0,
+    compressType: (flags & 0x1c) >> 2,
+    status: flags & 0x03,
+    serializeType: (buffer[3] as number) >> 4,
+    seq: buffer.readBigUInt64BE(4),
+    servicePath,
+    serviceMethod,
+    metadata,
+    payload: buffer.subarray(offset, end),
+  };
+}
+
+function fieldLength(buffer: Buffer, offset: number, end: number, field: string): number {
+  if (offset + 4 > end) throw new ProtocolError(field, `frame ends before the length of ${field}`);
+  const length = buffer.readUInt32BE(offset);
+  if (length > end - offset - 4) {
+    throw new ProtocolError(field, `${field} length ${length} runs past the end of the frame (${end - offset - 4} bytes left)`);
+  }
+  return length;
+}
+
+function decodeMetadata(buffer: Buffer, start: number, end: number): Metadata {
+  const metadata = new Map<string, string>();
+  let offset = start;
+  while (offset < end) {
+    const keyBytes = fieldLength(buffer, offset, end, 'metadata');
+    const key = buffer.toString('utf8', offset + 4, offset + 4 + keyBytes);
+    offset += 4 + keyBytes;
+    const valueBytes = fieldLength(buffer, offset, end, 'metadata');
+    metadata.set(key, buffer.toString('utf8', offset + 4, offset + 4 + valueBytes));
+    offset += 4 + valueBytes;
+  }
+  return metadata;
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).padStart(2, '0');
+}

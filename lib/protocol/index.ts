@@ -1,0 +1,20 @@
+export type { Dialect } from './constants.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  dialectOfMagic,
+  FRAME_PREFIX_BYTES,
+  MAGIC_PHOBOS,
+  MAGIC_RPCX,
+  MessageStatus,
+  MessageType,
+  MetadataKey,
+  PHOBOS,
+  PROTOCOL_VERSION,
+  RPCX,
+} from './constants.js';
+export type { FrameDecoderOptions } from './decoder.js';
+export { decodeFrame, FrameDecoder } from './decoder.js';
+export { encodeFrame, encodeMessage, metadataByteLength } from './encode.js';
+export { HEADER_BYTES, Header } from './header.js';
+export type { Message, Metadata } from './message.js';
+export { EMPTY_METADATA, EMPTY_PAYLOAD } from './message.js';
