@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     sequence: { hooks: 'stack' },
+    reporters: ['default', './spec/support/summary-reporter.ts'],
   },
 });

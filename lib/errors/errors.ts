@@ -90,7 +90,11 @@ export class NoInstanceError extends RpcError {
  * ```
  */
 export class ConnectionError extends RpcError {
-  constructor(message: string, options: RpcErrorOptions = {}, code: 'UNAVAILABLE' | 'CONNECTION_CLOSED' = 'UNAVAILABLE') {
+  constructor(
+    message: string,
+    options: RpcErrorOptions = {},
+    code: 'UNAVAILABLE' | 'CONNECTION_CLOSED' = 'UNAVAILABLE',
+  ) {
     super(message, code, options);
   }
 }

@@ -1,5 +1,3 @@
-export type { RpcErrorCode, RpcErrorOptions } from './rpc-error.js';
-export { RpcError } from './rpc-error.js';
 export {
   CancelledError,
   CircuitOpenError,
@@ -11,3 +9,5 @@ export {
   ProtocolError,
   ServiceError,
 } from './errors.js';
+export type { RpcErrorCode, RpcErrorOptions } from './rpc-error.js';
+export { RpcError } from './rpc-error.js';

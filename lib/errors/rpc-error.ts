@@ -65,7 +65,10 @@ export class RpcError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     const kinds = (value as { [BRAND]?: unknown })[BRAND];
-    return Array.isArray(kinds) ? kinds.includes(this.name) : Function.prototype[Symbol.hasInstance].call(this, value);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass that instanceof asks about.
+    if (Array.isArray(kinds)) return kinds.includes(this.name);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass that instanceof asks about.
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   /**

@@ -10,12 +10,22 @@ export const FRAME_PREFIX_BYTES = 16;
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** The message type bit of header byte 2. */
-export const MessageType = { Request: 0, Response: 1 } as const;
+export const MessageType = {
+  /** A request (or a server push). */
+  Request: 0,
+  /** A reply. */
+  Response: 1,
+} as const;
 /** A {@link MessageType} value: 0 request, 1 response. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /** The status bits of header byte 2 (two bits: 0..3; 0 and 1 are defined). */
-export const MessageStatus = { Normal: 0, Error: 1 } as const;
+export const MessageStatus = {
+  /** A normal message. */
+  Normal: 0,
+  /** An error reply: the message is in the metadata. */
+  Error: 1,
+} as const;
 /** A {@link MessageStatus} value. */
 export type MessageStatus = number;
 
@@ -61,7 +71,11 @@ export interface Dialect {
  * encodeMessage(message, PHOBOS);
  * ```
  */
-export const PHOBOS: Dialect = Object.freeze({ name: 'phobos', magic: MAGIC_PHOBOS, errorKey: MetadataKey.PhobosError });
+export const PHOBOS: Dialect = Object.freeze({
+  name: 'phobos',
+  magic: MAGIC_PHOBOS,
+  errorKey: MetadataKey.PhobosError,
+});
 
 /**
  * The rpcx dialect: magic 0x08, errors under `__rpcx_error__`.
@@ -71,7 +85,11 @@ export const PHOBOS: Dialect = Object.freeze({ name: 'phobos', magic: MAGIC_PHOB
  * const server = new Server({ dialects: [RPCX] });
  * ```
  */
-export const RPCX: Dialect = Object.freeze({ name: 'rpcx', magic: MAGIC_RPCX, errorKey: MetadataKey.RpcxError });
+export const RPCX: Dialect = Object.freeze({
+  name: 'rpcx',
+  magic: MAGIC_RPCX,
+  errorKey: MetadataKey.RpcxError,
+});
 
 /**
  * Finds the dialect of a magic byte.
@@ -87,3 +105,13 @@ export function dialectOfMagic(magic: number): Dialect | undefined {
   if (magic === MAGIC_RPCX) return RPCX;
   return undefined;
 }
+
+/**
+ * Service path of the cancel notice: a oneway request that a client of ours sends when a caller
+ * gives up on a pending call. Its payload is the cancelled call's seq (uint64, big-endian). A Go
+ * Phobos or rpcx server answers no oneway request, so it drops the notice harmlessly; a server
+ * of ours aborts the handler's `ctx.signal`.
+ */
+export const CANCEL_SERVICE_PATH = '__phobos__';
+/** Method of the cancel notice (see {@link CANCEL_SERVICE_PATH}). */
+export const CANCEL_METHOD = 'cancel';

@@ -1,5 +1,11 @@
 import { ProtocolError } from '../errors/index.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, FRAME_PREFIX_BYTES, MAGIC_PHOBOS, MAGIC_RPCX, type MessageType } from './constants.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  FRAME_PREFIX_BYTES,
+  MAGIC_PHOBOS,
+  MAGIC_RPCX,
+  type MessageType,
+} from './constants.js';
 import { EMPTY_METADATA, type Message, type Metadata } from './message.js';
 
 /** Options of a {@link FrameDecoder}. */
@@ -17,7 +23,8 @@ export interface FrameDecoderOptions {
  * It checks the magic and version as soon as those bytes arrive, and every length against the
  * frame and `maxMessageBytes` before it allocates. A violation throws {@link ProtocolError}
  * naming the field; the stream cannot be resynchronised after that, so every later `push`
- * throws the same error.
+ * throws the same error. Frames completed in the same chunk before the bad one are returned
+ * first (then `error` is set and the next `push` throws).
  *
  * @example
  * ```ts
@@ -64,7 +71,9 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Message[] {
     if (this.failure) throw this.failure;
     if (chunk.length > 0) {
-      this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      this.chunks.push(
+        Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
+      );
       this.buffered += chunk.length;
     }
     const messages: Message[] = [];
@@ -75,12 +84,19 @@ export class FrameDecoder {
         messages.push(decodeFrame(this.take(frameBytes)));
       }
     } catch (error) {
-      this.failure = error instanceof ProtocolError ? error : new ProtocolError('frame', String(error), { cause: error });
+      this.failure =
+        error instanceof ProtocolError ? error : new ProtocolError('frame', String(error), { cause: error });
       this.chunks = [];
       this.buffered = 0;
-      throw this.failure;
+      // Frames completed before the bad one are returned, never lost; the next push throws.
+      if (messages.length === 0) throw this.failure;
     }
     return messages;
+  }
+
+  /** The ProtocolError that stopped this decoder, if one did. */
+  get error(): ProtocolError | undefined {
+    return this.failure;
   }
 
   /** The size of the next frame once its prefix is here; checks what has arrived so far. */
@@ -96,12 +112,14 @@ export class FrameDecoder {
     }
     if (this.buffered < 2) return undefined;
     const version = this.byteAt(1);
-    if (version !== 0) throw new ProtocolError('version', `unsupported protocol version ${version}, expected 0`);
+    if (version !== 0)
+      throw new ProtocolError('version', `unsupported protocol version ${version}, expected 0`);
     if (this.buffered < FRAME_PREFIX_BYTES) return undefined;
     const bodyBytes =
       first.length >= FRAME_PREFIX_BYTES
         ? first.readUInt32BE(12)
-        : ((this.byteAt(12) << 24) | (this.byteAt(13) << 16) | (this.byteAt(14) << 8) | this.byteAt(15)) >>> 0;
+        : ((this.byteAt(12) << 24) | (this.byteAt(13) << 16) | (this.byteAt(14) << 8) | this.byteAt(15)) >>>
+          0;
     const frameBytes = FRAME_PREFIX_BYTES + bodyBytes;
     if (frameBytes > this.maxMessageBytes) {
       throw new ProtocolError(
@@ -111,7 +129,10 @@ export class FrameDecoder {
       );
     }
     if (bodyBytes < 16) {
-      throw new ProtocolError('length', `frame body of ${bodyBytes} bytes cannot hold its four length fields (16 bytes)`);
+      throw new ProtocolError(
+        'length',
+        `frame body of ${bodyBytes} bytes cannot hold its four length fields (16 bytes)`,
+      );
     }
     return frameBytes;
   }
@@ -171,28 +192,37 @@ export function decodeFrame(frame: Uint8Array): Message {
   }
   const declared = buffer.readUInt32BE(12);
   if (declared !== buffer.length - FRAME_PREFIX_BYTES) {
-    throw new ProtocolError('length', `frame declares ${declared} body bytes but holds ${buffer.length - FRAME_PREFIX_BYTES}`);
+    throw new ProtocolError(
+      'length',
+      `frame declares ${declared} body bytes but holds ${buffer.length - FRAME_PREFIX_BYTES}`,
+    );
   }
   const flags = buffer[2] as number;
   const end = buffer.length;
   let offset = FRAME_PREFIX_BYTES;
 
   const serviceBytes = fieldLength(buffer, offset, end, 'servicePath');
-  const servicePath = serviceBytes === 0 ? '' : buffer.toString('utf8', offset + 4, offset + 4 + serviceBytes);
+  const servicePath =
+    serviceBytes === 0 ? '' : buffer.toString('utf8', offset + 4, offset + 4 + serviceBytes);
   offset += 4 + serviceBytes;
 
   const methodBytes = fieldLength(buffer, offset, end, 'serviceMethod');
-  const serviceMethod = methodBytes === 0 ? '' : buffer.toString('utf8', offset + 4, offset + 4 + methodBytes);
+  const serviceMethod =
+    methodBytes === 0 ? '' : buffer.toString('utf8', offset + 4, offset + 4 + methodBytes);
   offset += 4 + methodBytes;
 
   const metadataBytes = fieldLength(buffer, offset, end, 'metadata');
-  const metadata = metadataBytes === 0 ? EMPTY_METADATA : decodeMetadata(buffer, offset + 4, offset + 4 + metadataBytes);
+  const metadata =
+    metadataBytes === 0 ? EMPTY_METADATA : decodeMetadata(buffer, offset + 4, offset + 4 + metadataBytes);
   offset += 4 + metadataBytes;
 
   const payloadBytes = fieldLength(buffer, offset, end, 'payload');
   offset += 4;
   if (offset + payloadBytes !== end) {
-    throw new ProtocolError('payload', `payload length ${payloadBytes} leaves ${end - offset - payloadBytes} bytes unread in the frame`);
+    throw new ProtocolError(
+      'payload',
+      `payload length ${payloadBytes} leaves ${end - offset - payloadBytes} bytes unread in the frame`,
+    );
   }
   return {
     magic: buffer[0] as number,
@@ -214,7 +244,10 @@ function fieldLength(buffer: Buffer, offset: number, end: number, field: string)
   if (offset + 4 > end) throw new ProtocolError(field, `frame ends before the length of ${field}`);
   const length = buffer.readUInt32BE(offset);
   if (length > end - offset - 4) {
-    throw new ProtocolError(field, `${field} length ${length} runs past the end of the frame (${end - offset - 4} bytes left)`);
+    throw new ProtocolError(
+      field,
+      `${field} length ${length} runs past the end of the frame (${end - offset - 4} bytes left)`,
+    );
   }
   return length;
 }

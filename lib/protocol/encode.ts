@@ -93,7 +93,11 @@ function writeHeader(buffer: Buffer, message: Message): void {
   buffer[0] = magic;
   buffer[1] = 0;
   buffer[2] =
-    (messageType << 7) | (message.heartbeat ? 0x40 : 0) | (message.oneway ? 0x20 : 0) | (compressType << 2) | status;
+    (messageType << 7) |
+    (message.heartbeat ? 0x40 : 0) |
+    (message.oneway ? 0x20 : 0) |
+    (compressType << 2) |
+    status;
   buffer[3] = serializeType << 4;
   buffer.writeBigUInt64BE(seq, 4);
 }

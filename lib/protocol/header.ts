@@ -41,7 +41,8 @@ export class Header {
       this.bytes = new Uint8Array(HEADER_BYTES);
       this.bytes[0] = MAGIC_PHOBOS;
     } else {
-      if (bytes.length < HEADER_BYTES) throw new RangeError(`a header needs ${HEADER_BYTES} bytes, got ${bytes.length}`);
+      if (bytes.length < HEADER_BYTES)
+        throw new RangeError(`a header needs ${HEADER_BYTES} bytes, got ${bytes.length}`);
       this.bytes = bytes;
     }
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, HEADER_BYTES);
@@ -51,6 +52,7 @@ export class Header {
   get magic(): number {
     return this.byte(0);
   }
+  /** Sets the magic (see the getter); throws RangeError when out of range. */
   set magic(value: number) {
     this.bytes[0] = checkRange('magic', value, 0xff);
   }
@@ -59,6 +61,7 @@ export class Header {
   get version(): number {
     return this.byte(1);
   }
+  /** Sets the version (see the getter); throws RangeError when out of range. */
   set version(value: number) {
     this.bytes[1] = checkRange('version', value, 0xff);
   }
@@ -67,6 +70,7 @@ export class Header {
   get messageType(): MessageType {
     return this.byte(2) & TYPE_BIT ? 1 : 0;
   }
+  /** Sets the messageType (see the getter); throws RangeError when out of range. */
   set messageType(value: MessageType) {
     this.setBits(2, TYPE_BIT, checkRange('messageType', value, 1) === 1 ? TYPE_BIT : 0);
   }
@@ -75,6 +79,7 @@ export class Header {
   get heartbeat(): boolean {
     return (this.byte(2) & HEARTBEAT_BIT) !== 0;
   }
+  /** Sets the heartbeat (see the getter); throws RangeError when out of range. */
   set heartbeat(value: boolean) {
     this.setBits(2, HEARTBEAT_BIT, value ? HEARTBEAT_BIT : 0);
   }
@@ -83,6 +88,7 @@ export class Header {
   get oneway(): boolean {
     return (this.byte(2) & ONEWAY_BIT) !== 0;
   }
+  /** Sets the oneway (see the getter); throws RangeError when out of range. */
   set oneway(value: boolean) {
     this.setBits(2, ONEWAY_BIT, value ? ONEWAY_BIT : 0);
   }
@@ -91,6 +97,7 @@ export class Header {
   get compressType(): number {
     return (this.byte(2) & COMPRESS_MASK) >> COMPRESS_SHIFT;
   }
+  /** Sets the compressType (see the getter); throws RangeError when out of range. */
   set compressType(value: number) {
     this.setBits(2, COMPRESS_MASK, checkRange('compressType', value, 7) << COMPRESS_SHIFT);
   }
@@ -99,6 +106,7 @@ export class Header {
   get status(): number {
     return this.byte(2) & STATUS_MASK;
   }
+  /** Sets the status (see the getter); throws RangeError when out of range. */
   set status(value: number) {
     this.setBits(2, STATUS_MASK, checkRange('status', value, 3));
   }
@@ -107,6 +115,7 @@ export class Header {
   get serializeType(): number {
     return this.byte(3) >> SERIALIZE_SHIFT;
   }
+  /** Sets the serializeType (see the getter); throws RangeError when out of range. */
   set serializeType(value: number) {
     this.setBits(3, 0xf0, checkRange('serializeType', value, 15) << SERIALIZE_SHIFT);
   }
@@ -115,6 +124,7 @@ export class Header {
   get seq(): bigint {
     return this.view.getBigUint64(4);
   }
+  /** Sets the seq (see the getter); throws RangeError when out of range. */
   set seq(value: bigint) {
     if (typeof value !== 'bigint' || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
       throw new RangeError(`seq must be a bigint in 0..2^64-1, got ${String(value)}`);
@@ -134,7 +144,8 @@ export class Header {
         `bad magic byte 0x${hex(this.magic)}: expected ${magics.map((m) => `0x${hex(m)}`).join(' or ')}; is the peer speaking Phobos/rpcx?`,
       );
     }
-    if (this.version !== 0) throw new ProtocolError('version', `unsupported protocol version ${this.version}, expected 0`);
+    if (this.version !== 0)
+      throw new ProtocolError('version', `unsupported protocol version ${this.version}, expected 0`);
   }
 
   private byte(index: number): number {

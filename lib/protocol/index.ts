@@ -1,5 +1,7 @@
 export type { Dialect } from './constants.js';
 export {
+  CANCEL_METHOD,
+  CANCEL_SERVICE_PATH,
   DEFAULT_MAX_MESSAGE_BYTES,
   dialectOfMagic,
   FRAME_PREFIX_BYTES,

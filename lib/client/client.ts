@@ -1,0 +1,178 @@
+import { lastValueFrom, type Observable, Subject, type Subscription } from 'rxjs';
+import { CancelledError, ConnectionClosedError } from '../errors/index.js';
+import { parseAddress } from '../transport/address.js';
+import { connect } from './connect.js';
+import { type ConnectOptions, resolveConnectOptions } from './connect-options.js';
+import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
+
+/** Options of one promise call: {@link CallOptions} and an `AbortSignal`. */
+export interface ClientCallOptions extends CallOptions {
+  /** Aborting it cancels the call (on the server too) and rejects with {@link CancelledError}. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A promise facade over one connection to one server: connects on the first call, reconnects on
+ * the next call after the connection drops, and closes on `close()`.
+ *
+ * @example
+ * ```ts
+ * const client = new Client('tcp@127.0.0.1:8972', { serializeType: SerializeType.JSON });
+ * const reply = await client.call<{ Second: string }>('HelloWorld', 'Greet', { First: 'budei' });
+ * console.log(reply.Second); // Hello budei
+ * client.close();
+ * ```
+ */
+export class Client {
+  /** The server's address. */
+  readonly address: string;
+  private readonly options: ConnectOptions;
+  private current: Promise<Connection> | undefined;
+  private subscription: Subscription | undefined;
+  private readonly pushes = new Subject<ServerPush>();
+  private closed = false;
+
+  /**
+   * @throws RangeError or TypeError for a malformed address or option (checked here, not at the
+   *   first call).
+   */
+  constructor(address: string, options?: ConnectOptions) {
+    parseAddress(address);
+    resolveConnectOptions(options);
+    this.address = address;
+    this.options = options ?? {};
+  }
+
+  /** Server pushes from every connection this client opens. */
+  get pushes$(): Observable<ServerPush> {
+    return this.pushes.asObservable();
+  }
+
+  /**
+   * Calls a method and resolves to its decoded reply.
+   *
+   * Rejects with `ServiceError` (the handler failed), `DeadlineExceededError`,
+   * `CancelledError` (the signal aborted), `ConnectionError` / `ConnectionClosedError`,
+   * `CodecError`, or RangeError/TypeError for bad arguments.
+   *
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * const reply = await client.call('Arith', 'Mul', { A: 7, B: 8 }, { timeoutMs: 500, signal: controller.signal });
+   * ```
+   */
+  async call<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: ClientCallOptions,
+  ): Promise<T> {
+    return (await this.callWithMetadata<T>(service, method, args, options)).data;
+  }
+
+  /**
+   * Like {@link Client.call}, but resolves to the reply's data and metadata.
+   *
+   * @example
+   * ```ts
+   * const { data, metadata } = await client.callWithMetadata('Echo', 'EchoMeta', 'hi', { metadata: { k: 'v' } });
+   * ```
+   */
+  async callWithMetadata<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: ClientCallOptions,
+  ): Promise<Reply<T>> {
+    const { signal, ...callOptions } = options ?? {};
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new TypeError('signal must be an AbortSignal');
+    if (signal?.aborted) throw cancelled(signal);
+    const connection = await withSignal(this.connection(), signal);
+    return new Promise<Reply<T>>((resolve, reject) => {
+      const subscription = connection.callWithMetadata$<T>(service, method, args, callOptions).subscribe({
+        next: resolve,
+        error: reject,
+      });
+      if (signal) {
+        // Unsubscribing sends the cancel notice, so the server's handler sees ctx.signal abort.
+        const onAbort = (): void => {
+          subscription.unsubscribe();
+          reject(cancelled(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        subscription.add(() => signal.removeEventListener('abort', onAbort));
+      }
+    });
+  }
+
+  /**
+   * Closes the connection; pending calls fail with `ConnectionClosedError`, later calls reject.
+   *
+   * @returns a promise that resolves once the socket is closed.
+   * @example
+   * ```ts
+   * await client.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const current = this.current;
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    this.current = undefined;
+    this.pushes.complete();
+    const connection = await current?.catch(() => undefined);
+    if (connection) await lastValueFrom(connection.state$, { defaultValue: 'closed' });
+  }
+
+  private connection(): Promise<Connection> {
+    if (this.closed) return Promise.reject(new ConnectionClosedError(`client for ${this.address} is closed`));
+    if (this.current) return this.current;
+    const current = new Promise<Connection>((resolve, reject) => {
+      const forget = (): void => {
+        if (this.current === current) {
+          this.current = undefined;
+          this.subscription = undefined;
+        }
+      };
+      this.subscription = connect(this.address, this.options).subscribe({
+        next: (connection) => {
+          connection.pushes$.subscribe((push) => this.pushes.next(push));
+          resolve(connection);
+        },
+        error: (error: unknown) => {
+          forget();
+          reject(error);
+        },
+        complete: forget,
+      });
+    });
+    this.current = current;
+    current.catch(() => {});
+    return current;
+  }
+}
+
+function cancelled(signal: AbortSignal): CancelledError {
+  return new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason });
+}
+
+/** Rejects with CancelledError when the signal aborts first. */
+function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,527 @@
+import type { Socket } from 'node:net';
+import { BehaviorSubject, map, Observable, Subject } from 'rxjs';
+import type { Codec } from '../codec/index.js';
+import { CompressType, compressPayload } from '../compress/index.js';
+import {
+  CodecError,
+  ConnectionClosedError,
+  DeadlineExceededError,
+  RpcError,
+  ServiceError,
+} from '../errors/index.js';
+import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
+import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
+import { FrameSocket } from '../transport/frame-socket.js';
+import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
+import type { ProtobufTypes, ResolvedConnectOptions } from './connect-options.js';
+import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
+
+/** Options of one call. Unset options take the connection's defaults. */
+export interface CallOptions {
+  /** Metadata sent with the request. */
+  readonly metadata?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
+  /** Serialize type of this call (0 raw, 1 JSON, 2 Protobuf, 3 MsgPack...). */
+  readonly serializeType?: number;
+  /** Gzip the request payload when it exceeds the threshold. */
+  readonly compress?: boolean;
+  /**
+   * Deadline in ms: the call errors with {@link DeadlineExceededError} past it, and the server is
+   * told (`__ServerTimeout`) so it gives up too. 0 means none.
+   */
+  readonly timeoutMs?: number;
+  /** Send without expecting a reply: the call completes once the request is queued. */
+  readonly oneway?: boolean;
+  /** Protobuf type of the request (serialize type 2). */
+  readonly requestType?: ProtobufTypes['requestType'];
+  /** Protobuf type of the reply (serialize type 2). */
+  readonly replyType?: ProtobufTypes['replyType'];
+}
+
+/**
+ * A reply with its metadata.
+ *
+ * @example
+ * ```ts
+ * const { data, metadata } = await firstValueFrom(connection.callWithMetadata$('Echo', 'Say', 'hi'));
+ * ```
+ */
+export interface Reply<T> {
+  /** The decoded reply payload (`undefined` for an empty payload). */
+  readonly data: T;
+  /** The reply's metadata. */
+  readonly metadata: Metadata;
+}
+
+/**
+ * A server push: a oneway request the server sent on this connection.
+ *
+ * @example
+ * ```ts
+ * connection.pushes$.subscribe((push) => console.log(push.service, push.method, push.data));
+ * ```
+ */
+export interface ServerPush {
+  /** Service path the server named. */
+  readonly service: string;
+  /** Method the server named. */
+  readonly method: string;
+  /** Metadata of the push. */
+  readonly metadata: Metadata;
+  /** Serialize type of the payload. */
+  readonly serializeType: number;
+  /** The payload, decompressed. */
+  readonly payload: Uint8Array;
+  /** The decoded payload, or `undefined` when it could not be decoded (see `error`). */
+  readonly data: unknown;
+  /** Why the payload could not be decompressed or decoded, if it could not. */
+  readonly error?: RpcError;
+}
+
+/** Life of a connection: `open`, then `closed` (for good). */
+export type ConnectionState = 'open' | 'closed';
+
+/** Options of {@link Connection.heartbeat$}. */
+export interface ConnectionHeartbeatOptions extends HeartbeatOptions {
+  /** Close the connection (failing its pending calls) when the heartbeat fails. Default true. */
+  readonly closeOnFailure?: boolean;
+}
+
+interface Pending {
+  settle(message: Message): void;
+  fail(error: RpcError): void;
+}
+
+/**
+ * One connection to one server, multiplexing calls by sequence number.
+ *
+ * Calls are cold observables: subscribing sends the request, the reply arrives as one value,
+ * and unsubscribing before it forgets the call and sends a cancel notice (which aborts the
+ * handler's `ctx.signal` on a server of ours; Go Phobos and rpcx drop it). When the connection
+ * drops, every pending call fails at once with {@link ConnectionClosedError}.
+ *
+ * Get one with {@link connect}.
+ *
+ * @example
+ * ```ts
+ * connect('tcp@127.0.0.1:8972').pipe(
+ *   switchMap((connection) => connection.call$('Arith', 'Mul', { A: 7, B: 8 }, { timeoutMs: 1_000 })),
+ * ).subscribe((reply) => console.log(reply)); // { C: 56 }
+ * ```
+ */
+export class Connection {
+  /** The address this connection was made to. */
+  readonly address: string;
+  /** `open` while the connection is up, then `closed`; replays the current state. */
+  readonly state$: Observable<ConnectionState>;
+  /** Server pushes received on this connection. Completes when the connection closes. */
+  readonly pushes$: Observable<ServerPush>;
+  private readonly options: ResolvedConnectOptions;
+  private readonly frames: FrameSocket;
+  private readonly pending = new Map<bigint, Pending>();
+  private readonly state = new BehaviorSubject<ConnectionState>('open');
+  private readonly pushes = new Subject<ServerPush>();
+  private readonly authMetadata: Map<string, string> | undefined;
+  private nextSeq = 0n;
+  private closeError: ConnectionClosedError | undefined;
+  private readonly onClosed: (error: ConnectionClosedError | undefined) => void;
+
+  /** @internal Use {@link connect}. */
+  constructor(
+    address: string,
+    socket: Socket,
+    options: ResolvedConnectOptions,
+    onClosed: (error: ConnectionClosedError | undefined) => void,
+  ) {
+    this.address = address;
+    this.options = options;
+    this.onClosed = onClosed;
+    this.state$ = this.state.asObservable();
+    this.pushes$ = this.pushes.asObservable();
+    this.authMetadata = options.auth === undefined ? undefined : new Map([[MetadataKey.Auth, options.auth]]);
+    this.frames = new FrameSocket(
+      socket,
+      { maxMessageBytes: options.maxMessageBytes, magics: [options.dialect.magic] },
+      { onMessage: (message) => this.receive(message), onClose: (error) => this.closed(error) },
+    );
+  }
+
+  /** True while the connection is open. */
+  get isOpen(): boolean {
+    return this.state.value === 'open';
+  }
+
+  /** Calls waiting for their reply. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Calls a method and emits its decoded reply, then completes.
+   *
+   * Errors with {@link ServiceError} when the handler failed, {@link DeadlineExceededError} past
+   * `timeoutMs`, {@link ConnectionClosedError} when the connection drops, {@link CodecError} when
+   * the arguments cannot be encoded or the reply cannot be decoded, RangeError/TypeError for bad
+   * options (all as error notifications, never thrown).
+   *
+   * @example
+   * ```ts
+   * connection.call$<{ C: number }>('Arith', 'Mul', { A: 7, B: 8 }).subscribe(({ C }) => console.log(C));
+   * ```
+   */
+  call$<T = unknown>(service: string, method: string, args?: unknown, options?: CallOptions): Observable<T> {
+    return this.callWithMetadata$<T>(service, method, args, options).pipe(map((reply) => reply.data));
+  }
+
+  /**
+   * Like {@link Connection.call$}, but emits the reply's metadata with its data.
+   *
+   * @example
+   * ```ts
+   * connection.callWithMetadata$('Echo', 'EchoMeta', 'hi', { metadata: { k: 'v' } })
+   *   .subscribe(({ data, metadata }) => console.log(data, metadata.get('k')));
+   * ```
+   */
+  callWithMetadata$<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: CallOptions,
+  ): Observable<Reply<T>> {
+    return new Observable<Reply<T>>((subscriber) => {
+      if (this.closeError || !this.isOpen) {
+        subscriber.error(this.closeError ?? this.closedError('the connection is closed'));
+        return;
+      }
+      let prepared: {
+        request: Message;
+        codec: Codec;
+        replyType: ProtobufTypes['replyType'];
+        timeoutMs: number;
+      };
+      try {
+        prepared = this.prepare(service, method, args, options);
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      const { request, codec, replyType, timeoutMs } = prepared;
+      if (request.oneway) {
+        this.send(request);
+        subscriber.next({ data: undefined as T, metadata: EMPTY_METADATA });
+        subscriber.complete();
+        return;
+      }
+      const seq = request.seq;
+      const pending: Pending = {
+        settle: (message) => {
+          const result = this.decodeReply(message, codec, replyType, service, method);
+          if (result instanceof RpcError) subscriber.error(result);
+          else {
+            subscriber.next(result as Reply<T>);
+            subscriber.complete();
+          }
+        },
+        fail: (error) => subscriber.error(error),
+      };
+      this.pending.set(seq, pending);
+      try {
+        this.send(request);
+      } catch (error) {
+        this.pending.delete(seq);
+        subscriber.error(error);
+        return;
+      }
+      const timer =
+        timeoutMs > 0
+          ? this.options.scheduler.schedule(() => {
+              if (this.pending.get(seq) !== pending) return;
+              this.pending.delete(seq);
+              subscriber.error(
+                new DeadlineExceededError(`${service}.${method} did not answer within ${timeoutMs} ms`, {
+                  details: { service, method, timeoutMs, address: this.address },
+                }),
+              );
+            }, timeoutMs)
+          : undefined;
+      return () => {
+        timer?.unsubscribe();
+        if (this.pending.get(seq) === pending) {
+          this.pending.delete(seq);
+          this.sendCancel(seq);
+        }
+      };
+    });
+  }
+
+  /**
+   * Sends one heartbeat and emits the round-trip time in ms when its echo arrives.
+   *
+   * Errors with {@link ConnectionClosedError} when the connection is or becomes closed.
+   *
+   * @example
+   * ```ts
+   * connection.ping$().subscribe((rttMs) => console.log(rttMs));
+   * ```
+   */
+  ping$(): Observable<number> {
+    return new Observable<number>((subscriber) => {
+      if (!this.isOpen) {
+        subscriber.error(this.closeError ?? this.closedError('the connection is closed'));
+        return;
+      }
+      const seq = this.takeSeq();
+      const sentAt = this.options.scheduler.now();
+      const pending: Pending = {
+        settle: () => {
+          subscriber.next(this.options.scheduler.now() - sentAt);
+          subscriber.complete();
+        },
+        fail: (error) => subscriber.error(error),
+      };
+      this.pending.set(seq, pending);
+      this.send({
+        magic: this.options.dialect.magic,
+        messageType: MessageType.Request,
+        heartbeat: true,
+        oneway: false,
+        compressType: CompressType.None,
+        status: 0,
+        serializeType: 0,
+        seq,
+        servicePath: '',
+        serviceMethod: '',
+        metadata: EMPTY_METADATA,
+        payload: EMPTY_PAYLOAD,
+      });
+      return () => {
+        if (this.pending.get(seq) === pending) this.pending.delete(seq);
+      };
+    });
+  }
+
+  /**
+   * Pings every `intervalMs` (the first at once) and emits each round-trip time; errors with a
+   * ConnectionError after `maxMisses` (default 3) consecutive pings without an echo, and then
+   * closes the connection unless `closeOnFailure` is false.
+   *
+   * @throws RangeError at call time for a bad interval or option.
+   * @example
+   * ```ts
+   * connection.heartbeat$(1_000, { maxMisses: 3 }).subscribe({ next: (rtt) => latency.set(rtt) });
+   * ```
+   */
+  heartbeat$(intervalMs: number, options?: ConnectionHeartbeatOptions): Observable<number> {
+    const o = optionsObject('heartbeat options', options);
+    const closeOnFailure = booleanOption('closeOnFailure', o.closeOnFailure, true);
+    const beats = heartbeat(() => this.ping$(), intervalMs, {
+      ...o,
+      scheduler: o.scheduler ?? this.options.scheduler,
+    });
+    return new Observable<number>((subscriber) =>
+      beats.subscribe({
+        next: (rtt) => subscriber.next(rtt),
+        complete: () => subscriber.complete(),
+        error: (error: unknown) => {
+          if (closeOnFailure && this.isOpen) this.frames.destroy(RpcError.from(error));
+          subscriber.error(error);
+        },
+      }),
+    );
+  }
+
+  /**
+   * Closes the connection. Pending calls fail with {@link ConnectionClosedError}.
+   *
+   * @example
+   * ```ts
+   * connection.close();
+   * ```
+   */
+  close(): void {
+    if (!this.isOpen) return;
+    this.closeError = this.closedError('the connection was closed locally');
+    this.failPending(this.closeError);
+    this.frames.destroy();
+  }
+
+  private prepare(service: string, method: string, args: unknown, options: CallOptions | undefined) {
+    if (typeof service !== 'string' || service === '')
+      throw new TypeError(`service must be a non-empty string, got ${describeValue(service)}`);
+    if (typeof method !== 'string' || method === '')
+      throw new TypeError(`method must be a non-empty string, got ${describeValue(method)}`);
+    const o = optionsObject('call options', options);
+    const defaults = this.options;
+    const serializeType = integerOption('serializeType', o.serializeType, defaults.serializeType, 0, 15);
+    const compress = booleanOption('compress', o.compress, defaults.compress);
+    const timeoutMs = integerOption('timeoutMs', o.timeoutMs, defaults.timeoutMs, 0);
+    const oneway = booleanOption('oneway', o.oneway, false);
+    const types = defaults.protobuf[`${service}.${method}`];
+    const requestType = o.requestType ?? types?.requestType;
+    const replyType = o.replyType ?? types?.replyType;
+    const codec = defaults.codecs.get(serializeType);
+    let payload =
+      args === undefined ? EMPTY_PAYLOAD : codec.encode(args, requestType ? { type: requestType } : {});
+    let compressType: number = CompressType.None;
+    if (compress) {
+      ({ payload, compressType } = compressPayload(
+        payload,
+        defaults.compressors.get(CompressType.Gzip),
+        defaults.compressThresholdBytes,
+      ));
+    }
+    let metadata: Metadata = o.metadata === undefined ? EMPTY_METADATA : toMetadata('metadata', o.metadata);
+    if (this.authMetadata || timeoutMs > 0) {
+      const merged = new Map(metadata);
+      if (this.authMetadata) merged.set(MetadataKey.Auth, this.authMetadata.get(MetadataKey.Auth) as string);
+      if (timeoutMs > 0) merged.set(MetadataKey.ServerTimeout, String(timeoutMs));
+      metadata = merged;
+    }
+    const request: Message = {
+      magic: defaults.dialect.magic,
+      messageType: MessageType.Request,
+      heartbeat: false,
+      oneway,
+      compressType,
+      status: 0,
+      serializeType,
+      seq: this.takeSeq(),
+      servicePath: service,
+      serviceMethod: method,
+      metadata,
+      payload,
+    };
+    return { request, codec, replyType, timeoutMs };
+  }
+
+  private decodeReply(
+    message: Message,
+    codec: Codec,
+    replyType: ProtobufTypes['replyType'],
+    service: string,
+    method: string,
+  ): Reply<unknown> | RpcError {
+    if (message.status !== 0) {
+      const text =
+        message.metadata.get(this.options.dialect.errorKey) ??
+        message.metadata.get(MetadataKey.PhobosError) ??
+        message.metadata.get(MetadataKey.RpcxError) ??
+        'the server replied with an error and no message';
+      return new ServiceError(text, {
+        details: { service, method, address: this.address, metadata: message.metadata },
+      });
+    }
+    try {
+      let payload = message.payload;
+      if (message.compressType !== CompressType.None) {
+        payload = this.options.compressors
+          .get(message.compressType)
+          .decompress(payload, this.options.maxDecompressedBytes);
+      }
+      const replyCodec =
+        message.serializeType === codec.serializeType
+          ? codec
+          : this.options.codecs.get(message.serializeType);
+      const data =
+        payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
+      return { data, metadata: message.metadata };
+    } catch (error) {
+      const wrapped = RpcError.from(error);
+      return wrapped.code === 'UNKNOWN'
+        ? new CodecError(`cannot decode the reply of ${service}.${method}: ${wrapped.message}`, {
+            cause: error,
+          })
+        : wrapped;
+    }
+  }
+
+  private receive(message: Message): void {
+    if (message.messageType === MessageType.Response) {
+      const pending = this.pending.get(message.seq);
+      if (pending) {
+        this.pending.delete(message.seq);
+        pending.settle(message);
+      }
+      return;
+    }
+    if (message.heartbeat) {
+      this.send({ ...message, messageType: MessageType.Response });
+      return;
+    }
+    this.pushes.next(this.decodePush(message));
+  }
+
+  private decodePush(message: Message): ServerPush {
+    const base = {
+      service: message.servicePath,
+      method: message.serviceMethod,
+      metadata: message.metadata,
+      serializeType: message.serializeType,
+    };
+    let payload = message.payload;
+    try {
+      if (message.compressType !== CompressType.None) {
+        payload = this.options.compressors
+          .get(message.compressType)
+          .decompress(payload, this.options.maxDecompressedBytes);
+      }
+      const data =
+        payload.length === 0 ? undefined : this.options.codecs.get(message.serializeType).decode(payload);
+      return { ...base, payload, data };
+    } catch (error) {
+      return { ...base, payload, data: undefined, error: RpcError.from(error) };
+    }
+  }
+
+  private sendCancel(seq: bigint): void {
+    if (!this.isOpen) return;
+    const payload = Buffer.allocUnsafe(8);
+    payload.writeBigUInt64BE(seq, 0);
+    this.send({
+      magic: this.options.dialect.magic,
+      messageType: MessageType.Request,
+      heartbeat: false,
+      oneway: true,
+      compressType: CompressType.None,
+      status: 0,
+      serializeType: 0,
+      seq: this.takeSeq(),
+      servicePath: CANCEL_SERVICE_PATH,
+      serviceMethod: CANCEL_METHOD,
+      metadata: EMPTY_METADATA,
+      payload,
+    });
+  }
+
+  private send(message: Message): void {
+    this.frames.send(message);
+  }
+
+  private takeSeq(): bigint {
+    const seq = this.nextSeq;
+    this.nextSeq = seq === 0xffff_ffff_ffff_ffffn ? 0n : seq + 1n;
+    return seq;
+  }
+
+  private closedError(why: string, cause?: Error): ConnectionClosedError {
+    return new ConnectionClosedError(`connection to ${this.address} closed: ${why}`, {
+      ...(cause ? { cause } : {}),
+      details: { address: this.address },
+    });
+  }
+
+  private failPending(error: ConnectionClosedError): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const call of pending) call.fail(error);
+  }
+
+  private closed(error: Error | undefined): void {
+    const local = this.closeError !== undefined;
+    this.closeError ??= this.closedError(error ? error.message : 'the server closed it', error);
+    this.failPending(this.closeError);
+    this.state.next('closed');
+    this.state.complete();
+    this.pushes.complete();
+    this.onClosed(local ? undefined : this.closeError);
+  }
+}

@@ -1,0 +1,59 @@
+import { CodecError } from '../errors/index.js';
+import type { Codec } from './codec.js';
+
+type CodecIdentity = Pick<Codec, 'serializeType' | 'name'>;
+
+/**
+ * Builds the `CodecError` a codec throws, with `details.serializeType` and `details.codec` set.
+ * Internal to the codecs (not part of the public API).
+ *
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * throw createCodecError(jsonCodec, 'json codec cannot encode a function', error);
+ * ```
+ */
+export function createCodecError(codec: CodecIdentity, message: string, cause?: unknown): CodecError {
+  const details = { serializeType: codec.serializeType, codec: codec.name };
+  return new CodecError(message, cause === undefined ? { details } : { details, cause });
+}
+
+/**
+ * Runs `action` and turns anything it throws into a `CodecError` whose message starts with
+ * `what` (a `CodecError` passes through unchanged). Internal to the codecs.
+ *
+ * Throws only `CodecError`.
+ *
+ * @example
+ * ```ts
+ * return guard(jsonCodec, 'json codec cannot parse the payload', () => JSON.parse(text));
+ * ```
+ */
+export function guard<T>(codec: CodecIdentity, what: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof CodecError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw createCodecError(codec, `${what}: ${reason}`, error);
+  }
+}
+
+/**
+ * Names the type of a value for error messages: `string`, `null`, `Array`, `ArrayBuffer`...
+ * Internal to the codecs.
+ *
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * describeType(new ArrayBuffer(1)); // 'ArrayBuffer'
+ * ```
+ */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : 'object';
+}

@@ -1,0 +1,53 @@
+import type { Compressor } from './compressor.js';
+import { CompressType } from './compressor.js';
+
+/**
+ * Payloads up to this many bytes are sent uncompressed (rpcx and Phobos use the same default).
+ *
+ * @example
+ * ```ts
+ * compressPayload(payload, gzipCompressor, DEFAULT_COMPRESS_THRESHOLD_BYTES);
+ * ```
+ */
+export const DEFAULT_COMPRESS_THRESHOLD_BYTES = 1024;
+
+/**
+ * A payload ready for a frame, with the compress type to put in its header.
+ *
+ * @example
+ * ```ts
+ * const { payload, compressType }: CompressedPayload = compressPayload(bytes, gzipCompressor);
+ * ```
+ */
+export interface CompressedPayload {
+  /** The bytes to send: compressed, or the original payload itself. */
+  readonly payload: Uint8Array;
+  /** The compress type of `payload`: the compressor's, or 0 (none) when it was not compressed. */
+  readonly compressType: number;
+}
+
+/**
+ * Compresses `payload` with `compressor` only when it is longer than `thresholdBytes`; otherwise
+ * returns the same payload with compress type 0 (none).
+ *
+ * Throws a `RangeError` when `thresholdBytes` is negative or NaN; whatever `compressor.compress`
+ * throws passes through.
+ *
+ * @example
+ * ```ts
+ * compressPayload(new Uint8Array(10), gzipCompressor).compressType;   // 0: not worth it
+ * compressPayload(new Uint8Array(4096), gzipCompressor).compressType; // 1: gzip
+ * ```
+ */
+export function compressPayload(
+  payload: Uint8Array,
+  compressor: Compressor,
+  thresholdBytes: number = DEFAULT_COMPRESS_THRESHOLD_BYTES,
+): CompressedPayload {
+  if (!(thresholdBytes >= 0))
+    throw new RangeError(`thresholdBytes must be a number >= 0, got ${thresholdBytes}`);
+  if (compressor.compressType === CompressType.None || payload.length <= thresholdBytes) {
+    return { payload, compressType: CompressType.None };
+  }
+  return { payload: compressor.compress(payload), compressType: compressor.compressType };
+}

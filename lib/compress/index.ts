@@ -1,0 +1,12 @@
+// Compress only what is worth it
+export type { CompressedPayload } from './compress-payload.js';
+export { compressPayload, DEFAULT_COMPRESS_THRESHOLD_BYTES } from './compress-payload.js';
+// Compressor contract and compress types
+export type { Compressor } from './compressor.js';
+export { CompressType } from './compressor.js';
+// Registry
+export { CompressorRegistry, createDefaultCompressors } from './compressor-registry.js';
+// Built-in compressors
+export type { GzipCompressorOptions } from './gzip-compressor.js';
+export { createGzipCompressor, gzipCompressor } from './gzip-compressor.js';
+export { noneCompressor } from './none-compressor.js';

@@ -1,0 +1,13 @@
+export type { CallContext, PushOptions, ServerConnection } from './call-context.js';
+export type { ServerCall, ServerHandler, ServerInterceptor } from './interceptor.js';
+export type { Logger } from './logger.js';
+export { consoleLogger, silentLogger } from './logger.js';
+export type { ShutdownOptions } from './server.js';
+export { Server } from './server.js';
+export type { AuthInfo, Authorize, ResolvedServerOptions, ServerOptions } from './server-options.js';
+export {
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  resolveServerOptions,
+} from './server-options.js';
+export type { MethodTypes, RegisterOptions, Service, ServiceMethod } from './service.js';

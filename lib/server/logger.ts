@@ -1,0 +1,39 @@
+/**
+ * Where the server reports what it cannot reply to: a frame that broke the protocol, a socket
+ * error, a refused connection. Any object with these methods will do (console, pino...).
+ *
+ * @example
+ * ```ts
+ * const server = new Server({ logger: { warn: (message, details) => pino.warn(details, message) } });
+ * ```
+ */
+export interface Logger {
+  /** Something went wrong with one peer or one call; the server goes on. */
+  warn(message: string, details?: Readonly<Record<string, unknown>>): void;
+}
+
+/**
+ * The default logger: writes warnings to the console.
+ *
+ * @example
+ * ```ts
+ * consoleLogger.warn('closing connection', { remoteAddress: 'tcp@127.0.0.1:50000' });
+ * ```
+ */
+export const consoleLogger: Logger = {
+  warn(message, details) {
+    console.warn(`[phobos] ${message}`, details ?? '');
+  },
+};
+
+/**
+ * A logger that drops everything (for tests and benchmarks).
+ *
+ * @example
+ * ```ts
+ * new Server({ logger: silentLogger });
+ * ```
+ */
+export const silentLogger: Logger = {
+  warn() {},
+};

@@ -1,0 +1,469 @@
+import type { Socket } from 'node:net';
+import { AsyncSubject, defer, from, isObservable, type Observable, of, type Subscription, take } from 'rxjs';
+import { CompressType, compressPayload } from '../compress/index.js';
+import {
+  CancelledError,
+  ConnectionClosedError,
+  DeadlineExceededError,
+  RpcError,
+  ServiceError,
+} from '../errors/index.js';
+import {
+  CANCEL_SERVICE_PATH,
+  type Dialect,
+  dialectOfMagic,
+  MessageType,
+  MetadataKey,
+  PHOBOS,
+} from '../protocol/constants.js';
+import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
+import { formatAddress } from '../transport/address.js';
+import { FrameSocket } from '../transport/frame-socket.js';
+import { toMetadata } from '../util/validate.js';
+import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
+import type { ServerHandler } from './interceptor.js';
+import type { ResolvedServerOptions } from './server-options.js';
+import type { Service, ServiceMethod } from './service.js';
+
+/** What a connection needs from its server. @internal */
+export interface ServerCore {
+  readonly options: ResolvedServerOptions;
+  readonly draining: boolean;
+  service(name: string): Service | undefined;
+  serviceNames(): string[];
+  handlerFor(method: ServiceMethod): ServerHandler;
+  connectionIdle(connection: ServerConnectionHandler): void;
+  connectionClosed(connection: ServerConnectionHandler): void;
+}
+
+interface InflightCall {
+  readonly controller: AbortController;
+  subscription: Subscription | undefined;
+  timer: Subscription | undefined;
+  done: boolean;
+}
+
+/**
+ * The server's side of one connection: decodes requests, runs them within the concurrency
+ * limit, and writes replies.
+ *
+ * @internal
+ */
+export class ServerConnectionHandler implements ServerConnection {
+  readonly remoteAddress: string;
+  readonly closed$: Observable<void>;
+  private readonly core: ServerCore;
+  private readonly options: ResolvedServerOptions;
+  private readonly frames: FrameSocket;
+  private readonly inflight = new Map<bigint, InflightCall>();
+  private readonly backlog: Message[] = [];
+  private readonly closed = new AsyncSubject<void>();
+  private dialect: Dialect = PHOBOS;
+  private pushSeq = 0n;
+  private lastSerializeType = 3;
+  private refusing = false;
+
+  constructor(socket: Socket, core: ServerCore) {
+    this.core = core;
+    this.options = core.options;
+    this.remoteAddress = socket.remoteAddress
+      ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
+      : 'unix@';
+    this.closed$ = this.closed.asObservable();
+    this.frames = new FrameSocket(
+      socket,
+      { maxMessageBytes: this.options.maxMessageBytes },
+      {
+        onMessage: (message) => this.receive(message),
+        onClose: (error) => this.onClose(error),
+        onDrain: () => this.next(),
+      },
+    );
+  }
+
+  /** True until the connection closes. */
+  get isOpen(): boolean {
+    return this.frames.open;
+  }
+
+  /** Calls being served (the backlog excluded). */
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** True when no call is being served or waiting. */
+  get idle(): boolean {
+    return this.inflight.size === 0 && this.backlog.length === 0;
+  }
+
+  push(service: string, method: string, data: unknown, options: PushOptions = {}): boolean {
+    if (!this.frames.open) return false;
+    const serializeType = options.serializeType ?? this.lastSerializeType;
+    const codec = this.options.codecs.get(serializeType);
+    const payload = data === undefined ? EMPTY_PAYLOAD : codec.encode(data);
+    this.pushSeq += 1n;
+    return this.frames.send({
+      magic: this.dialect.magic,
+      messageType: MessageType.Request,
+      heartbeat: false,
+      oneway: true,
+      compressType: CompressType.None,
+      status: 0,
+      serializeType,
+      seq: this.pushSeq,
+      servicePath: service,
+      serviceMethod: method,
+      metadata: toMetadata('push metadata', options.metadata),
+      payload,
+    });
+  }
+
+  /** Aborts every call in flight with `reason` and closes the connection once replies are sent. */
+  close(reason: RpcError): void {
+    for (const call of this.inflight.values()) this.abort(call, reason);
+    this.backlog.length = 0;
+    this.frames.end();
+  }
+
+  /** Closes the connection at once. */
+  destroy(): void {
+    this.frames.destroy();
+  }
+
+  private receive(message: Message): void {
+    this.dialect = dialectOfMagic(message.magic) ?? PHOBOS;
+    if (message.messageType !== MessageType.Request) return;
+    if (message.heartbeat) {
+      this.frames.send({ ...message, messageType: MessageType.Response });
+      return;
+    }
+    if (message.oneway && message.servicePath === CANCEL_SERVICE_PATH) {
+      this.cancel(message);
+      return;
+    }
+    if (this.refusing) return;
+    if (this.backlog.length > 0 || !this.hasRoom()) {
+      // Past the concurrency limit, or replies are not leaving: hold the request and stop reading.
+      this.backlog.push(message);
+      this.updateReading();
+      return;
+    }
+    this.start(message);
+  }
+
+  private cancel(message: Message): void {
+    if (message.payload.length !== 8) return;
+    const seq = Buffer.from(message.payload.buffer, message.payload.byteOffset, 8).readBigUInt64BE(0);
+    const call = this.inflight.get(seq);
+    if (call) {
+      this.abort(
+        call,
+        new CancelledError('the caller cancelled the call', { details: { seq: String(seq) } }),
+      );
+      this.finish(seq, call, undefined);
+    }
+  }
+
+  private start(request: Message): void {
+    const seq = request.seq;
+    if (this.inflight.has(seq)) {
+      this.reply(
+        request,
+        this.errorReply(request, `seq ${seq} is already in flight on this connection`, undefined),
+      );
+      return;
+    }
+    const call: InflightCall = {
+      controller: new AbortController(),
+      subscription: undefined,
+      timer: undefined,
+      done: false,
+    };
+    this.inflight.set(seq, call);
+    this.lastSerializeType = request.serializeType;
+    if (this.core.draining) {
+      this.finish(
+        seq,
+        call,
+        this.errorReply(request, 'server is shutting down; call another instance', undefined),
+      );
+      return;
+    }
+    const authorize = this.options.authorize;
+    if (authorize && request.servicePath !== CANCEL_SERVICE_PATH) {
+      let verdict: boolean | Promise<boolean>;
+      try {
+        verdict = authorize(request.metadata.get(MetadataKey.Auth), {
+          service: request.servicePath,
+          method: request.serviceMethod,
+          metadata: request.metadata,
+          remoteAddress: this.remoteAddress,
+        });
+      } catch (error) {
+        this.refuse(request, call, error);
+        return;
+      }
+      if (typeof verdict === 'boolean') {
+        if (verdict) this.run(request, call);
+        else this.refuse(request, call, undefined);
+      } else {
+        Promise.resolve(verdict).then(
+          (ok) => {
+            if (call.done) return;
+            if (ok === true) this.run(request, call);
+            else this.refuse(request, call, undefined);
+          },
+          (error: unknown) => {
+            if (!call.done) this.refuse(request, call, error);
+          },
+        );
+      }
+      return;
+    }
+    this.run(request, call);
+  }
+
+  private refuse(request: Message, call: InflightCall, error: unknown): void {
+    const why =
+      error === undefined
+        ? 'the __AUTH token was refused'
+        : `authorization failed: ${RpcError.from(error).message}`;
+    this.finish(request.seq, call, this.errorReply(request, `unauthorized: ${why}`, undefined));
+    this.refusing = true;
+    this.options.logger.warn('closing connection: call refused by authorize', {
+      remoteAddress: this.remoteAddress,
+      service: request.servicePath,
+      method: request.serviceMethod,
+    });
+    this.close(new CancelledError('connection closed: unauthorized'));
+  }
+
+  private run(request: Message, call: InflightCall): void {
+    const seq = request.seq;
+    const service = this.core.service(request.servicePath);
+    if (!service) {
+      const known = this.core.serviceNames();
+      const message = `can not find service "${request.servicePath}"; registered: ${known.length ? known.join(', ') : '(none)'}`;
+      this.finish(seq, call, this.errorReply(request, message, undefined));
+      return;
+    }
+    const method = service.methods.get(request.serviceMethod);
+    if (!method) {
+      const message = `can not find method "${request.serviceMethod}" of service "${service.name}"; methods: ${[...service.methods.keys()].join(', ')}`;
+      this.finish(seq, call, this.errorReply(request, message, undefined));
+      return;
+    }
+    let args: unknown;
+    let codec: ReturnType<ResolvedServerOptions['codecs']['get']>;
+    try {
+      codec = this.options.codecs.get(request.serializeType);
+      let payload = request.payload;
+      if (request.compressType !== CompressType.None) {
+        payload = this.options.compressors
+          .get(request.compressType)
+          .decompress(payload, this.options.maxDecompressedBytes);
+      }
+      args =
+        payload.length === 0
+          ? undefined
+          : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
+    } catch (error) {
+      this.finish(seq, call, this.errorReply(request, RpcError.from(error).message, undefined));
+      return;
+    }
+    const ctx = this.context(request, call);
+    const timeoutMs = Number(request.metadata.get(MetadataKey.ServerTimeout));
+    if (timeoutMs > 0) {
+      call.timer = this.options.scheduler.schedule(() => {
+        const reason = new DeadlineExceededError(
+          `deadline exceeded: the caller allowed ${timeoutMs} ms (__ServerTimeout)`,
+          {
+            details: { timeoutMs },
+          },
+        );
+        this.abort(call, reason);
+        this.finish(seq, call, this.errorReply(request, reason.message, ctx));
+      }, timeoutMs);
+    }
+    const replyType = method.types.replyType;
+    const handler = this.core.handlerFor(method);
+    let replied = false;
+    let result: Observable<unknown>;
+    try {
+      result = handler({ service: service.name, method: method.name, args, ctx });
+    } catch (error) {
+      this.finish(seq, call, this.errorReply(request, errorMessage(error), ctx));
+      return;
+    }
+    call.subscription = result.pipe(take(1)).subscribe({
+      next: (value) => {
+        replied = true;
+        this.finish(seq, call, this.okReply(request, value, codec, replyType, ctx));
+      },
+      error: (error: unknown) => this.finish(seq, call, this.errorReply(request, errorMessage(error), ctx)),
+      complete: () => {
+        if (!replied) this.finish(seq, call, this.okReply(request, undefined, codec, replyType, ctx));
+      },
+    });
+  }
+
+  private context(request: Message, call: InflightCall): CallContext {
+    const timeoutMs = Number(request.metadata.get(MetadataKey.ServerTimeout));
+    return {
+      service: request.servicePath,
+      method: request.serviceMethod,
+      seq: request.seq,
+      metadata: request.metadata,
+      replyMetadata: new Map(),
+      serializeType: request.serializeType,
+      deadline: timeoutMs > 0 ? this.options.scheduler.now() + timeoutMs : undefined,
+      signal: call.controller.signal,
+      remoteAddress: this.remoteAddress,
+      connection: this,
+      push: (service, method, data, options) => this.push(service, method, data, options),
+    };
+  }
+
+  private okReply(
+    request: Message,
+    value: unknown,
+    codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
+    replyType: ServiceMethod['types']['replyType'],
+    ctx: CallContext,
+  ): Message {
+    try {
+      let payload =
+        value === undefined ? EMPTY_PAYLOAD : codec.encode(value, replyType ? { type: replyType } : {});
+      let compressType: number = CompressType.None;
+      if (request.compressType !== CompressType.None) {
+        ({ payload, compressType } = compressPayload(
+          payload,
+          this.options.compressors.get(request.compressType),
+          this.options.compressThresholdBytes,
+        ));
+      }
+      return {
+        ...request,
+        messageType: MessageType.Response,
+        compressType,
+        status: 0,
+        metadata: ctx.replyMetadata,
+        payload,
+      };
+    } catch (error) {
+      return this.errorReply(request, `cannot encode the reply: ${RpcError.from(error).message}`, ctx);
+    }
+  }
+
+  private errorReply(request: Message, message: string, ctx: CallContext | undefined): Message {
+    const metadata = new Map(ctx?.replyMetadata);
+    metadata.set(this.dialect.errorKey, message);
+    return {
+      ...request,
+      magic: this.dialect.magic,
+      messageType: MessageType.Response,
+      compressType: CompressType.None,
+      status: 1,
+      metadata,
+      payload: EMPTY_PAYLOAD,
+    };
+  }
+
+  private finish(seq: bigint, call: InflightCall, reply: Message | undefined): void {
+    if (call.done) return;
+    call.done = true;
+    call.timer?.unsubscribe();
+    call.subscription?.unsubscribe();
+    this.inflight.delete(seq);
+    if (reply && !reply.oneway) this.send(reply);
+    this.next();
+  }
+
+  private send(reply: Message): void {
+    try {
+      this.frames.send(reply);
+    } catch (error) {
+      // The reply did not fit in a frame (maxMessageBytes): say so instead.
+      this.frames.send(
+        this.errorReply(reply, `cannot send the reply: ${RpcError.from(error).message}`, undefined),
+      );
+    }
+    if (!this.frames.writable) this.updateReading();
+  }
+
+  private reply(request: Message, reply: Message): void {
+    if (!request.oneway) this.send(reply);
+  }
+
+  /** Starts waiting requests while there is room, then decides whether to read more. */
+  private next(): void {
+    while (this.backlog.length > 0 && this.hasRoom()) {
+      this.start(this.backlog.shift() as Message);
+    }
+    this.updateReading();
+    if (this.idle) this.core.connectionIdle(this);
+  }
+
+  private hasRoom(): boolean {
+    return this.inflight.size < this.options.maxConcurrentRequests && this.frames.writable;
+  }
+
+  private updateReading(): void {
+    if (this.backlog.length > 0 || !this.hasRoom()) this.frames.pause();
+    else this.frames.resume();
+  }
+
+  private abort(call: InflightCall, reason: RpcError): void {
+    if (!call.controller.signal.aborted) call.controller.abort(reason);
+    call.subscription?.unsubscribe();
+  }
+
+  private onClose(error: Error | undefined): void {
+    if (error)
+      this.options.logger.warn(`connection closed: ${error.message}`, { remoteAddress: this.remoteAddress });
+    const reason = new ConnectionClosedError('the client connection closed', {
+      details: { remoteAddress: this.remoteAddress },
+    });
+    for (const [seq, call] of this.inflight) {
+      this.abort(call, reason);
+      call.done = true;
+      call.timer?.unsubscribe();
+      this.inflight.delete(seq);
+    }
+    this.backlog.length = 0;
+    this.closed.next();
+    this.closed.complete();
+    this.core.connectionClosed(this);
+  }
+}
+
+/**
+ * Turns what a method returned into an observable: its first value is the reply.
+ *
+ * @internal
+ */
+export function toObservable(result: unknown): Observable<unknown> {
+  if (isObservable(result)) return result;
+  if (isPromiseLike(result)) return from(result);
+  return of(result);
+}
+
+/**
+ * The handler that calls a method.
+ *
+ * @internal
+ */
+export function invokeMethod(method: ServiceMethod): ServerHandler {
+  return (call) => defer(() => toObservable(method.invoke(call.args, call.ctx)));
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof ServiceError || error instanceof Error) return error.message;
+  return RpcError.from(error).message;
+}

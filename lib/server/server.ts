@@ -1,0 +1,243 @@
+import type { Server as NetServer } from 'node:net';
+import { RpcError } from '../errors/index.js';
+import { listen } from '../transport/dial.js';
+import { describeValue, integerOption, optionsObject } from '../util/validate.js';
+import type { ServerHandler, ServerInterceptor } from './interceptor.js';
+import { invokeMethod, ServerConnectionHandler, type ServerCore } from './server-connection.js';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  type ServerOptions,
+} from './server-options.js';
+import { createService, type RegisterOptions, type Service, type ServiceMethod } from './service.js';
+
+/** Options of {@link Server.shutdown}. */
+export interface ShutdownOptions {
+  /** How long in-flight calls may take to finish before they are aborted. Default 10 s. */
+  readonly graceMs?: number;
+}
+
+/**
+ * A Phobos server: exposes plain objects as services over the Phobos (and rpcx) wire protocol.
+ *
+ * A method receives `(args, ctx)` and returns a value, a Promise, or an Observable (its first
+ * value is the reply). A thrown or rejected error becomes an error reply with its message.
+ * Unknown services and methods get an error reply that lists what is registered. Heartbeats
+ * are echoed, oneway requests get no reply, and `ctx.push` sends server pushes. One server
+ * accepts both magics (0x42 Phobos, 0x08 rpcx) and answers each connection in its own dialect.
+ *
+ * @example
+ * ```ts
+ * const server = new Server();
+ * server.register('HelloWorld', {
+ *   Greet(args: { First: string }) { return { Second: `Hello ${args.First}` }; },
+ * });
+ * const address = await server.listen('tcp@127.0.0.1:8972');
+ * process.on('SIGTERM', () => server.shutdown({ graceMs: 5_000 }));
+ * ```
+ */
+export class Server {
+  /** The resolved options. */
+  readonly options: ResolvedServerOptions;
+  private readonly services = new Map<string, Service>();
+  private readonly interceptors: ServerInterceptor[] = [];
+  private readonly connections = new Set<ServerConnectionHandler>();
+  private readonly listeners: NetServer[] = [];
+  private handlers = new WeakMap<ServiceMethod, ServerHandler>();
+  private readonly idleWaiters = new Set<() => void>();
+  private draining = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly core: ServerCore;
+
+  /**
+   * @throws TypeError when `options` is not an object; RangeError naming an option that is out of
+   *   range (`maxConcurrentRequests: 0`, `maxMessageBytes: -1`...).
+   */
+  constructor(options?: ServerOptions) {
+    this.options = resolveServerOptions(options);
+    const self = this;
+    this.core = {
+      options: this.options,
+      get draining() {
+        return self.draining;
+      },
+      service: (name) => this.services.get(name),
+      serviceNames: () => [...this.services.keys()],
+      handlerFor: (method) => this.handlerFor(method),
+      connectionIdle: () => this.notifyIdle(),
+      connectionClosed: (connection) => {
+        this.connections.delete(connection);
+        this.notifyIdle();
+      },
+    };
+  }
+
+  /**
+   * Exposes an object's methods as a service: its own and inherited functions, not the
+   * constructor, not names starting with `_`.
+   *
+   * @param options - registry metadata (`weight=10&group=a` or a record) and protobuf types per
+   *   method.
+   * @throws TypeError when `implementation` is not an object; RangeError when the name is empty,
+   *   reserved (`__phobos...`) or already registered, or the object has no methods.
+   * @example
+   * ```ts
+   * class Arith {
+   *   Mul(args: { A: number; B: number }) { return { C: args.A * args.B }; }
+   * }
+   * server.register('Arith', new Arith(), { metadata: 'weight=10' });
+   * ```
+   */
+  register(name: string, implementation: object, options?: RegisterOptions): this {
+    if (this.services.has(name))
+      throw new RangeError(`service "${name}" is already registered; unregister it first`);
+    const service = createService(name, implementation, optionsObject('register options', options));
+    this.services.set(name, service);
+    return this;
+  }
+
+  /**
+   * Removes a service; calls to it get the unknown-service error reply.
+   *
+   * @returns whether the service was registered.
+   * @example
+   * ```ts
+   * server.unregister('Arith');
+   * ```
+   */
+  unregister(name: string): boolean {
+    return this.services.delete(name);
+  }
+
+  /**
+   * The registered services, with their methods and registry metadata.
+   *
+   * @example
+   * ```ts
+   * for (const service of server.registered()) console.log(service.name, [...service.methods.keys()]);
+   * ```
+   */
+  registered(): readonly Service[] {
+    return [...this.services.values()];
+  }
+
+  /**
+   * Adds an interceptor around every call. The first added is the outermost.
+   *
+   * @throws RangeError when `interceptor` is not a function.
+   * @example
+   * ```ts
+   * server.use((next) => (call) => next(call).pipe(tap(() => metrics.calls.inc())));
+   * ```
+   */
+  use(interceptor: ServerInterceptor): this {
+    if (typeof interceptor !== 'function')
+      throw new RangeError(`an interceptor must be a function, got ${describeValue(interceptor)}`);
+    this.interceptors.push(interceptor);
+    this.handlers = new WeakMap();
+    return this;
+  }
+
+  /**
+   * Starts accepting connections on an address: `tcp@host:port` (port 0 picks a free port),
+   * `host:port`, or `unix@/path`. May be called more than once to listen on several addresses.
+   *
+   * @returns the bound address, e.g. `tcp@127.0.0.1:40123`.
+   * @throws RangeError or TypeError for a malformed address; rejects with ConnectionError when
+   *   the address cannot be bound, or when the server is shutting down.
+   * @example
+   * ```ts
+   * const address = await server.listen('tcp@127.0.0.1:0');
+   * ```
+   */
+  async listen(address: string): Promise<string> {
+    if (this.shutdownPromise) throw new RpcError('the server is shut down; create a new one', 'UNAVAILABLE');
+    const { server, address: bound } = await listen(
+      address,
+      this.options.tls ? { tls: this.options.tls } : {},
+      (socket) => {
+        if (this.draining) {
+          socket.destroy();
+          return;
+        }
+        this.connections.add(new ServerConnectionHandler(socket, this.core));
+      },
+    );
+    this.listeners.push(server);
+    return bound;
+  }
+
+  /** Number of open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Shuts down gracefully: stops accepting connections, answers new calls with a "shutting
+   * down" error, lets calls in flight finish for up to `graceMs`, aborts the rest (their
+   * `ctx.signal` fires), then closes every connection. Calling it again returns the same promise.
+   *
+   * @throws RangeError when `graceMs` is not an integer >= 0.
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => void server.shutdown({ graceMs: 5_000 }));
+   * ```
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    const graceMs = integerOption(
+      'graceMs',
+      optionsObject('shutdown options', options).graceMs,
+      DEFAULT_SHUTDOWN_GRACE_MS,
+      0,
+    );
+    this.shutdownPromise ??= this.drain(graceMs);
+    return this.shutdownPromise;
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    const closed = Promise.all(
+      this.listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+    await this.whenIdle(graceMs);
+    const reason = new RpcError(
+      `the server shut down before the call finished (grace ${graceMs} ms)`,
+      'UNAVAILABLE',
+    );
+    for (const connection of this.connections) connection.close(reason);
+    await closed;
+  }
+
+  private whenIdle(graceMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if ([...this.connections].every((connection) => connection.idle)) done();
+      };
+      const timer = setTimeout(done, graceMs);
+      this.idleWaiters.add(check);
+      check();
+    });
+  }
+
+  private notifyIdle(): void {
+    for (const check of this.idleWaiters) check();
+  }
+
+  private handlerFor(method: ServiceMethod): ServerHandler {
+    let handler = this.handlers.get(method);
+    if (!handler) {
+      handler = this.interceptors.reduceRight<ServerHandler>(
+        (next, interceptor) => interceptor(next),
+        invokeMethod(method),
+      );
+      this.handlers.set(method, handler);
+    }
+    return handler;
+  }
+}

@@ -1,0 +1,181 @@
+import type { Socket } from 'node:net';
+import { ConnectionClosedError, ProtocolError } from '../errors/index.js';
+import { FrameDecoder } from '../protocol/decoder.js';
+import { encodeFrame } from '../protocol/encode.js';
+import type { Message } from '../protocol/message.js';
+
+/** Batches at most this many bytes into one buffer; larger batches are written as a vector. */
+const CONCAT_BELOW_BYTES = 64 * 1024;
+
+/** What a {@link FrameSocket} reports to its owner. */
+export interface FrameSocketHandlers {
+  /** A complete frame arrived. */
+  onMessage(message: Message): void;
+  /** The socket closed; `error` says why when it was not a clean close. Called once. */
+  onClose(error: Error | undefined): void;
+  /** The socket's write buffer drained after being full. */
+  onDrain?(): void;
+}
+
+/** Options of a {@link FrameSocket}. */
+export interface FrameSocketOptions {
+  /** Largest frame accepted or sent, header included. */
+  readonly maxMessageBytes: number;
+  /** Magic bytes accepted on input. */
+  readonly magics?: readonly number[];
+}
+
+/**
+ * A socket that speaks frames: it decodes what arrives and coalesces what is sent.
+ *
+ * Frames sent during one tick of the event loop leave in one write (one syscall where the
+ * kernel allows). `writable` turns false when the socket's buffer is full, so its owner can stop
+ * producing (a server pauses reading) until `onDrain`. A frame that breaks the protocol closes
+ * the socket with the {@link ProtocolError} as the reason.
+ *
+ * @example
+ * ```ts
+ * const frames = new FrameSocket(socket, { maxMessageBytes: 1 << 24 }, {
+ *   onMessage: (message) => console.log(message.serviceMethod),
+ *   onClose: (error) => console.log('closed', error?.message),
+ * });
+ * frames.send(message);
+ * ```
+ */
+export class FrameSocket {
+  /** The underlying socket. */
+  readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly maxMessageBytes: number;
+  private readonly handlers: FrameSocketHandlers;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  private closeReason: Error | undefined;
+  private closed = false;
+
+  constructor(socket: Socket, options: FrameSocketOptions, handlers: FrameSocketHandlers) {
+    this.socket = socket;
+    this.maxMessageBytes = options.maxMessageBytes;
+    this.decoder = new FrameDecoder({
+      maxMessageBytes: options.maxMessageBytes,
+      ...(options.magics ? { magics: options.magics } : {}),
+    });
+    this.handlers = handlers;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.handlers.onDrain?.());
+    socket.on('error', (error) => {
+      this.closeReason ??= error;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.batch = [];
+      this.handlers.onClose(this.closeReason);
+    });
+  }
+
+  /** False once the socket closed or began closing. */
+  get open(): boolean {
+    return !this.closed && !this.socket.destroyed && this.socket.writable;
+  }
+
+  /**
+   * False while more than the socket's high-water mark waits to be written (frames queued this
+   * tick included); `onDrain` follows once it is true again.
+   */
+  get writable(): boolean {
+    return (
+      !this.socket.writableNeedDrain &&
+      this.batchBytes + this.socket.writableLength < this.socket.writableHighWaterMark
+    );
+  }
+
+  /**
+   * Queues a frame; frames queued in one tick leave together.
+   *
+   * @returns false when the socket is closed (nothing is sent).
+   * @throws ProtocolError when the frame exceeds `maxMessageBytes`; RangeError when a header
+   *   field is out of range. Nothing is queued then.
+   */
+  send(message: Message): boolean {
+    if (!this.open) return false;
+    const chunks = encodeFrame(message, this.maxMessageBytes);
+    for (const chunk of chunks) {
+      this.batch.push(chunk);
+      this.batchBytes += chunk.length;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+    return true;
+  }
+
+  /** Stops reading from the socket (the peer's writes back up). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Resumes reading from the socket. */
+  resume(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
+  /**
+   * Sends what is queued, then closes the socket gracefully; destroys it if the peer has not
+   * closed its side within `lingerMs`.
+   */
+  end(lingerMs = 2_000): void {
+    if (this.closed) return;
+    this.flush();
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), lingerMs);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** Closes the socket at once; `reason` is reported to `onClose`. */
+  destroy(reason?: Error): void {
+    if (reason) this.closeReason ??= reason;
+    this.batch = [];
+    this.socket.destroy();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    if (batch.length === 0 || this.closed) return;
+    const bytes = this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (batch.length === 1 || bytes < CONCAT_BELOW_BYTES) {
+      this.socket.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, bytes));
+    } else {
+      this.socket.cork();
+      for (const chunk of batch) this.socket.write(chunk);
+      this.socket.uncork();
+    }
+    // A batch over the high-water mark made the socket unwritable; if the kernel took it all at
+    // once there will be no 'drain' event, so say it here.
+    if (bytes >= this.socket.writableHighWaterMark && !this.socket.writableNeedDrain)
+      this.handlers.onDrain?.();
+  }
+
+  private receive(chunk: Buffer): void {
+    let messages: Message[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch (error) {
+      this.destroy(
+        error instanceof ProtocolError ? error : new ConnectionClosedError(String(error), { cause: error }),
+      );
+      return;
+    }
+    for (const message of messages) {
+      if (this.closed) return;
+      this.handlers.onMessage(message);
+    }
+    if (this.decoder.error) this.destroy(this.decoder.error);
+  }
+}

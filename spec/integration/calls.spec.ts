@@ -1,0 +1,323 @@
+import protobuf from 'protobufjs';
+import { firstValueFrom, interval, map, Observable, take, throwError, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { type CallContext, CodecError, RPCX, SerializeType, ServiceError } from '../../lib/index.js';
+import { trackHandles } from '../support/handles.js';
+import { rawClient, request } from '../support/raw-peer.js';
+import { openConnection, startClient, startServer } from '../support/servers.js';
+
+const { defer } = trackHandles();
+
+const root = protobuf.parse(
+  'syntax = "proto3"; message Args { int32 A = 1; int32 B = 2; } message Reply { int32 C = 1; }',
+).root;
+const ArgsType = root.lookupType('Args');
+const ReplyType = root.lookupType('Reply');
+
+class Arith {
+  Mul(args: { A: number; B: number }) {
+    return { C: args.A * args.B };
+  }
+  async Div(args: { A: number; B: number }) {
+    if (args.B === 0) throw new Error('divide by zero');
+    return { C: args.A / args.B };
+  }
+  Echo(args: unknown) {
+    return args;
+  }
+}
+
+async function arithServer() {
+  return startServer(defer, (server) =>
+    server.register('Arith', new Arith(), {
+      protobuf: { Mul: { requestType: ArgsType, replyType: ReplyType } },
+    }),
+  );
+}
+
+describe('calls over loopback', () => {
+  it.each([
+    ['JSON', SerializeType.JSON],
+    ['MsgPack', SerializeType.MsgPack],
+  ])('%s codec - a call gets its reply', async (_name, serializeType) => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address, { serializeType });
+    await expect(client.call('Arith', 'Mul', { A: 7, B: 8 })).resolves.toEqual({ C: 56 });
+  });
+
+  it('Protobuf codec - types given at registration and per client', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address, {
+      serializeType: SerializeType.Protobuf,
+      protobuf: { 'Arith.Mul': { requestType: ArgsType, replyType: ReplyType } },
+    });
+    await expect(client.call('Arith', 'Mul', { A: 7, B: 8 })).resolves.toEqual({ C: 56 });
+  });
+
+  it('Protobuf codec - types given per call', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address);
+    const reply = client.call(
+      'Arith',
+      'Mul',
+      { A: 3, B: 4 },
+      {
+        serializeType: SerializeType.Protobuf,
+        requestType: ArgsType,
+        replyType: ReplyType,
+      },
+    );
+    await expect(reply).resolves.toEqual({ C: 12 });
+  });
+
+  it('raw codec - bytes in, bytes out', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address, { serializeType: SerializeType.Raw });
+    const reply = await client.call<Uint8Array>('Arith', 'Echo', new Uint8Array([1, 2, 3, 255]));
+    expect([...reply]).toEqual([1, 2, 3, 255]);
+  });
+
+  it('an unknown serialize type gets an error reply naming it', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address);
+    // Register a codec on the client only: the server does not know type 9.
+    const { createDefaultCodecs } = await import('../../lib/index.js');
+    const codecs = createDefaultCodecs().register({
+      serializeType: 9,
+      name: 'nine',
+      encode: () => new Uint8Array([9]),
+      decode: () => 9,
+    });
+    const other = startClient(defer, address, { codecs, serializeType: 9 });
+    await expect(other.call('Arith', 'Echo', 1)).rejects.toThrow(/serialize type 9/);
+    await expect(client.call('Arith', 'Mul', { A: 1, B: 1 })).resolves.toEqual({ C: 1 });
+  });
+
+  it('a payload that does not decode gets an error reply, and the server goes on', async () => {
+    const { address } = await arithServer();
+    const peer = await rawClient(address);
+    defer(() => peer.close());
+    peer.send(
+      request({ seq: 1n, servicePath: 'Arith', serviceMethod: 'Mul', payload: Buffer.from('{not json') }),
+    );
+    peer.send(
+      request({ seq: 2n, servicePath: 'Arith', serviceMethod: 'Mul', payload: Buffer.from('{"A":2,"B":3}') }),
+    );
+    const bad = await peer.frame(0);
+    expect(bad).toMatchObject({ seq: 1n, status: 1, messageType: 1 });
+    expect(bad.metadata.get('__mrpc_error__')).toMatch(/json/i);
+    const good = await peer.frame(1);
+    expect(good).toMatchObject({ seq: 2n, status: 0 });
+    expect(JSON.parse(Buffer.from(good.payload).toString())).toEqual({ C: 6 });
+  });
+
+  it('a value the client cannot encode fails the call with CodecError before sending', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address, { serializeType: SerializeType.JSON });
+    await expect(client.call('Arith', 'Echo', { big: 1n })).rejects.toThrow(CodecError);
+  });
+
+  it('a thrown error becomes a ServiceError with its message', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address);
+    const error = await client.call('Arith', 'Div', { A: 7, B: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toBe('divide by zero');
+    expect((error as ServiceError).details).toMatchObject({ service: 'Arith', method: 'Div' });
+  });
+
+  it('an Observable that errors, or throws synchronously, becomes an error reply', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Bad', {
+        Emit: () => throwError(() => new Error('observable failed')),
+        Sync: () => {
+          throw new TypeError('sync failure');
+        },
+        Reject: () => Promise.reject('a string reason'),
+      }),
+    );
+    const client = startClient(defer, address);
+    await expect(client.call('Bad', 'Emit')).rejects.toThrow('observable failed');
+    await expect(client.call('Bad', 'Sync')).rejects.toThrow('sync failure');
+    await expect(client.call('Bad', 'Reject')).rejects.toThrow('a string reason');
+  });
+
+  it('an Observable reply is its first value', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Stream', { Ticks: () => interval(1).pipe(map((n) => n + 10)) }),
+    );
+    const client = startClient(defer, address);
+    await expect(client.call('Stream', 'Ticks')).resolves.toBe(10);
+  });
+
+  it('unknown service and method get an error reply listing what is registered', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address);
+    await expect(client.call('Nope', 'Mul', {})).rejects.toThrow(
+      'can not find service "Nope"; registered: Arith',
+    );
+    await expect(client.call('Arith', 'Pow', {})).rejects.toThrow(
+      'can not find method "Pow" of service "Arith"; methods: Mul, Div, Echo',
+    );
+  });
+
+  it('metadata travels both ways', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Meta', {
+        Copy(_args: unknown, ctx: CallContext) {
+          for (const [key, value] of ctx.metadata) ctx.replyMetadata.set(`echo-${key}`, value);
+          return 'ok';
+        },
+      }),
+    );
+    const client = startClient(defer, address);
+    const reply = await client.callWithMetadata('Meta', 'Copy', null, { metadata: { k: 'v', ü: 'ß' } });
+    expect(reply.data).toBe('ok');
+    expect(Object.fromEntries(reply.metadata)).toEqual({ 'echo-k': 'v', 'echo-ü': 'ß' });
+  });
+
+  it('an error reply keeps the metadata the handler set', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Meta', {
+        Fail(_args: unknown, ctx: CallContext) {
+          ctx.replyMetadata.set('retry-after', '5');
+          throw new Error('busy');
+        },
+      }),
+    );
+    const client = startClient(defer, address);
+    const error = (await client.call('Meta', 'Fail').catch((e: unknown) => e)) as ServiceError;
+    expect(error.message).toBe('busy');
+    expect((error.details.metadata as Map<string, string>).get('retry-after')).toBe('5');
+  });
+
+  it('compression both ways, above the threshold only', async () => {
+    const seen: number[] = [];
+    const { address } = await startServer(defer, (server) =>
+      server.register('Big', {
+        Echo(args: string) {
+          seen.push(args.length);
+          return args;
+        },
+      }),
+    );
+    const client = startClient(defer, address, { compress: true, serializeType: SerializeType.JSON });
+    const big = 'x'.repeat(50_000);
+    await expect(client.call('Big', 'Echo', big)).resolves.toBe(big);
+    await expect(client.call('Big', 'Echo', 'small')).resolves.toBe('small');
+    expect(seen).toEqual([50_000, 5]);
+  });
+
+  it('oneway calls complete without a reply and still run', async () => {
+    const calls: unknown[] = [];
+    const { address } = await startServer(defer, (server) =>
+      server.register('Log', {
+        Write(args: unknown) {
+          calls.push(args);
+        },
+        Count: () => calls.length,
+      }),
+    );
+    const client = startClient(defer, address);
+    await expect(client.call('Log', 'Write', 'a', { oneway: true })).resolves.toBeUndefined();
+    await expect(client.call('Log', 'Count')).resolves.toBe(1);
+    expect(calls).toEqual(['a']);
+  });
+
+  it('server pushes reach pushes$ with their decoded data', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Chat', {
+        Join(args: { name: string }, ctx: CallContext) {
+          ctx.push('Chat', 'Welcome', { hello: args.name }, { metadata: { room: '1' } });
+          ctx.connection.push('Chat', 'Welcome', { hello: 'again' });
+          return 'joined';
+        },
+      }),
+    );
+    const connection = await openConnection(defer, address);
+    const pushes = firstValueFrom(connection.pushes$.pipe(take(2), toArray()));
+    await expect(firstValueFrom(connection.call$('Chat', 'Join', { name: 'ada' }))).resolves.toBe('joined');
+    const [first, second] = await pushes;
+    expect(first).toMatchObject({ service: 'Chat', method: 'Welcome', data: { hello: 'ada' } });
+    expect(first?.metadata.get('room')).toBe('1');
+    expect(second?.data).toEqual({ hello: 'again' });
+  });
+
+  it('heartbeats are echoed and measured', async () => {
+    const { address } = await arithServer();
+    const connection = await openConnection(defer, address);
+    const rtt = await firstValueFrom(connection.ping$());
+    expect(rtt).toBeGreaterThanOrEqual(0);
+    const beats = await firstValueFrom(connection.heartbeat$(5).pipe(take(3), toArray()));
+    expect(beats).toHaveLength(3);
+  });
+
+  it('callWithMetadata$ through the observable API is cold: nothing is sent until subscribed', async () => {
+    let calls = 0;
+    const { address } = await startServer(defer, (server) =>
+      server.register('Counter', { Hit: () => ++calls }),
+    );
+    const connection = await openConnection(defer, address);
+    const call$ = connection.call$('Counter', 'Hit');
+    await expect(firstValueFrom(connection.call$('Counter', 'Hit'))).resolves.toBe(1);
+    await expect(firstValueFrom(call$)).resolves.toBe(2);
+    await expect(firstValueFrom(call$)).resolves.toBe(3);
+  });
+
+  it('10,000 concurrent calls on one connection each get their own reply', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Id', {
+        async Echo(n: number) {
+          if (n % 3 === 0) await Promise.resolve();
+          return n;
+        },
+      }),
+    );
+    const connection = await openConnection(defer, address);
+    const replies = await Promise.all(
+      Array.from({ length: 10_000 }, (_, n) => firstValueFrom(connection.call$<number>('Id', 'Echo', n))),
+    );
+    expect(replies).toEqual(Array.from({ length: 10_000 }, (_, n) => n));
+  });
+
+  it('interceptors wrap every call, the first added outermost', async () => {
+    const order: string[] = [];
+    const { address } = await startServer(defer, (server) => {
+      server.register('Arith', new Arith());
+      for (const name of ['outer', 'inner']) {
+        server.use((next) => (call) => {
+          order.push(`${name}>${call.method}`);
+          return new Observable((subscriber) =>
+            next(call).subscribe({
+              next: (value) => {
+                order.push(`${name}<`);
+                subscriber.next(value);
+              },
+              error: (error) => subscriber.error(error),
+              complete: () => subscriber.complete(),
+            }),
+          );
+        });
+      }
+    });
+    const client = startClient(defer, address);
+    await client.call('Arith', 'Mul', { A: 1, B: 2 });
+    expect(order).toEqual(['outer>Mul', 'inner>Mul', 'inner<', 'outer<']);
+  });
+
+  it('an interceptor can refuse a call with an error reply', async () => {
+    const { address } = await startServer(defer, (server) => {
+      server.register('Arith', new Arith());
+      server.use(() => () => throwError(() => new Error('quota exceeded')));
+    });
+    const client = startClient(defer, address);
+    await expect(client.call('Arith', 'Mul', { A: 1, B: 2 })).rejects.toThrow('quota exceeded');
+  });
+
+  it('the rpcx dialect (magic 0x08, __rpcx_error__) works end to end', async () => {
+    const { address } = await arithServer();
+    const client = startClient(defer, address, { dialect: RPCX });
+    await expect(client.call('Arith', 'Mul', { A: 7, B: 8 })).resolves.toEqual({ C: 56 });
+    await expect(client.call('Arith', 'Div', { A: 7, B: 0 })).rejects.toThrow('divide by zero');
+  });
+});
