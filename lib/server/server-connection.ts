@@ -36,11 +36,69 @@ export interface ServerCore {
   connectionClosed(connection: ServerConnectionHandler): void;
 }
 
-interface InflightCall {
-  readonly controller: AbortController;
-  subscription: Subscription | undefined;
-  timer: Subscription | undefined;
-  done: boolean;
+/** One call being served; its AbortController is made only if the handler asks for `ctx.signal`. */
+class InflightCall {
+  subscription: Subscription | undefined = undefined;
+  timer: Subscription | undefined = undefined;
+  done = false;
+  private controller: AbortController | undefined = undefined;
+  private reason: RpcError | undefined = undefined;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: RpcError): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.subscription?.unsubscribe();
+  }
+}
+
+/** The context handed to a handler. */
+class ServerCallContext implements CallContext {
+  readonly replyMetadata = new Map<string, string>();
+  readonly service: string;
+  readonly method: string;
+  readonly seq: bigint;
+  readonly metadata: Message['metadata'];
+  readonly serializeType: number;
+  readonly deadline: number | undefined;
+  readonly connection: ServerConnectionHandler;
+  private readonly call: InflightCall;
+
+  constructor(
+    request: Message,
+    call: InflightCall,
+    connection: ServerConnectionHandler,
+    deadline: number | undefined,
+  ) {
+    this.service = request.servicePath;
+    this.method = request.serviceMethod;
+    this.seq = request.seq;
+    this.metadata = request.metadata;
+    this.serializeType = request.serializeType;
+    this.deadline = deadline;
+    this.connection = connection;
+    this.call = call;
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get remoteAddress(): string {
+    return this.connection.remoteAddress;
+  }
+
+  push(service: string, method: string, data: unknown, options?: PushOptions): boolean {
+    return this.connection.push(service, method, data, options);
+  }
 }
 
 /**
@@ -120,7 +178,7 @@ export class ServerConnectionHandler implements ServerConnection {
 
   /** Aborts every call in flight with `reason` and closes the connection once replies are sent. */
   close(reason: RpcError): void {
-    for (const call of this.inflight.values()) this.abort(call, reason);
+    for (const call of this.inflight.values()) call.abort(reason);
     this.backlog.length = 0;
     this.frames.end();
   }
@@ -156,10 +214,7 @@ export class ServerConnectionHandler implements ServerConnection {
     const seq = Buffer.from(message.payload.buffer, message.payload.byteOffset, 8).readBigUInt64BE(0);
     const call = this.inflight.get(seq);
     if (call) {
-      this.abort(
-        call,
-        new CancelledError('the caller cancelled the call', { details: { seq: String(seq) } }),
-      );
+      call.abort(new CancelledError('the caller cancelled the call', { details: { seq: String(seq) } }));
       this.finish(seq, call, undefined);
     }
   }
@@ -173,12 +228,7 @@ export class ServerConnectionHandler implements ServerConnection {
       );
       return;
     }
-    const call: InflightCall = {
-      controller: new AbortController(),
-      subscription: undefined,
-      timer: undefined,
-      done: false,
-    };
+    const call = new InflightCall();
     this.inflight.set(seq, call);
     this.lastSerializeType = request.serializeType;
     if (this.core.draining) {
@@ -271,8 +321,9 @@ export class ServerConnectionHandler implements ServerConnection {
       this.finish(seq, call, this.errorReply(request, RpcError.from(error).message, undefined));
       return;
     }
-    const ctx = this.context(request, call);
-    const timeoutMs = Number(request.metadata.get(MetadataKey.ServerTimeout));
+    const timeout = request.metadata.get(MetadataKey.ServerTimeout);
+    const timeoutMs = timeout === undefined ? 0 : Number(timeout);
+    const ctx = this.context(request, call, timeoutMs);
     if (timeoutMs > 0) {
       call.timer = this.options.scheduler.schedule(() => {
         const reason = new DeadlineExceededError(
@@ -281,7 +332,7 @@ export class ServerConnectionHandler implements ServerConnection {
             details: { timeoutMs },
           },
         );
-        this.abort(call, reason);
+        call.abort(reason);
         this.finish(seq, call, this.errorReply(request, reason.message, ctx));
       }, timeoutMs);
     }
@@ -307,21 +358,9 @@ export class ServerConnectionHandler implements ServerConnection {
     });
   }
 
-  private context(request: Message, call: InflightCall): CallContext {
-    const timeoutMs = Number(request.metadata.get(MetadataKey.ServerTimeout));
-    return {
-      service: request.servicePath,
-      method: request.serviceMethod,
-      seq: request.seq,
-      metadata: request.metadata,
-      replyMetadata: new Map(),
-      serializeType: request.serializeType,
-      deadline: timeoutMs > 0 ? this.options.scheduler.now() + timeoutMs : undefined,
-      signal: call.controller.signal,
-      remoteAddress: this.remoteAddress,
-      connection: this,
-      push: (service, method, data, options) => this.push(service, method, data, options),
-    };
+  private context(request: Message, call: InflightCall, timeoutMs: number): CallContext {
+    const deadline = timeoutMs > 0 ? this.options.scheduler.now() + timeoutMs : undefined;
+    return new ServerCallContext(request, call, this, deadline);
   }
 
   private okReply(
@@ -413,11 +452,6 @@ export class ServerConnectionHandler implements ServerConnection {
     else this.frames.resume();
   }
 
-  private abort(call: InflightCall, reason: RpcError): void {
-    if (!call.controller.signal.aborted) call.controller.abort(reason);
-    call.subscription?.unsubscribe();
-  }
-
   private onClose(error: Error | undefined): void {
     if (error)
       this.options.logger.warn(`connection closed: ${error.message}`, { remoteAddress: this.remoteAddress });
@@ -425,7 +459,7 @@ export class ServerConnectionHandler implements ServerConnection {
       details: { remoteAddress: this.remoteAddress },
     });
     for (const [seq, call] of this.inflight) {
-      this.abort(call, reason);
+      call.abort(reason);
       call.done = true;
       call.timer?.unsubscribe();
       this.inflight.delete(seq);
