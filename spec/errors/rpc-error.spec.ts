@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CancelledError,
+  CircuitOpenError,
+  CodecError,
+  ConnectionClosedError,
+  ConnectionError,
+  DeadlineExceededError,
+  NoInstanceError,
+  ProtocolError,
+  RpcError,
+  ServiceError,
+} from '../../lib/index.js';
+
+describe('RpcError', () => {
+  it.each([
+    [new ServiceError('x'), 'SERVICE_ERROR', 'ServiceError'],
+    [new DeadlineExceededError('x'), 'DEADLINE_EXCEEDED', 'DeadlineExceededError'],
+    [new CancelledError('x'), 'CANCELLED', 'CancelledError'],
+    [new CircuitOpenError('x'), 'CIRCUIT_OPEN', 'CircuitOpenError'],
+    [new NoInstanceError('x'), 'NO_INSTANCE', 'NoInstanceError'],
+    [new ConnectionError('x'), 'UNAVAILABLE', 'ConnectionError'],
+    [new ConnectionClosedError('x'), 'CONNECTION_CLOSED', 'ConnectionClosedError'],
+    [new ProtocolError('magic', 'x'), 'PROTOCOL_ERROR', 'ProtocolError'],
+    [new CodecError('x'), 'CODEC_ERROR', 'CodecError'],
+  ])('%s has its code and its class name', (error, code, name) => {
+    expect(error.code).toBe(code);
+    expect(error.name).toBe(name);
+    expect(error).toBeInstanceOf(RpcError);
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it('instanceof follows the hierarchy and nothing else', () => {
+    const closed = new ConnectionClosedError('gone');
+    expect(closed instanceof ConnectionError).toBe(true);
+    expect(closed instanceof ConnectionClosedError).toBe(true);
+    expect(closed instanceof ServiceError).toBe(false);
+    expect(new ConnectionError('x') instanceof ConnectionClosedError).toBe(false);
+    expect(new Error('x') instanceof RpcError).toBe(false);
+    expect(null instanceof RpcError).toBe(false);
+    expect('ServiceError' instanceof ServiceError).toBe(false);
+  });
+
+  it('instanceof works for an error made by another copy of the package (brand check)', () => {
+    // Another copy has other class objects but stamps the same brand on its errors.
+    const foreign = Object.create(Error.prototype) as Error;
+    Object.defineProperty(foreign, Symbol.for('phobos.RpcError.kinds'), {
+      value: ['ConnectionClosedError', 'ConnectionError', 'RpcError'],
+    });
+    expect(foreign instanceof ConnectionError).toBe(true);
+    expect(foreign instanceof RpcError).toBe(true);
+    expect(foreign instanceof ServiceError).toBe(false);
+  });
+
+  it('keeps cause and details', () => {
+    const cause = new Error('socket hang up');
+    const error = new ConnectionClosedError('closed', { cause, details: { address: 'tcp@127.0.0.1:1' } });
+    expect(error.cause).toBe(cause);
+    expect(error.details).toEqual({ address: 'tcp@127.0.0.1:1' });
+    expect(new ProtocolError('length', 'too long').details).toEqual({ field: 'length' });
+    expect(new ProtocolError('length', 'too long').field).toBe('length');
+  });
+
+  it('from() returns an RpcError as is, wraps an Error as its cause, and describes anything else', () => {
+    const own = new ServiceError('mine');
+    expect(RpcError.from(own)).toBe(own);
+    const type = new TypeError('bad');
+    const wrapped = RpcError.from(type);
+    expect(wrapped).toBeInstanceOf(RpcError);
+    expect(wrapped.message).toBe('bad');
+    expect(wrapped.cause).toBe(type);
+    expect(wrapped.code).toBe('UNKNOWN');
+    expect(RpcError.from('plain text').message).toBe('plain text');
+    expect(RpcError.from({ a: 1 }).message).toBe('non-error value thrown: {"a":1}');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(RpcError.from(cyclic).message).toBe('non-error value thrown: [object Object]');
+    expect(RpcError.from(undefined).message).toBe('non-error value thrown: undefined');
+  });
+});
