@@ -1,6 +1,7 @@
 import { lastValueFrom, type Observable, Subject, type Subscription } from 'rxjs';
 import { CancelledError, ConnectionClosedError } from '../errors/index.js';
 import { parseAddress } from '../transport/address.js';
+import { optionsObject } from '../util/validate.js';
 import { connect } from './connect.js';
 import { type ConnectOptions, resolveConnectOptions } from './connect-options.js';
 import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
@@ -28,6 +29,7 @@ export class Client {
   readonly address: string;
   private readonly options: ConnectOptions;
   private current: Promise<Connection> | undefined;
+  private connected: Connection | undefined;
   private subscription: Subscription | undefined;
   private readonly pushes = new Subject<ServerPush>();
   private closed = false;
@@ -84,7 +86,7 @@ export class Client {
     args?: unknown,
     options?: ClientCallOptions,
   ): Promise<Reply<T>> {
-    const { signal, ...callOptions } = options ?? {};
+    const { signal, ...callOptions } = optionsObject('call options', options);
     if (signal !== undefined && !(signal instanceof AbortSignal))
       throw new TypeError('signal must be an AbortSignal');
     if (signal?.aborted) throw cancelled(signal);
@@ -121,6 +123,7 @@ export class Client {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     this.current = undefined;
+    this.connected = undefined;
     this.pushes.complete();
     const connection = await current?.catch(() => undefined);
     if (connection) await lastValueFrom(connection.state$, { defaultValue: 'closed' });
@@ -128,17 +131,22 @@ export class Client {
 
   private connection(): Promise<Connection> {
     if (this.closed) return Promise.reject(new ConnectionClosedError(`client for ${this.address} is closed`));
-    if (this.current) return this.current;
+    if (this.current && (this.connected === undefined || this.connected.isOpen)) return this.current;
+    // The connection is closing (the server ended it): start a new one rather than wait for it.
+    this.subscription?.unsubscribe();
+    this.connected = undefined;
     const current = new Promise<Connection>((resolve, reject) => {
       const forget = (): void => {
         if (this.current === current) {
           this.current = undefined;
+          this.connected = undefined;
           this.subscription = undefined;
         }
       };
       this.subscription = connect(this.address, this.options).subscribe({
         next: (connection) => {
           connection.pushes$.subscribe((push) => this.pushes.next(push));
+          if (this.current === current) this.connected = connection;
           resolve(connection);
         },
         error: (error: unknown) => {

@@ -147,7 +147,7 @@ export class Connection {
 
   /** True while the connection is open. */
   get isOpen(): boolean {
-    return this.state.value === 'open';
+    return this.state.value === 'open' && this.frames.open;
   }
 
   /** Calls waiting for their reply. */

@@ -38,11 +38,16 @@ export interface ServerCore {
 
 /** One call being served; its AbortController is made only if the handler asks for `ctx.signal`. */
 class InflightCall {
+  readonly request: Message;
   subscription: Subscription | undefined = undefined;
   timer: Subscription | undefined = undefined;
   done = false;
   private controller: AbortController | undefined = undefined;
   private reason: RpcError | undefined = undefined;
+
+  constructor(request: Message) {
+    this.request = request;
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -176,10 +181,16 @@ export class ServerConnectionHandler implements ServerConnection {
     });
   }
 
-  /** Aborts every call in flight with `reason` and closes the connection once replies are sent. */
+  /**
+   * Aborts every call in flight with `reason` (each gets an error reply saying so) and closes the
+   * connection once the replies are sent.
+   */
   close(reason: RpcError): void {
-    for (const call of this.inflight.values()) call.abort(reason);
     this.backlog.length = 0;
+    for (const [seq, call] of [...this.inflight]) {
+      call.abort(reason);
+      this.finish(seq, call, this.errorReply(call.request, reason.message, undefined));
+    }
     this.frames.end();
   }
 
@@ -228,7 +239,7 @@ export class ServerConnectionHandler implements ServerConnection {
       );
       return;
     }
-    const call = new InflightCall();
+    const call = new InflightCall(request);
     this.inflight.set(seq, call);
     this.lastSerializeType = request.serializeType;
     if (this.core.draining) {
@@ -453,8 +464,12 @@ export class ServerConnectionHandler implements ServerConnection {
   }
 
   private onClose(error: Error | undefined): void {
-    if (error)
-      this.options.logger.warn(`connection closed: ${error.message}`, { remoteAddress: this.remoteAddress });
+    if (error) {
+      this.options.logger.warn(`connection closed: ${error.message}`, {
+        remoteAddress: this.remoteAddress,
+        ...(error instanceof RpcError ? { code: error.code, ...error.details } : {}),
+      });
+    }
     const reason = new ConnectionClosedError('the client connection closed', {
       details: { remoteAddress: this.remoteAddress },
     });

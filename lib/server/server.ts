@@ -1,4 +1,5 @@
 import type { Server as NetServer } from 'node:net';
+import { lastValueFrom } from 'rxjs';
 import { RpcError } from '../errors/index.js';
 import { listen } from '../transport/dial.js';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
@@ -205,8 +206,12 @@ export class Server {
       `the server shut down before the call finished (grace ${graceMs} ms)`,
       'UNAVAILABLE',
     );
-    for (const connection of this.connections) connection.close(reason);
-    await closed;
+    const connections = [...this.connections];
+    for (const connection of connections) connection.close(reason);
+    await Promise.all([
+      closed,
+      ...connections.map((connection) => lastValueFrom(connection.closed$, { defaultValue: undefined })),
+    ]);
   }
 
   private whenIdle(graceMs: number): Promise<void> {

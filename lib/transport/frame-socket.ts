@@ -53,6 +53,7 @@ export class FrameSocket {
   private flushScheduled = false;
   private closeReason: Error | undefined;
   private closed = false;
+  private failed = false;
 
   constructor(socket: Socket, options: FrameSocketOptions, handlers: FrameSocketHandlers) {
     this.socket = socket;
@@ -163,11 +164,12 @@ export class FrameSocket {
   }
 
   private receive(chunk: Buffer): void {
+    if (this.failed) return;
     let messages: Message[];
     try {
       messages = this.decoder.push(chunk);
     } catch (error) {
-      this.destroy(
+      this.fail(
         error instanceof ProtocolError ? error : new ConnectionClosedError(String(error), { cause: error }),
       );
       return;
@@ -176,6 +178,14 @@ export class FrameSocket {
       if (this.closed) return;
       this.handlers.onMessage(message);
     }
-    if (this.decoder.error) this.destroy(this.decoder.error);
+    if (this.decoder.error) this.fail(this.decoder.error);
+  }
+
+  /** The input broke the protocol: read no more, send the replies already queued, then close. */
+  private fail(reason: Error): void {
+    this.failed = true;
+    this.closeReason ??= reason;
+    this.socket.pause();
+    this.end();
   }
 }

@@ -37,8 +37,8 @@ describe('RpcError', () => {
     expect(closed instanceof ServiceError).toBe(false);
     expect(new ConnectionError('x') instanceof ConnectionClosedError).toBe(false);
     expect(new Error('x') instanceof RpcError).toBe(false);
-    expect(null instanceof RpcError).toBe(false);
-    expect('ServiceError' instanceof ServiceError).toBe(false);
+    expect((null as unknown) instanceof RpcError).toBe(false);
+    expect(('ServiceError' as unknown) instanceof ServiceError).toBe(false);
   });
 
   it('instanceof works for an error made by another copy of the package (brand check)', () => {

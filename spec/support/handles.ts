@@ -1,25 +1,48 @@
+import { createHook } from 'node:async_hooks';
 import { afterEach, beforeEach, expect } from 'vitest';
 
-const WATCHED = new Set([
-  'TCPSocketWrap',
-  'TCPServerWrap',
-  'PipeWrap',
-  'PipeServerWrap',
-  'TLSWrap',
-  'Timeout',
-  'Immediate',
-]);
+/** Socket and server handles, counted by type (the test runner holds a few pipes of its own). */
+const SOCKETS = new Set(['TCPSocketWrap', 'TCPServerWrap', 'PipeWrap', 'PipeServerWrap', 'TLSWrap']);
 
 function census(): Map<string, number> {
   const counts = new Map<string, number>();
   for (const resource of process.getActiveResourcesInfo()) {
-    if (WATCHED.has(resource)) counts.set(resource, (counts.get(resource) ?? 0) + 1);
+    if (SOCKETS.has(resource)) counts.set(resource, (counts.get(resource) ?? 0) + 1);
   }
   return counts;
 }
 
-function leaks(baseline: Map<string, number>): Array<[string, number]> {
-  return [...census()].filter(([kind, count]) => count > (baseline.get(kind) ?? 0));
+/**
+ * Timers created by the library or the tests and not yet cleared or fired, by async id. Timers
+ * of the test runner itself are not ours to check, so a timer counts only when its creation
+ * stack passes through lib/ or spec/.
+ */
+const liveTimers = new Map<number, string>();
+createHook({
+  init(asyncId, type) {
+    if (type !== 'Timeout' && type !== 'Immediate') return;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 40;
+    const stack = new Error('created here').stack ?? '';
+    Error.stackTraceLimit = limit;
+    const ours = stack
+      .split('\n')
+      .some((line) => /\/(lib|spec)\//.test(line) && !line.includes('/spec/support/handles'));
+    if (ours) liveTimers.set(asyncId, stack);
+  },
+  destroy(asyncId) {
+    liveTimers.delete(asyncId);
+  },
+}).enable();
+
+function leaks(baseline: Map<string, number>): string[] {
+  const sockets = [...census()]
+    .filter(([kind, count]) => count > (baseline.get(kind) ?? 0))
+    .map(([kind, count]) => `${kind} x${count - (baseline.get(kind) ?? 0)}`);
+  const timers = [...liveTimers.values()].map(
+    (stack) => `timer ${stack.split('\n').slice(1, 12).join('\n')}`,
+  );
+  return [...sockets, ...timers];
 }
 
 type Cleanup = () => unknown;
@@ -34,6 +57,7 @@ export function trackHandles(): { defer(cleanup: Cleanup): void } {
   beforeEach(() => {
     cleanups = [];
     baseline = census();
+    liveTimers.clear();
   });
   afterEach(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

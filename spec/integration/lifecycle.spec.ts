@@ -1,0 +1,487 @@
+import { firstValueFrom, lastValueFrom, map, type Subscription } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import {
+  type AuthInfo,
+  type Authorize,
+  type CallContext,
+  CancelledError,
+  type Connection,
+  ConnectionClosedError,
+  ConnectionError,
+  type ConnectionState,
+  connect,
+  DeadlineExceededError,
+  encodeMessage,
+  RpcError,
+  SerializeType,
+  Server,
+  type ServerConnection,
+  ServiceError,
+  silentLogger,
+} from '../../lib/index.js';
+import { deferred, turns } from '../support/deferred.js';
+import { trackHandles } from '../support/handles.js';
+import { rawClient, rawServer, request } from '../support/raw-peer.js';
+import { openConnection, startClient, startServer } from '../support/servers.js';
+
+const { defer } = trackHandles();
+
+/**
+ * A handler that never answers on its own: it reports its context when it starts, and the
+ * reason of its `ctx.signal` when that aborts (then rejects with it).
+ */
+function blocking() {
+  const started = deferred<CallContext>();
+  const aborted = deferred<unknown>();
+  let calls = 0;
+  const handler = (_args: unknown, ctx: CallContext): Promise<never> => {
+    calls++;
+    started.resolve(ctx);
+    return new Promise<never>((_resolve, reject) => {
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          aborted.resolve(ctx.signal.reason);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
+    });
+  };
+  return {
+    handler,
+    started: started.promise,
+    aborted: aborted.promise,
+    get calls() {
+      return calls;
+    },
+  };
+}
+
+/** Resolves with the error a promise rejects with; fails the test if it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
+/** Opens a connection with `connect` and hands back its subscription and how it ended. */
+function connectTo(address: string) {
+  const opened = deferred<Connection>();
+  const ended = deferred<unknown>();
+  const subscription: Subscription = connect(address).subscribe({
+    next: (connection) => opened.resolve(connection),
+    error: (error: unknown) => {
+      opened.reject(error);
+      ended.resolve(error);
+    },
+    complete: () => ended.resolve('completed'),
+  });
+  defer(() => subscription.unsubscribe());
+  return { connection: opened.promise, ended: ended.promise, subscription };
+}
+
+describe('deadlines', () => {
+  it('timeout - the call fails with DeadlineExceededError and the handler sees __ServerTimeout abort its signal', async () => {
+    const slow = blocking();
+    const { address } = await startServer(defer, (server) => server.register('Slow', { Wait: slow.handler }));
+    const client = startClient(defer, address);
+    const before = Date.now();
+    const error = await rejection(client.call('Slow', 'Wait', null, { timeoutMs: 50 }));
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    const ctx = await slow.started;
+    expect(ctx.metadata.get('__ServerTimeout')).toBe('50');
+    expect(ctx.deadline).toBeTypeOf('number');
+    expect(ctx.deadline).toBeGreaterThanOrEqual(before + 50);
+    expect(ctx.deadline).toBeLessThanOrEqual(Date.now() + 50);
+    const reason = await slow.aborted;
+    expect(reason).toBeInstanceOf(DeadlineExceededError);
+    expect((reason as DeadlineExceededError).message).toMatch(/__ServerTimeout/);
+    expect(ctx.signal.aborted).toBe(true);
+  });
+});
+
+describe('cancellation', () => {
+  it('cancel - aborting the AbortSignal rejects with CancelledError and aborts the handler signal', async () => {
+    const slow = blocking();
+    const { address } = await startServer(defer, (server) => server.register('Slow', { Wait: slow.handler }));
+    const client = startClient(defer, address);
+    const controller = new AbortController();
+    const call = rejection(client.call('Slow', 'Wait', null, { signal: controller.signal }));
+    await slow.started;
+    controller.abort();
+    expect(await call).toBeInstanceOf(CancelledError);
+    expect(await slow.aborted).toBeInstanceOf(CancelledError);
+  });
+
+  it('cancel - unsubscribing from call$ aborts the handler signal with CancelledError', async () => {
+    const slow = blocking();
+    const { address } = await startServer(defer, (server) => server.register('Slow', { Wait: slow.handler }));
+    const connection = await openConnection(defer, address);
+    const subscription = connection.call$('Slow', 'Wait').subscribe({
+      error: (error: unknown) => expect.unreachable(`the call errored: ${String(error)}`),
+    });
+    await slow.started;
+    subscription.unsubscribe();
+    expect(await slow.aborted).toBeInstanceOf(CancelledError);
+    expect(connection.pendingCount).toBe(0);
+  });
+
+  it('cancel - a signal already aborted rejects without sending the request', async () => {
+    let calls = 0;
+    const { address } = await startServer(defer, (server) =>
+      server.register('Counter', {
+        Hit: () => ++calls,
+      }),
+    );
+    const client = startClient(defer, address);
+    const error = await rejection(client.call('Counter', 'Hit', null, { signal: AbortSignal.abort() }));
+    expect(error).toBeInstanceOf(CancelledError);
+    expect(calls).toBe(0);
+    // Requests on one connection are served in order: had the first been sent, it would count.
+    await expect(client.call('Counter', 'Hit')).resolves.toBe(1);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('dropped connections', () => {
+  it('connection dropped mid-call - pending calls, connect() and later calls fail with ConnectionClosedError', async () => {
+    const raw = await rawServer((peer) => {
+      void peer.frame(2).then(
+        () => peer.socket.destroy(),
+        () => {},
+      );
+    });
+    defer(() => raw.close());
+    const { connection: opened, ended } = connectTo(raw.address);
+    const connection = await opened;
+    const states: ConnectionState[] = [];
+    connection.state$.subscribe((state) => states.push(state));
+    const errors = await Promise.all(
+      [1, 2, 3].map((n) => rejection(firstValueFrom(connection.call$('Any', 'Thing', n)))),
+    );
+    for (const error of errors) expect(error).toBeInstanceOf(ConnectionClosedError);
+    expect(await ended).toBeInstanceOf(ConnectionClosedError);
+    expect(states).toEqual(['open', 'closed']);
+    expect(connection.isOpen).toBe(false);
+    let late: unknown;
+    connection.call$('Any', 'Thing', 4).subscribe({ error: (error: unknown) => (late = error) });
+    // Errors at once: during subscribe, before anything is sent.
+    expect(late).toBeInstanceOf(ConnectionClosedError);
+  });
+
+  it('shutdown with graceMs 0 aborts a stuck handler and the call gets an error reply saying so', async () => {
+    const slow = blocking();
+    const { server, address } = await startServer(defer, (s) => s.register('Slow', { Wait: slow.handler }));
+    const client = startClient(defer, address);
+    const call = rejection(client.call('Slow', 'Wait'));
+    await slow.started;
+    await server.shutdown({ graceMs: 0 });
+    const reason = await slow.aborted;
+    expect(reason).toBeInstanceOf(RpcError);
+    expect(reason).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/shut down/) });
+    // The aborted call gets an error reply before the server closes the connection.
+    const error = await call;
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toMatch(/shut down before the call finished/);
+  });
+
+  it('Client reconnects - after its connection dropped, the next call opens a new connection', async () => {
+    const slow = blocking();
+    const first = new Server({ logger: silentLogger });
+    first.register('Where', { Am: () => 'first', Stuck: slow.handler });
+    const address = await first.listen('tcp@127.0.0.1:0');
+    defer(() => first.shutdown({ graceMs: 0 }));
+    const client = startClient(defer, address);
+    await expect(client.call('Where', 'Am')).resolves.toBe('first');
+    const stuck = rejection(client.call('Where', 'Stuck'));
+    await slow.started;
+    await first.shutdown({ graceMs: 0 });
+    // The pending call was told the server shut down; the server closed the connection after.
+    expect(await stuck).toBeInstanceOf(ServiceError);
+
+    const second = new Server({ logger: silentLogger });
+    second.register('Where', { Am: () => 'second' });
+    await expect(second.listen(address)).resolves.toBe(address);
+    defer(() => second.shutdown({ graceMs: 0 }));
+    await expect(client.call('Where', 'Am')).resolves.toBe('second');
+    expect(second.connectionCount).toBe(1);
+  });
+});
+
+describe('auth', () => {
+  async function authServer(authorize: Authorize) {
+    return startServer(defer, (server) => server.register('Vault', { Open: () => 'opened' }), { authorize });
+  }
+
+  it('auth - the right token gets replies; the token, call and peer are given to authorize', async () => {
+    const seen: Array<{ token: string | undefined; info: AuthInfo }> = [];
+    const { address } = await authServer((token, info) => {
+      seen.push({ token, info });
+      return token === 'secret';
+    });
+    const client = startClient(defer, address, { auth: 'secret' });
+    await expect(client.call('Vault', 'Open', null, { metadata: { tenant: 't1' } })).resolves.toBe('opened');
+    await expect(client.call('Vault', 'Open')).resolves.toBe('opened');
+    expect(seen).toHaveLength(2);
+    const first = seen[0];
+    expect(first?.token).toBe('secret');
+    expect(first?.info).toMatchObject({ service: 'Vault', method: 'Open' });
+    expect(first?.info.metadata.get('__AUTH')).toBe('secret');
+    expect(first?.info.metadata.get('tenant')).toBe('t1');
+    expect(first?.info.remoteAddress).toMatch(/^tcp@127\.0\.0\.1:\d+$/);
+  });
+
+  it('auth - a wrong token gets an unauthorized ServiceError, then the server closes the connection', async () => {
+    let served = 0;
+    const { address } = await startServer(
+      defer,
+      (server) => server.register('Vault', { Open: () => ++served }),
+      { authorize: (token) => token === 'secret' },
+    );
+    const connection = await openConnection(defer, address, { auth: 'wrong' });
+    const error = await rejection(firstValueFrom(connection.call$('Vault', 'Open')));
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toMatch(/unauthorized/);
+    await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
+    expect(served).toBe(0);
+  });
+
+  it('auth - a client with no token is refused', async () => {
+    const { address } = await authServer((token) => token === 'secret');
+    const client = startClient(defer, address);
+    await expect(client.call('Vault', 'Open')).rejects.toThrow(/unauthorized/);
+  });
+
+  it('auth - heartbeats of an unauthenticated connection are answered', async () => {
+    const { address } = await authServer((token) => token === 'secret');
+    const connection = await openConnection(defer, address);
+    await expect(firstValueFrom(connection.ping$())).resolves.toBeGreaterThanOrEqual(0);
+    await expect(firstValueFrom(connection.ping$())).resolves.toBeGreaterThanOrEqual(0);
+    expect(connection.isOpen).toBe(true);
+  });
+
+  it('auth - an async authorize grants and refuses', async () => {
+    const { address } = await authServer(async (token) => {
+      await Promise.resolve();
+      return token === 'secret';
+    });
+    const good = startClient(defer, address, { auth: 'secret' });
+    const bad = startClient(defer, address, { auth: 'wrong' });
+    await expect(good.call('Vault', 'Open')).resolves.toBe('opened');
+    const error = await rejection(bad.call('Vault', 'Open'));
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toMatch(/unauthorized/);
+  });
+
+  it.each([
+    [
+      'throws',
+      (): boolean => {
+        throw new Error('token store unavailable');
+      },
+    ],
+    ['rejects', (): Promise<boolean> => Promise.reject(new Error('token store unavailable'))],
+  ])('auth - an authorize that %s refuses with its message', async (_name, authorize) => {
+    const { address } = await authServer(authorize);
+    const connection = await openConnection(defer, address, { auth: 'secret' });
+    const error = await rejection(firstValueFrom(connection.call$('Vault', 'Open')));
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toMatch(/^unauthorized: .*token store unavailable/);
+    await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
+  });
+});
+
+describe('shutdown', () => {
+  it('shutdown drains - calls in flight finish, new calls and connections are refused', async () => {
+    const gate = deferred();
+    const allStarted = deferred();
+    let started = 0;
+    const { server, address } = await startServer(defer, (s) =>
+      s.register('Work', {
+        async Do(n: number) {
+          if (++started === 20) allStarted.resolve();
+          await gate.promise;
+          return n * 10;
+        },
+      }),
+    );
+    const connection = await openConnection(defer, address);
+    const calls = Array.from({ length: 20 }, (_, n) =>
+      firstValueFrom(connection.call$<number>('Work', 'Do', n)),
+    );
+    await allStarted.promise;
+
+    const shutdown = server.shutdown({ graceMs: 10_000 });
+    const refused = await rejection(firstValueFrom(connection.call$('Work', 'Do', 99)));
+    expect(refused).toBeInstanceOf(ServiceError);
+    expect((refused as ServiceError).message).toMatch(/shutting down/);
+    const latecomer = startClient(defer, address);
+    expect(await rejection(latecomer.call('Work', 'Do', 100))).toBeInstanceOf(ConnectionError);
+
+    gate.resolve();
+    await expect(Promise.all(calls)).resolves.toEqual(Array.from({ length: 20 }, (_, n) => n * 10));
+    await expect(shutdown).resolves.toBeUndefined();
+    expect(server.shutdown()).toBe(shutdown);
+    expect(started).toBe(20);
+  });
+
+  it('shutdown grace expires - the shutdown resolves and the stuck handler signal aborts', async () => {
+    const slow = blocking();
+    const { server, address } = await startServer(defer, (s) => s.register('Slow', { Wait: slow.handler }));
+    const client = startClient(defer, address);
+    const call = rejection(client.call('Slow', 'Wait'));
+    const ctx = await slow.started;
+    await expect(server.shutdown({ graceMs: 20 })).resolves.toBeUndefined();
+    expect(ctx.signal.aborted).toBe(true);
+    expect(await slow.aborted).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringMatching(/grace 20 ms/),
+    });
+    const error = await call;
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toMatch(/grace 20 ms/);
+  });
+});
+
+describe('flow control', () => {
+  it('maxConcurrentRequests - no more than 2 handlers run at once on a connection', async () => {
+    const gate = deferred();
+    const twoRunning = deferred();
+    let running = 0;
+    let maxRunning = 0;
+    let started = 0;
+    const { address } = await startServer(
+      defer,
+      (s) =>
+        s.register('Work', {
+          async Do(n: number) {
+            started++;
+            running++;
+            maxRunning = Math.max(maxRunning, running);
+            if (running === 2) twoRunning.resolve();
+            await gate.promise;
+            running--;
+            return n;
+          },
+        }),
+      { maxConcurrentRequests: 2 },
+    );
+    const connection = await openConnection(defer, address);
+    const calls = Array.from({ length: 10 }, (_, n) =>
+      firstValueFrom(connection.call$<number>('Work', 'Do', n)),
+    );
+    await twoRunning.promise;
+    await turns(10);
+    expect(started).toBe(2);
+    gate.resolve();
+    await expect(Promise.all(calls)).resolves.toEqual(Array.from({ length: 10 }, (_, n) => n));
+    expect(started).toBe(10);
+    expect(maxRunning).toBe(2);
+  });
+
+  it('backpressure - a reader that does not read stops the server from starting more calls', async () => {
+    const MiB = 1 << 20;
+    const reply = new Uint8Array(MiB).fill(7);
+    const firstInvocation = deferred();
+    let invocations = 0;
+    const { address } = await startServer(defer, (s) =>
+      s.register('Big', {
+        Get() {
+          if (++invocations === 1) firstInvocation.resolve();
+          return reply;
+        },
+      }),
+    );
+    const peer = await rawClient(address);
+    defer(() => peer.close());
+    peer.socket.pause();
+    const requests = Array.from({ length: 64 }, (_, i) =>
+      encodeMessage(
+        request({
+          seq: BigInt(i + 1),
+          servicePath: 'Big',
+          serviceMethod: 'Get',
+          serializeType: SerializeType.Raw,
+          payload: new Uint8Array(0),
+        }),
+      ),
+    );
+    peer.send(Buffer.concat(requests));
+    await firstInvocation.promise;
+    await turns(20);
+    expect(invocations).toBeLessThan(64);
+
+    peer.socket.resume();
+    await peer.frame(63);
+    const seqs = peer.received.map((frame) => Number(frame.seq)).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    for (const frame of peer.received) {
+      expect(frame.status).toBe(0);
+      expect(frame.payload.length).toBe(MiB);
+    }
+    expect(invocations).toBe(64);
+  });
+
+  it('oneway - a oneway request gets no reply; the next request reply is the first frame back', async () => {
+    const log: string[] = [];
+    const { address } = await startServer(defer, (s) =>
+      s.register('Log', {
+        Write(text: string) {
+          log.push(text);
+        },
+        Read: () => log.join(','),
+      }),
+    );
+    const peer = await rawClient(address);
+    defer(() => peer.close());
+    peer.send(
+      request({
+        seq: 1n,
+        oneway: true,
+        servicePath: 'Log',
+        serviceMethod: 'Write',
+        payload: Buffer.from('"a"'),
+      }),
+    );
+    peer.send(request({ seq: 2n, servicePath: 'Log', serviceMethod: 'Read', payload: Buffer.from('null') }));
+    const first = await peer.frame(0);
+    expect(first).toMatchObject({ seq: 2n, messageType: 1, status: 0 });
+    expect(JSON.parse(Buffer.from(first.payload).toString())).toBe('a');
+    expect(log).toEqual(['a']);
+  });
+});
+
+describe('server pushes', () => {
+  it('a push through a stored ctx.connection reaches the client after the call; none after it disconnects', async () => {
+    const stored = deferred<ServerConnection>();
+    const { address } = await startServer(defer, (s) =>
+      s.register('News', {
+        Subscribe(_args: unknown, ctx: CallContext) {
+          stored.resolve(ctx.connection);
+          return 'subscribed';
+        },
+      }),
+    );
+    const connection = await openConnection(defer, address);
+    await expect(firstValueFrom(connection.call$('News', 'Subscribe'))).resolves.toBe('subscribed');
+    const serverSide = await stored.promise;
+    const push = firstValueFrom(connection.pushes$);
+    expect(serverSide.push('News', 'Flash', { headline: 'later' })).toBe(true);
+    await expect(push).resolves.toMatchObject({
+      service: 'News',
+      method: 'Flash',
+      data: { headline: 'later' },
+    });
+
+    expect(serverSide.isOpen).toBe(true);
+    connection.close();
+    const emitted = await firstValueFrom(serverSide.closed$.pipe(map(() => true)), { defaultValue: false });
+    expect(emitted).toBe(true);
+    expect(serverSide.isOpen).toBe(false);
+    expect(serverSide.push('News', 'Flash', { headline: 'too late' })).toBe(false);
+  });
+});
