@@ -123,3 +123,5 @@ export type {
   ListenOptions,
 } from './transport/index.js';
 export { dial, FrameSocket, formatAddress, listen, parseAddress } from './transport/index.js';
+// Options shared by clients and servers
+export type { PayloadOptions, ResolvedPayloadOptions } from './util/payload-options.js';

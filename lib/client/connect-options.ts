@@ -1,13 +1,12 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Type } from 'protobufjs';
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import { type CodecRegistry, createDefaultCodecs, SerializeType } from '../codec/index.js';
+import { SerializeType } from '../codec/index.js';
+import { type Dialect, PHOBOS } from '../protocol/constants.js';
 import {
-  type CompressorRegistry,
-  createDefaultCompressors,
-  DEFAULT_COMPRESS_THRESHOLD_BYTES,
-} from '../compress/index.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, type Dialect, PHOBOS } from '../protocol/constants.js';
+  type PayloadOptions,
+  type ResolvedPayloadOptions,
+  resolvePayloadOptions,
+} from '../util/payload-options.js';
 import { booleanOption, describeValue, integerOption, optionsObject } from '../util/validate.js';
 
 /** Default of {@link ConnectOptions.connectTimeoutMs}: 5 seconds. */
@@ -22,19 +21,13 @@ export interface ProtobufTypes {
 }
 
 /** Options of {@link connect} and of the {@link Client}. Every option is optional. */
-export interface ConnectOptions {
+export interface ConnectOptions extends PayloadOptions {
   /** Wire dialect: `PHOBOS` (magic 0x42, the default) or `RPCX` (magic 0x08). */
   readonly dialect?: Dialect;
   /** Connect with TLS using these options (ca, cert, key, servername...). Default plain TCP. */
   readonly tls?: ConnectionOptions;
   /** Give up dialing after this long. Default 5,000 ms. */
   readonly connectTimeoutMs?: number;
-  /** Largest frame sent or accepted, header included. Default 16 MiB. */
-  readonly maxMessageBytes?: number;
-  /** Largest decompressed reply payload. Default equal to `maxMessageBytes`. */
-  readonly maxDecompressedBytes?: number;
-  /** Payloads larger than this are gzipped when compression is on. Default 1024. */
-  readonly compressThresholdBytes?: number;
   /** Default serialize type of calls. Default MsgPack (3), as Go Phobos. */
   readonly serializeType?: number;
   /** Gzip request payloads above the threshold by default. Default false. */
@@ -45,28 +38,16 @@ export interface ConnectOptions {
   readonly auth?: string;
   /** Protobuf types per `Service.Method`, for calls with serialize type 2. */
   readonly protobuf?: Readonly<Record<string, ProtobufTypes>>;
-  /** Serializers by serialize type. Default raw, JSON, Protobuf, MsgPack. */
-  readonly codecs?: CodecRegistry;
-  /** Compressors by compress type. Default gzip. */
-  readonly compressors?: CompressorRegistry;
-  /** Clock and timers for deadlines and heartbeats. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
 }
 
 /** {@link ConnectOptions} with every default filled in. */
-export interface ResolvedConnectOptions {
+export interface ResolvedConnectOptions extends ResolvedPayloadOptions {
   /** Wire dialect. */
   readonly dialect: Dialect;
   /** TLS options, or undefined for plain TCP. */
   readonly tls: ConnectionOptions | undefined;
   /** Dial timeout in ms. */
   readonly connectTimeoutMs: number;
-  /** Largest frame in bytes. */
-  readonly maxMessageBytes: number;
-  /** Largest decompressed payload in bytes. */
-  readonly maxDecompressedBytes: number;
-  /** Gzip payloads larger than this (bytes). */
-  readonly compressThresholdBytes: number;
   /** Default serialize type. */
   readonly serializeType: number;
   /** Gzip requests by default. */
@@ -77,12 +58,6 @@ export interface ResolvedConnectOptions {
   readonly auth: string | undefined;
   /** Protobuf types by `Service.Method`. */
   readonly protobuf: Readonly<Record<string, ProtobufTypes>>;
-  /** Serializers. */
-  readonly codecs: CodecRegistry;
-  /** Compressors. */
-  readonly compressors: CompressorRegistry;
-  /** Clock and timers. */
-  readonly scheduler: SchedulerLike;
 }
 
 /**
@@ -97,8 +72,8 @@ export interface ResolvedConnectOptions {
  */
 export function resolveConnectOptions(options: ConnectOptions | undefined): ResolvedConnectOptions {
   const o = optionsObject('connect options', options);
-  const maxMessageBytes = integerOption('maxMessageBytes', o.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 32);
-  const codecs = o.codecs ?? createDefaultCodecs();
+  const payload = resolvePayloadOptions(o);
+  const codecs = payload.codecs;
   const serializeType = integerOption('serializeType', o.serializeType, SerializeType.MsgPack, 0, 15);
   if (!codecs.has(serializeType))
     throw new RangeError(`serializeType ${serializeType} has no registered codec`);
@@ -113,24 +88,14 @@ export function resolveConnectOptions(options: ConnectOptions | undefined): Reso
     throw new RangeError('protobuf must be a record of { requestType, replyType } by "Service.Method"');
   }
   return {
+    ...payload,
     dialect: o.dialect ?? PHOBOS,
     tls: o.tls,
     connectTimeoutMs: integerOption('connectTimeoutMs', o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
-    maxMessageBytes,
-    maxDecompressedBytes: integerOption('maxDecompressedBytes', o.maxDecompressedBytes, maxMessageBytes, 1),
-    compressThresholdBytes: integerOption(
-      'compressThresholdBytes',
-      o.compressThresholdBytes,
-      DEFAULT_COMPRESS_THRESHOLD_BYTES,
-      0,
-    ),
     serializeType,
     compress: booleanOption('compress', o.compress, false),
     timeoutMs: integerOption('timeoutMs', o.timeoutMs, 0, 0),
     auth: o.auth,
     protobuf: o.protobuf ?? {},
-    codecs,
-    compressors: o.compressors ?? createDefaultCompressors(),
-    scheduler: o.scheduler ?? asyncScheduler,
   };
 }
