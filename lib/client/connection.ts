@@ -5,6 +5,7 @@ import { CompressType, compressPayload } from '../compress/index.js';
 import {
   CodecError,
   ConnectionClosedError,
+  ConnectionError,
   DeadlineExceededError,
   RpcError,
   ServiceError,
@@ -406,9 +407,11 @@ export class Connection {
         message.metadata.get(MetadataKey.PhobosError) ??
         message.metadata.get(MetadataKey.RpcxError) ??
         'the server replied with an error and no message';
-      return new ServiceError(text, {
-        details: { service, method, address: this.address, metadata: message.metadata },
-      });
+      const options = { details: { service, method, address: this.address, metadata: message.metadata } };
+      const code = message.metadata.get(MetadataKey.ErrorCode);
+      if (code === 'UNAVAILABLE') return new ConnectionError(text, options);
+      if (code === 'DEADLINE_EXCEEDED') return new DeadlineExceededError(text, options);
+      return new ServiceError(text, options);
     }
     try {
       let payload = message.payload;

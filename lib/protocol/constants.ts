@@ -35,6 +35,12 @@ export const MetadataKey = {
   PhobosError: '__mrpc_error__',
   /** The error message of an rpcx reply whose status is error. */
   RpcxError: '__rpcx_error__',
+  /**
+   * Set by a Phobos for TypeScript server on an error reply that is not the handler's own
+   * failure: `UNAVAILABLE` (shutting down) or `DEADLINE_EXCEEDED`. The client raises the matching
+   * error class, so governance can retry it; other peers ignore the key.
+   */
+  ErrorCode: '__phobos_code',
   /** The auth token checked by a server's `authorize` option. */
   Auth: '__AUTH',
   /** The caller's remaining deadline in milliseconds. */

@@ -189,7 +189,16 @@ export class ServerConnectionHandler implements ServerConnection {
     this.backlog.length = 0;
     for (const [seq, call] of [...this.inflight]) {
       call.abort(reason);
-      this.finish(seq, call, this.errorReply(call.request, reason.message, undefined));
+      this.finish(
+        seq,
+        call,
+        this.errorReply(
+          call.request,
+          reason.message,
+          undefined,
+          reason.code === 'UNAVAILABLE' ? 'UNAVAILABLE' : undefined,
+        ),
+      );
     }
     this.frames.end();
   }
@@ -246,7 +255,7 @@ export class ServerConnectionHandler implements ServerConnection {
       this.finish(
         seq,
         call,
-        this.errorReply(request, 'server is shutting down; call another instance', undefined),
+        this.errorReply(request, 'server is shutting down; call another instance', undefined, 'UNAVAILABLE'),
       );
       return;
     }
@@ -344,7 +353,7 @@ export class ServerConnectionHandler implements ServerConnection {
           },
         );
         call.abort(reason);
-        this.finish(seq, call, this.errorReply(request, reason.message, ctx));
+        this.finish(seq, call, this.errorReply(request, reason.message, ctx, 'DEADLINE_EXCEEDED'));
       }, timeoutMs);
     }
     const replyType = method.types.replyType;
@@ -405,9 +414,15 @@ export class ServerConnectionHandler implements ServerConnection {
     }
   }
 
-  private errorReply(request: Message, message: string, ctx: CallContext | undefined): Message {
+  private errorReply(
+    request: Message,
+    message: string,
+    ctx: CallContext | undefined,
+    code?: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED',
+  ): Message {
     const metadata = new Map(ctx?.replyMetadata);
     metadata.set(this.dialect.errorKey, message);
+    if (code) metadata.set(MetadataKey.ErrorCode, code);
     return {
       ...request,
       magic: this.dialect.magic,

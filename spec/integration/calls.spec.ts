@@ -1,9 +1,16 @@
 import protobuf from 'protobufjs';
 import { firstValueFrom, interval, map, Observable, take, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type CallContext, CodecError, RPCX, SerializeType, ServiceError } from '../../lib/index.js';
+import {
+  type CallContext,
+  CodecError,
+  DeadlineExceededError,
+  RPCX,
+  SerializeType,
+  ServiceError,
+} from '../../lib/index.js';
 import { trackHandles } from '../support/handles.js';
-import { rawClient, request } from '../support/raw-peer.js';
+import { rawClient, rawServer, request } from '../support/raw-peer.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -319,5 +326,46 @@ describe('calls over loopback', () => {
     const client = startClient(defer, address, { dialect: RPCX });
     await expect(client.call('Arith', 'Mul', { A: 7, B: 8 })).resolves.toEqual({ C: 56 });
     await expect(client.call('Arith', 'Div', { A: 7, B: 0 })).rejects.toThrow('divide by zero');
+  });
+
+  it('a server-side deadline is an error reply marked DEADLINE_EXCEEDED, which the client raises as such', async () => {
+    const { address } = await startServer(defer, (server) =>
+      server.register('Slow', {
+        Never: (_args: unknown, ctx: CallContext) =>
+          new Promise((r) => ctx.signal.addEventListener('abort', r)),
+      }),
+    );
+    const peer = await rawClient(address);
+    defer(() => peer.close());
+    peer.send(
+      request({
+        servicePath: 'Slow',
+        serviceMethod: 'Never',
+        metadata: new Map([['__ServerTimeout', '20']]),
+      }),
+    );
+    const reply = await peer.frame(0);
+    expect(reply.status).toBe(1);
+    expect(reply.metadata.get('__phobos_code')).toBe('DEADLINE_EXCEEDED');
+    expect(reply.metadata.get('__mrpc_error__')).toMatch(/deadline exceeded/);
+
+    const server = await rawServer((raw) => {
+      raw.socket.on('data', () => {
+        const [message] = raw.received.splice(0);
+        if (!message) return;
+        raw.send({
+          ...message,
+          messageType: 1,
+          status: 1,
+          payload: new Uint8Array(),
+          metadata: reply.metadata,
+        });
+      });
+    });
+    defer(() => server.close());
+    const client = startClient(defer, server.address);
+    const error = await client.call('Slow', 'Never').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as DeadlineExceededError).message).toMatch(/deadline exceeded/);
   });
 });

@@ -183,10 +183,12 @@ describe('dropped connections', () => {
     const reason = await slow.aborted;
     expect(reason).toBeInstanceOf(RpcError);
     expect(reason).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/shut down/) });
-    // The aborted call gets an error reply before the server closes the connection.
+    // The aborted call gets an error reply before the server closes the connection; it is marked
+    // UNAVAILABLE (not the handler's failure), so the client raises a retryable ConnectionError.
     const error = await call;
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).message).toMatch(/shut down before the call finished/);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('UNAVAILABLE');
+    expect((error as ConnectionError).message).toMatch(/shut down before the call finished/);
   });
 
   it('Client reconnects - after its connection dropped, the next call opens a new connection', async () => {
@@ -201,7 +203,7 @@ describe('dropped connections', () => {
     await slow.started;
     await first.shutdown({ graceMs: 0 });
     // The pending call was told the server shut down; the server closed the connection after.
-    expect(await stuck).toBeInstanceOf(ServiceError);
+    expect(await stuck).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/shut down/) });
 
     const second = new Server({ logger: silentLogger });
     second.register('Where', { Am: () => 'second' });
@@ -317,8 +319,9 @@ describe('shutdown', () => {
 
     const shutdown = server.shutdown({ graceMs: 10_000 });
     const refused = await rejection(firstValueFrom(connection.call$('Work', 'Do', 99)));
-    expect(refused).toBeInstanceOf(ServiceError);
-    expect((refused as ServiceError).message).toMatch(/shutting down/);
+    expect(refused).toBeInstanceOf(ConnectionError);
+    expect((refused as ConnectionError).code).toBe('UNAVAILABLE');
+    expect((refused as ConnectionError).message).toMatch(/shutting down/);
     const latecomer = startClient(defer, address);
     expect(await rejection(latecomer.call('Work', 'Do', 100))).toBeInstanceOf(ConnectionError);
 
@@ -342,8 +345,9 @@ describe('shutdown', () => {
       message: expect.stringMatching(/grace 20 ms/),
     });
     const error = await call;
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).message).toMatch(/grace 20 ms/);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('UNAVAILABLE');
+    expect((error as ConnectionError).message).toMatch(/grace 20 ms/);
   });
 });
 
