@@ -91,6 +91,7 @@ export type {
   AuthInfo,
   Authorize,
   CallContext,
+  ListenAdvertiseOptions,
   Logger,
   MethodTypes,
   PushOptions,
@@ -103,6 +104,7 @@ export type {
   ServerOptions,
   Service,
   ServiceMethod,
+  ServiceRegistry,
   ShutdownOptions,
 } from './server/index.js';
 export {

@@ -2,7 +2,7 @@ export type { CallContext, PushOptions, ServerConnection } from './call-context.
 export type { ServerCall, ServerHandler, ServerInterceptor } from './interceptor.js';
 export type { Logger } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
-export type { ShutdownOptions } from './server.js';
+export type { ListenAdvertiseOptions, ShutdownOptions } from './server.js';
 export { Server } from './server.js';
 export type { AuthInfo, Authorize, ResolvedServerOptions, ServerOptions } from './server-options.js';
 export {
@@ -11,3 +11,4 @@ export {
   resolveServerOptions,
 } from './server-options.js';
 export type { MethodTypes, RegisterOptions, Service, ServiceMethod } from './service.js';
+export type { ServiceRegistry } from './service-registry.js';

@@ -7,6 +7,7 @@ import {
 } from '../util/payload-options.js';
 import { functionOption, integerOption, optionsObject } from '../util/validate.js';
 import { consoleLogger, type Logger } from './logger.js';
+import type { ServiceRegistry } from './service-registry.js';
 
 /** Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection. */
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1_000;
@@ -47,6 +48,11 @@ export interface ServerOptions extends PayloadOptions {
   readonly tls?: TlsOptions;
   /** Calls served at once per connection; past it the server stops reading. Default 1,000. */
   readonly maxConcurrentRequests?: number;
+  /**
+   * Registries to publish services in: every service is registered under the advertised address
+   * on `listen` (and on `register` after it), and withdrawn first thing on `shutdown`. Default none.
+   */
+  readonly registries?: readonly ServiceRegistry[];
   /** Where connection-level problems are reported. Default: the console. */
   readonly logger?: Logger;
 }
@@ -59,6 +65,8 @@ export interface ResolvedServerOptions extends ResolvedPayloadOptions {
   readonly tls: TlsOptions | undefined;
   /** Calls served at once per connection. */
   readonly maxConcurrentRequests: number;
+  /** Registries the services are published in. */
+  readonly registries: readonly ServiceRegistry[];
   /** Where problems are reported. */
   readonly logger: Logger;
 }
@@ -92,6 +100,20 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
       DEFAULT_MAX_CONCURRENT_REQUESTS,
       1,
     ),
+    registries: registriesOption(o.registries),
     logger: o.logger ?? consoleLogger,
   };
+}
+
+function registriesOption(value: unknown): readonly ServiceRegistry[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new RangeError('registries must be an array of { register, unregister }');
+  for (const registry of value) {
+    if (typeof registry?.register !== 'function' || typeof registry?.unregister !== 'function') {
+      throw new RangeError(
+        'each of registries must have register(service, address, metadata) and unregister(service, address)',
+      );
+    }
+  }
+  return [...value];
 }

@@ -1,6 +1,7 @@
 import type { Server as NetServer } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { RpcError } from '../errors/index.js';
+import { parseAddress } from '../transport/address.js';
 import { listen } from '../transport/dial.js';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
 import type { ServerHandler, ServerInterceptor } from './interceptor.js';
@@ -12,6 +13,16 @@ import {
   type ServerOptions,
 } from './server-options.js';
 import { createService, type RegisterOptions, type Service, type ServiceMethod } from './service.js';
+import type { ServiceRegistry } from './service-registry.js';
+
+/** Options of {@link Server.listen}. */
+export interface ListenAdvertiseOptions {
+  /**
+   * The address to publish in registries, when the bound one is not what clients should dial
+   * (listening on `0.0.0.0`, behind NAT). Default: the bound address.
+   */
+  readonly advertiseAddress?: string;
+}
 
 /** Options of {@link Server.shutdown}. */
 export interface ShutdownOptions {
@@ -48,6 +59,7 @@ export class Server {
   private handlers = new WeakMap<ServiceMethod, ServerHandler>();
   private readonly idleWaiters = new Set<() => void>();
   private draining = false;
+  private readonly advertised: string[] = [];
   private shutdownPromise: Promise<void> | undefined;
   private readonly core: ServerCore;
 
@@ -95,6 +107,7 @@ export class Server {
       throw new RangeError(`service "${name}" is already registered; unregister it first`);
     const service = createService(name, implementation, optionsObject('register options', options));
     this.services.set(name, service);
+    for (const address of this.advertised) this.publish(name, address, service.metadata);
     return this;
   }
 
@@ -108,7 +121,9 @@ export class Server {
    * ```
    */
   unregister(name: string): boolean {
-    return this.services.delete(name);
+    if (!this.services.delete(name)) return false;
+    for (const address of this.advertised) this.withdraw(name, address);
+    return true;
   }
 
   /**
@@ -152,8 +167,10 @@ export class Server {
    * const address = await server.listen('tcp@127.0.0.1:0');
    * ```
    */
-  async listen(address: string): Promise<string> {
+  async listen(address: string, options?: ListenAdvertiseOptions): Promise<string> {
     if (this.shutdownPromise) throw new RpcError('the server is shut down; create a new one', 'UNAVAILABLE');
+    const { advertiseAddress } = optionsObject('listen options', options);
+    if (advertiseAddress !== undefined) parseAddress(advertiseAddress);
     const { server, address: bound } = await listen(
       address,
       this.options.tls ? { tls: this.options.tls } : {},
@@ -166,6 +183,9 @@ export class Server {
       },
     );
     this.listeners.push(server);
+    const advertised = advertiseAddress ?? bound;
+    this.advertised.push(advertised);
+    for (const service of this.services.values()) this.publish(service.name, advertised, service.metadata);
     return bound;
   }
 
@@ -198,6 +218,12 @@ export class Server {
 
   private async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    // Withdraw from registries first, so clients stop picking this server while it drains.
+    const withdrawn = this.advertised.flatMap((address) =>
+      [...this.services.keys()].map((name) => this.withdraw(name, address)),
+    );
+    this.advertised.length = 0;
+    await Promise.all(withdrawn);
     const closed = Promise.all(
       this.listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
@@ -228,6 +254,41 @@ export class Server {
       this.idleWaiters.add(check);
       check();
     });
+  }
+
+  private publish(service: string, address: string, metadata: string): Promise<void> {
+    return this.tellRegistries('register', service, address, (registry) =>
+      registry.register(service, address, metadata),
+    );
+  }
+
+  private withdraw(service: string, address: string): Promise<void> {
+    return this.tellRegistries('unregister', service, address, (registry) =>
+      registry.unregister(service, address),
+    );
+  }
+
+  private async tellRegistries(
+    what: string,
+    service: string,
+    address: string,
+    tell: (registry: ServiceRegistry) => void | Promise<void>,
+  ): Promise<void> {
+    await Promise.all(
+      this.options.registries.map(async (registry) => {
+        try {
+          await tell(registry);
+        } catch (error) {
+          this.options.logger.warn(
+            `could not ${what} ${service} at ${address}: ${RpcError.from(error).message}`,
+            {
+              service,
+              address,
+            },
+          );
+        }
+      }),
+    );
   }
 
   private notifyIdle(): void {
