@@ -1,26 +1,71 @@
 // Errors
 
-// Client
+// Circuit breakers
+export type {
+  BreakerConfig,
+  BreakerFactory,
+  BreakerOption,
+  BreakerPolicyOptions,
+  BreakerState,
+  BreakerStrategy,
+  BreakerTransition,
+  CircuitBreaker,
+  Clock,
+  ConsecutiveFailuresBreakerOptions,
+  FailureRateBreakerOptions,
+  ResettableBreaker,
+  ResolvedBreakerPolicyOptions,
+  ResolvedConsecutiveFailuresBreakerOptions,
+  ResolvedFailureRateBreakerOptions,
+} from './breaker/index.js';
+export {
+  breakerFor,
+  consecutiveFailuresBreaker,
+  DEFAULT_BREAKER_BUCKETS,
+  DEFAULT_BREAKER_FAILURE_RATE_THRESHOLD,
+  DEFAULT_BREAKER_FAILURE_THRESHOLD,
+  DEFAULT_BREAKER_HALF_OPEN_PROBES,
+  DEFAULT_BREAKER_MINIMUM_REQUESTS,
+  DEFAULT_BREAKER_OPEN_MS,
+  DEFAULT_BREAKER_WINDOW_MS,
+  failureRateBreaker,
+  policyBreaker,
+  resolveBreakerPolicyOptions,
+  resolveConsecutiveFailuresBreakerOptions,
+  resolveFailureRateBreakerOptions,
+} from './breaker/index.js';
+// Client: single connection, promise facade, XClient
 export type {
   CallOptions,
   ClientCallOptions,
   ConnectionHeartbeatOptions,
   ConnectionState,
   ConnectOptions,
+  FailMode,
   HeartbeatOptions,
+  HeartbeatSettings,
+  InformResult,
+  PoolHeartbeat,
   ProtobufTypes,
   Reply,
   ResolvedConnectOptions,
   ServerPush,
+  ServiceProxy,
+  XClientOptions,
 } from './client/index.js';
 export {
   Client,
   Connection,
   connect,
+  DEFAULT_BACKUP_DELAY_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FAIL_MODE,
   DEFAULT_HEARTBEAT_MAX_MISSES,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_SELECT_MODE,
   heartbeat,
   resolveConnectOptions,
+  XClient,
 } from './client/index.js';
 // Codecs
 export type { Codec, CodecHint, MsgpackCodecOptions } from './codec/index.js';
@@ -46,6 +91,27 @@ export {
   gzipCompressor,
   noneCompressor,
 } from './compress/index.js';
+// Discovery
+export type {
+  Discovery,
+  MemoryDiscoveryOptions,
+  MemoryRegistry,
+  MultipleServersDiscovery,
+  ServerPair,
+  ServiceInstance,
+  UsableInstancesOptions,
+} from './discovery/index.js';
+export {
+  formatMetadata,
+  inGroup,
+  isActive,
+  memoryRegistry,
+  multipleServersDiscovery,
+  p2pDiscovery,
+  parseMetadata,
+  sameInstances,
+  usableInstances,
+} from './discovery/index.js';
 export type { RpcErrorCode, RpcErrorOptions } from './errors/index.js';
 export {
   CancelledError,
@@ -59,6 +125,42 @@ export {
   RpcError,
   ServiceError,
 } from './errors/index.js';
+// Governance operators
+export type {
+  Backoff,
+  CallTimeoutOptions,
+  CircuitBreakOptions,
+  ExponentialBackoffOptions,
+  FailbackupOptions,
+  FailoverOptions,
+  FailtryOptions,
+  Jitter,
+  RetryBudget,
+  RetryBudgetOptions,
+  RetryOptions,
+  RetryPredicate,
+  SelectInstanceOptions,
+} from './operators/index.js';
+export {
+  callTimeout,
+  circuitBreak,
+  constantBackoff,
+  DEFAULT_BACKOFF_INITIAL_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_BACKOFF_MULTIPLIER,
+  DEFAULT_RETRIES,
+  DEFAULT_RETRY_BUDGET_MIN_RETRIES_PER_SECOND,
+  DEFAULT_RETRY_BUDGET_RATIO,
+  DEFAULT_RETRY_BUDGET_TTL_MS,
+  exponentialBackoff,
+  failbackup,
+  failfast,
+  failover,
+  failtry,
+  isRetryable,
+  retryBudget,
+  selectInstance,
+} from './operators/index.js';
 // Wire protocol
 export type { Dialect, FrameDecoderOptions, Message, Metadata } from './protocol/index.js';
 export {
@@ -85,7 +187,42 @@ export {
   PROTOCOL_VERSION,
   RPCX,
 } from './protocol/index.js';
-
+// Selectors
+export type {
+  CallInfo,
+  ClosestOptions,
+  ConsistentHashOptions,
+  GeoOptions,
+  GeoPoint,
+  RandomOptions,
+  SelectFunction,
+  SelectMode,
+  SelectModeOptions,
+  Selector,
+} from './selector/index.js';
+export {
+  closest,
+  consistentHash,
+  DEFAULT_CLOSEST_ALPHA,
+  DEFAULT_CLOSEST_PROBE_EVERY,
+  DEFAULT_WEIGHT,
+  defaultHashKey,
+  EARTH_RADIUS_METERS,
+  fromFunction,
+  GEO_TIE_METERS,
+  geo,
+  geoPointOf,
+  haversineMeters,
+  MAX_WEIGHT,
+  random,
+  rendezvousScore,
+  roundRobin,
+  SELECT_MODES,
+  selectorFor,
+  stableStringify,
+  weightedRoundRobin,
+  weightOf,
+} from './selector/index.js';
 // Server
 export type {
   AuthInfo,

@@ -1,14 +1,11 @@
 import {
   asyncScheduler,
-  catchError,
-  defer,
   map,
   mergeMap,
   type Observable,
-  of,
   type SchedulerLike,
-  TimeoutError,
   take,
+  throwError,
   timeout,
   timer,
 } from 'rxjs';
@@ -20,26 +17,25 @@ export const DEFAULT_HEARTBEAT_MAX_MISSES = 3;
 
 /** Options of {@link heartbeat}. */
 export interface HeartbeatOptions {
-  /** Consecutive missed echoes after which the heartbeat errors. Default 3. */
+  /**
+   * Intervals without any echo after which the heartbeat errors: the connection is declared
+   * dead `intervalMs * maxMisses` after the last echo (or after subscription). Default 3.
+   */
   readonly maxMisses?: number;
-  /** How long to wait for each echo. Default the interval. */
-  readonly timeoutMs?: number;
   /** Clock and timers. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
 
-const MISS = -1;
-
 /**
  * Pings every `intervalMs` (the first at once) and emits each round-trip time in milliseconds.
- * A ping without an echo within `timeoutMs` is a miss; after `maxMisses` consecutive misses it
- * errors with a {@link ConnectionError}. An echo resets the count. An error of `ping` itself
- * (the connection closed) is passed on at once.
+ * When no echo has arrived for `intervalMs * maxMisses` (since the last echo, or since
+ * subscription) it errors with a {@link ConnectionError}: a dead peer is detected within that
+ * time of its last sign of life. An error of `ping` itself (the connection closed) is passed on
+ * at once.
  *
  * It depends on nothing but `ping`, so any transport can use it and marble tests drive it.
  *
- * @throws RangeError at creation when `intervalMs`, `maxMisses` or `timeoutMs` is not a
- *   positive integer.
+ * @throws RangeError at creation when `intervalMs` or `maxMisses` is not a positive integer.
  * @example
  * ```ts
  * heartbeat(() => connection.ping$(), 1_000, { maxMisses: 3 }).subscribe({
@@ -57,39 +53,27 @@ export function heartbeat(
   const interval = integerOption('intervalMs', intervalMs, 0, 1);
   const o = optionsObject('heartbeat options', options);
   const maxMisses = integerOption('maxMisses', o.maxMisses, DEFAULT_HEARTBEAT_MAX_MISSES, 1);
-  const timeoutMs = integerOption('timeoutMs', o.timeoutMs, interval, 1);
   const scheduler = o.scheduler ?? asyncScheduler;
-  return defer(() => {
-    let misses = 0;
-    return timer(0, interval, scheduler).pipe(
-      mergeMap(() => {
-        const sentAt = scheduler.now();
-        return ping().pipe(
-          take(1),
-          map(() => scheduler.now() - sentAt),
-          timeout({ first: timeoutMs, scheduler }),
-          catchError((error: unknown) => {
-            if (error instanceof TimeoutError) return of(MISS);
-            throw error;
-          }),
-        );
-      }),
-      mergeMap((rtt) => {
-        if (rtt !== MISS) {
-          misses = 0;
-          return of(rtt);
-        }
-        misses += 1;
-        if (misses >= maxMisses) {
-          throw new ConnectionError(
-            `no heartbeat echo for ${misses} consecutive pings (interval ${interval} ms, timeout ${timeoutMs} ms)`,
-            {
-              details: { misses, intervalMs: interval, timeoutMs },
-            },
-          );
-        }
-        return [];
-      }),
-    );
-  });
+  const silenceMs = interval * maxMisses;
+  return timer(0, interval, scheduler).pipe(
+    mergeMap(() => {
+      const sentAt = scheduler.now();
+      return ping().pipe(
+        take(1),
+        map(() => scheduler.now() - sentAt),
+      );
+    }),
+    timeout({
+      each: silenceMs,
+      scheduler,
+      with: () =>
+        throwError(
+          () =>
+            new ConnectionError(
+              `no heartbeat echo for ${silenceMs} ms (${maxMisses} intervals of ${interval} ms)`,
+              { details: { maxMisses, intervalMs: interval, silenceMs } },
+            ),
+        ),
+    }),
+  );
 }

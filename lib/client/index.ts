@@ -11,5 +11,15 @@ export type {
   ServerPush,
 } from './connection.js';
 export { Connection } from './connection.js';
+export type { PoolHeartbeat } from './connection-pool.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 export { DEFAULT_HEARTBEAT_MAX_MISSES, heartbeat } from './heartbeat.js';
+export type { InformResult, ServiceProxy } from './xclient.js';
+export { XClient } from './xclient.js';
+export type { FailMode, HeartbeatSettings, XClientOptions } from './xclient-options.js';
+export {
+  DEFAULT_BACKUP_DELAY_MS,
+  DEFAULT_FAIL_MODE,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_SELECT_MODE,
+} from './xclient-options.js';

@@ -1,0 +1,201 @@
+import {
+  AsyncSubject,
+  defer,
+  ignoreElements,
+  merge,
+  type Observable,
+  of,
+  ReplaySubject,
+  race,
+  type SchedulerLike,
+  type Subscription,
+  share,
+  switchMap,
+  take,
+  takeUntil,
+  tap,
+  timer,
+} from 'rxjs';
+import type { ServiceInstance } from '../discovery/service-instance.js';
+import { connect } from './connect.js';
+import type { ConnectOptions } from './connect-options.js';
+import type { Connection } from './connection.js';
+
+/** Heartbeat settings of pooled connections. */
+export interface PoolHeartbeat {
+  /** Ping every this many ms. */
+  readonly intervalMs: number;
+  /** Consecutive pings without an echo that declare the connection dead. */
+  readonly maxMisses: number;
+}
+
+/** Options of a {@link ConnectionPool}. */
+export interface ConnectionPoolOptions {
+  /** How connections are made. */
+  readonly connect: ConnectOptions;
+  /** Close a connection that no call used for this long (ms, >= 1). */
+  readonly idleTimeoutMs: number;
+  /** Heartbeats on every connection, or none. */
+  readonly heartbeat: PoolHeartbeat | undefined;
+  /** Delay before the n-th redial (n = 1, 2...) of a failed instance. */
+  readonly redialDelayMs: (failures: number) => number;
+  /** Clock and timers. */
+  readonly scheduler: SchedulerLike;
+  /** Told every heartbeat round trip, per instance key. */
+  readonly onLatency?: (key: string, latencyMs: number) => void;
+  /** Told of every connection made (to follow its pushes). */
+  readonly onConnection?: (connection: Connection) => void;
+}
+
+/**
+ * One instance's shared connection: dialled on first use, shared by every call, closed after
+ * `idleTimeoutMs` without calls, at once when the instance leaves (after the calls on it end),
+ * and redialled in the background with backoff after a failure. The instance counts as
+ * unavailable from a failure until a redial succeeds.
+ */
+class PoolEntry {
+  readonly connection$: Observable<Connection>;
+  private healthy = true;
+  private failures = 0;
+  private redial: Subscription | undefined;
+  private readonly leave$ = new AsyncSubject<void>();
+  private readonly kill$ = new AsyncSubject<void>();
+
+  constructor(
+    readonly instance: ServiceInstance,
+    private readonly options: ConnectionPoolOptions,
+  ) {
+    const { heartbeat, scheduler, idleTimeoutMs } = options;
+    this.connection$ = defer(() => connect(instance.address, options.connect)).pipe(
+      switchMap((connection) => {
+        options.onConnection?.(connection);
+        if (!heartbeat) {
+          this.up();
+          return of(connection);
+        }
+        // With heartbeats, a connection counts as healthy from its first echo (a server that
+        // accepts connections but does not answer stays skipped). A failed heartbeat closes the
+        // connection, which errors every call on it.
+        const beats = connection
+          .heartbeat$(heartbeat.intervalMs, { maxMisses: heartbeat.maxMisses, scheduler })
+          .pipe(
+            tap((rtt) => {
+              this.up();
+              options.onLatency?.(instance.key, rtt);
+            }),
+            ignoreElements(),
+          );
+        return merge(of(connection), beats);
+      }),
+      tap({ error: () => this.down() }),
+      takeUntil(this.kill$),
+      share({
+        connector: () => new ReplaySubject<Connection>(1),
+        resetOnError: true,
+        resetOnComplete: true,
+        resetOnRefCountZero: () => race(timer(idleTimeoutMs, scheduler), this.leave$),
+      }),
+    );
+  }
+
+  /** Not known to be down: a new call may go there. */
+  get available(): boolean {
+    return this.healthy;
+  }
+
+  /** The instance left discovery: close once the calls on it are done, and stop redialling. */
+  leave(): void {
+    this.stopRedial();
+    this.leave$.next();
+    this.leave$.complete();
+  }
+
+  /** Close now: calls on the connection fail with ConnectionClosedError. */
+  kill(): void {
+    this.leave();
+    this.kill$.next();
+    this.kill$.complete();
+  }
+
+  private up(): void {
+    this.healthy = true;
+    this.failures = 0;
+  }
+
+  private down(): void {
+    this.healthy = false;
+    this.failures += 1;
+    if (!this.redial && !this.leave$.closed) this.scheduleRedial();
+  }
+
+  private scheduleRedial(): void {
+    // The dial this makes ends its own subscription at once: the connection then stays open for
+    // idleTimeoutMs, ready for the next call.
+    this.redial = timer(this.options.redialDelayMs(this.failures), this.options.scheduler)
+      .pipe(switchMap(() => this.connection$.pipe(take(1))))
+      .subscribe({
+        next: () => this.stopRedial(),
+        error: () => {
+          this.redial = undefined;
+          if (!this.leave$.closed) this.scheduleRedial();
+        },
+      });
+  }
+
+  private stopRedial(): void {
+    this.redial?.unsubscribe();
+    this.redial = undefined;
+  }
+}
+
+/**
+ * The connections of one XClient, one per instance.
+ *
+ * @internal
+ */
+export class ConnectionPool {
+  private readonly entries = new Map<string, PoolEntry>();
+  private closed = false;
+
+  constructor(private readonly options: ConnectionPoolOptions) {}
+
+  /** The shared connection of an instance (dialled on subscription if none is open). */
+  connection$(instance: ServiceInstance): Observable<Connection> {
+    return this.entry(instance).connection$;
+  }
+
+  /** Whether a new call may go to the instance (its last connection did not fail). */
+  isAvailable(key: string): boolean {
+    return this.entries.get(key)?.available ?? true;
+  }
+
+  /** The instances now known: connections of those that left close once idle. */
+  sync(instances: readonly ServiceInstance[]): void {
+    const current = new Map(instances.map((instance) => [instance.key, instance]));
+    for (const [key, entry] of this.entries) {
+      const now = current.get(key);
+      if (!now || now.address !== entry.instance.address) {
+        this.entries.delete(key);
+        entry.leave();
+      }
+    }
+  }
+
+  /** Closes every connection now and forgets every instance. */
+  close(): void {
+    this.closed = true;
+    for (const entry of this.entries.values()) entry.kill();
+    this.entries.clear();
+  }
+
+  private entry(instance: ServiceInstance): PoolEntry {
+    let entry = this.entries.get(instance.key);
+    if (!entry || entry.instance.address !== instance.address) {
+      entry?.leave();
+      entry = new PoolEntry(instance, this.options);
+      if (!this.closed) this.entries.set(instance.key, entry);
+      else entry.kill();
+    }
+    return entry;
+  }
+}

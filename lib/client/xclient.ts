@@ -1,0 +1,593 @@
+import {
+  catchError,
+  defer,
+  forkJoin,
+  lastValueFrom,
+  map,
+  Observable,
+  of,
+  ReplaySubject,
+  Subject,
+  type Subscription,
+  switchMap,
+  take,
+  tap,
+} from 'rxjs';
+import type { CircuitBreaker } from '../breaker/breaker.js';
+import { type BreakerFactory, breakerFor } from '../breaker/breaker-for.js';
+import type { ServiceInstance } from '../discovery/service-instance.js';
+import { usableInstances } from '../discovery/usable-instances.js';
+import { CancelledError, CircuitOpenError, NoInstanceError, RpcError } from '../errors/index.js';
+import { exponentialBackoff } from '../operators/backoff.js';
+import { callTimeout } from '../operators/call-timeout.js';
+import { circuitBreak } from '../operators/circuit-break.js';
+import { failbackup } from '../operators/failbackup.js';
+import { failover } from '../operators/failover.js';
+import { failtry } from '../operators/failtry.js';
+import type { RetryOptions } from '../operators/retry-attempts.js';
+import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
+import { isRetryable } from '../operators/retryable.js';
+import type { CallInfo, Selector } from '../selector/selector.js';
+import { selectorFor } from '../selector/selector-for.js';
+import { describeValue, integerOption, optionsObject } from '../util/validate.js';
+import type { ClientCallOptions } from './client.js';
+import { type ResolvedConnectOptions, resolveConnectOptions } from './connect-options.js';
+import type { CallOptions, Reply, ServerPush } from './connection.js';
+import { ConnectionPool } from './connection-pool.js';
+import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
+import {
+  DEFAULT_BACKUP_DELAY_MS,
+  DEFAULT_FAIL_MODE,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_SELECT_MODE,
+  type FailMode,
+  type XClientOptions,
+} from './xclient-options.js';
+
+const FAIL_MODES: readonly FailMode[] = ['failfast', 'failover', 'failtry', 'failbackup'];
+
+/** One server's outcome in {@link XClient.inform}. */
+export type InformResult<T> =
+  | {
+      /** The server's key. */
+      readonly instance: string;
+      /** It answered. */
+      readonly ok: true;
+      /** Its decoded reply. */
+      readonly data: T;
+    }
+  | {
+      /** The server's key. */
+      readonly instance: string;
+      /** It failed. */
+      readonly ok: false;
+      /** Why. */
+      readonly error: RpcError;
+    };
+
+/** A typed view of a service: each method of `T` called through the XClient. */
+export type ServiceProxy<T> = {
+  readonly [K in keyof T]: T[K] extends (args: infer A, ...rest: never[]) => infer R
+    ? (args: A, options?: ClientCallOptions) => Promise<Awaited<R>>
+    : never;
+};
+
+/**
+ * The governed client of one service: finds its servers through discovery, picks one per call,
+ * and survives failures by its fail mode, retries, circuit breakers and heartbeats — Go Phobos's
+ * `NewXClient(service, failMode, selectMode, discovery, option)`.
+ *
+ * Each policy is an RxJS operator from `phobos` (`failover`, `failbackup`, `circuitBreak`,
+ * `callTimeout`...) that the XClient assembles; compose them yourself for another policy.
+ *
+ * @example
+ * ```ts
+ * const client = new XClient('HelloWorld', {
+ *   discovery: p2pDiscovery('tcp@127.0.0.1:8972'),
+ *   failMode: 'failtry',
+ *   selectMode: 'random',
+ *   timeoutMs: 1_000,
+ * });
+ * const reply = await client.call('Greet', { First: 'budei' });
+ * await client.close();
+ * ```
+ */
+export class XClient {
+  /** The service this client calls. */
+  readonly service: string;
+  private readonly connectOptions: ResolvedConnectOptions;
+  private readonly failMode: FailMode;
+  private readonly selector: Selector;
+  private readonly retryOptions: RetryOptions;
+  private readonly backupDelayMs: number;
+  private readonly breakerFactory: BreakerFactory | undefined;
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly budget: RetryBudget | undefined;
+  private readonly pool: ConnectionPool;
+  private readonly instances$: Observable<readonly ServiceInstance[]>;
+  private readonly pushes = new Subject<ServerPush>();
+  private readonly watch: Subscription;
+  private latest: readonly ServiceInstance[] | undefined;
+  private readonly group: string | undefined;
+  private closed = false;
+
+  /**
+   * @throws TypeError when `options` is not an object or `discovery` lacks `instances$`;
+   *   RangeError naming any option that is out of range (an unknown `failMode` or
+   *   `selectMode`, `retries: -1`, `heartbeat: { intervalMs: 0 }`...).
+   */
+  constructor(service: string, options: XClientOptions) {
+    if (typeof service !== 'string' || service === '') {
+      throw new TypeError(`service must be a non-empty string, got ${describeValue(service)}`);
+    }
+    const o = optionsObject('XClient options', options) as XClientOptions;
+    if (typeof o.discovery?.instances$?.subscribe !== 'function') {
+      throw new TypeError('discovery must be a Discovery (an object with instances$)');
+    }
+    this.service = service;
+    this.connectOptions = resolveConnectOptions(o);
+    const scheduler = this.connectOptions.scheduler;
+    const failMode = o.failMode ?? DEFAULT_FAIL_MODE;
+    if (!FAIL_MODES.includes(failMode)) {
+      throw new RangeError(
+        `failMode must be one of ${FAIL_MODES.join(', ')}, got ${describeValue(failMode)}`,
+      );
+    }
+    this.failMode = failMode;
+    this.selector = makeSelector(o);
+    this.budget =
+      o.retryBudget === false ? undefined : (o.retryBudget ?? retryBudget({ clock: () => scheduler.now() }));
+    this.retryOptions = {
+      retries: integerOption('retries', o.retries, 3, 0),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(this.budget ? { budget: this.budget } : {}),
+      shouldRetry: retriedByXClient,
+      scheduler,
+    };
+    this.backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
+    this.breakerFactory = breakerFor(
+      o.breaker === undefined ? { kind: 'consecutive', clock: () => scheduler.now() } : o.breaker,
+    );
+    const heartbeat = o.heartbeat === undefined || o.heartbeat === false ? undefined : o.heartbeat;
+    const heartbeatOptions = heartbeat
+      ? {
+          intervalMs: integerOption('heartbeat.intervalMs', heartbeat.intervalMs, 0, 1),
+          maxMisses: integerOption(
+            'heartbeat.maxMisses',
+            heartbeat.maxMisses,
+            DEFAULT_HEARTBEAT_MAX_MISSES,
+            1,
+          ),
+        }
+      : undefined;
+    const redial = exponentialBackoff({ initialMs: 50, maxMs: 5_000 });
+    this.pool = new ConnectionPool({
+      connect: o,
+      idleTimeoutMs: integerOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
+      heartbeat: heartbeatOptions,
+      redialDelayMs: redial,
+      scheduler,
+      onLatency: (key, ms) => this.selector.observeLatency?.(key, ms),
+      onConnection: (connection) => connection.pushes$.subscribe((push) => this.pushes.next(push)),
+    });
+    const group = o.group;
+    this.group = group;
+    const shared = new ReplaySubject<readonly ServiceInstance[]>(1);
+    this.instances$ = shared;
+    this.watch = o.discovery.instances$
+      .pipe(
+        usableInstances(group === undefined ? {} : { group }),
+        tap((list) => this.update(list)),
+      )
+      .subscribe({ next: (list) => shared.next(list), error: (error: unknown) => shared.error(error) });
+  }
+
+  /** Server pushes from every connection of this client. */
+  get pushes$(): Observable<ServerPush> {
+    return this.pushes.asObservable();
+  }
+
+  /**
+   * Calls a method on one server picked by the select mode, with the fail mode's retries, and
+   * emits the decoded reply. Unsubscribing cancels the call (on the server too).
+   *
+   * Errors with `ServiceError` (the handler failed: never retried), `DeadlineExceededError`
+   * (`timeoutMs`, all attempts together), `NoInstanceError` (discovery knows no usable server),
+   * `CircuitOpenError` (every server's breaker is open), `ConnectionError` /
+   * `ConnectionClosedError` (retries exhausted), `CodecError`, or a RangeError/TypeError for bad
+   * arguments.
+   *
+   * @example
+   * ```ts
+   * client.call$<{ Second: string }>('Greet', { First: 'budei' }).subscribe((reply) => console.log(reply.Second));
+   * ```
+   */
+  call$<T = unknown>(method: string, args?: unknown, options?: CallOptions): Observable<T> {
+    return this.callWithMetadata$<T>(method, args, options).pipe(map((reply) => reply.data));
+  }
+
+  /**
+   * Like {@link XClient.call$}, with the reply's metadata.
+   *
+   * @example
+   * ```ts
+   * client.callWithMetadata$('Greet', { First: 'a' }).subscribe(({ data, metadata }) => console.log(data, metadata));
+   * ```
+   */
+  callWithMetadata$<T = unknown>(
+    method: string,
+    args?: unknown,
+    options?: CallOptions,
+  ): Observable<Reply<T>> {
+    return defer(() => {
+      const callOptions = optionsObject('call options', options);
+      const timeoutMs = integerOption('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs, 0);
+      const scheduler = this.connectOptions.scheduler;
+      const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
+      const info: CallInfo = { service: this.service, method, args };
+      const tried = new Set<string>();
+      const attempt = (instance: ServiceInstance): Observable<Reply<T>> =>
+        this.attempt<T>(instance, method, args, {
+          ...callOptions,
+          timeoutMs: remaining(deadline, scheduler.now()),
+        });
+      const pickNew = (): Observable<Reply<T>> =>
+        this.pick(info, tried).pipe(
+          switchMap((instance) => {
+            tried.add(instance.key);
+            return attempt(instance);
+          }),
+        );
+      let reply$: Observable<Reply<T>>;
+      switch (this.failMode) {
+        case 'failfast':
+          reply$ = pickNew();
+          break;
+        case 'failover':
+          reply$ = defer(pickNew).pipe(failover(this.retryOptions));
+          break;
+        case 'failtry':
+          reply$ = this.pick(info, tried).pipe(
+            switchMap((instance) => defer(() => attempt(instance)).pipe(failtry(this.retryOptions))),
+          );
+          break;
+        case 'failbackup':
+          reply$ = defer(pickNew).pipe(failbackup({ delayMs: this.backupDelayMs, scheduler }));
+          break;
+      }
+      return deadline === undefined ? reply$ : reply$.pipe(callTimeout({ timeoutMs, scheduler }));
+    });
+  }
+
+  /**
+   * The promise form of {@link XClient.call$}; an `AbortSignal` cancels the call (on the server
+   * too) and rejects with `CancelledError`.
+   *
+   * @example
+   * ```ts
+   * const reply = await client.call('Greet', { First: 'budei' }, { signal: AbortSignal.timeout(1_000) });
+   * ```
+   */
+  call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
+    const { signal, ...callOptions } = optionsObject('call options', options);
+    return toPromise(this.call$<T>(method, args, callOptions), signal);
+  }
+
+  /**
+   * Sends a oneway request (no reply) to one server picked by the select mode.
+   *
+   * @example
+   * ```ts
+   * await client.oneway('Log', { line: 'hello' });
+   * ```
+   */
+  oneway(method: string, args?: unknown, options?: CallOptions): Promise<void> {
+    const info: CallInfo = { service: this.service, method, args };
+    const send$ = this.pick(info, new Set()).pipe(
+      switchMap((instance) =>
+        this.pool
+          .connection$(instance)
+          .pipe(
+            switchMap((connection) =>
+              connection.call$(this.service, method, args, { ...options, oneway: true }),
+            ),
+          ),
+      ),
+      take(1),
+      map(() => undefined),
+    );
+    return lastValueFrom(send$, { defaultValue: undefined });
+  }
+
+  /**
+   * Calls every usable server; succeeds with every reply (in the order of the servers' keys)
+   * when all succeed, and fails with the first error otherwise (the other calls are cancelled).
+   *
+   * @example
+   * ```ts
+   * const replies = await client.broadcast('Reload', {});
+   * ```
+   */
+  broadcast<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T[]> {
+    const { signal, ...callOptions } = optionsObject('call options', options);
+    const all$ = this.everyInstance((instances) =>
+      forkJoin(
+        instances.map((instance) =>
+          this.attempt<T>(instance, method, args, callOptions).pipe(map((r) => r.data)),
+        ),
+      ),
+    );
+    return toPromise(all$, signal);
+  }
+
+  /**
+   * Calls every usable server and resolves with the first success (the other calls are
+   * cancelled); fails only when all fail, with the last error.
+   *
+   * @example
+   * ```ts
+   * const fastest = await client.fork('Lookup', { id: 7 });
+   * ```
+   */
+  fork<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
+    const { signal, ...callOptions } = optionsObject('call options', options);
+    const first$ = this.everyInstance((instances) =>
+      firstSuccess(
+        instances.map((instance) =>
+          this.attempt<T>(instance, method, args, callOptions).pipe(map((r) => r.data)),
+        ),
+      ),
+    );
+    return toPromise(first$, signal);
+  }
+
+  /**
+   * Calls every usable server and resolves with each one's reply or error, never rejecting for
+   * a server's failure.
+   *
+   * @example
+   * ```ts
+   * for (const result of await client.inform('Health', {})) console.log(result.instance, result.ok);
+   * ```
+   */
+  inform<T = unknown>(
+    method: string,
+    args?: unknown,
+    options?: ClientCallOptions,
+  ): Promise<InformResult<T>[]> {
+    const { signal, ...callOptions } = optionsObject('call options', options);
+    const all$ = this.everyInstance((instances) =>
+      forkJoin(
+        instances.map((instance) =>
+          this.attempt<T>(instance, method, args, callOptions).pipe(
+            map((reply): InformResult<T> => ({ instance: instance.key, ok: true, data: reply.data })),
+            catchError((error: unknown) =>
+              of<InformResult<T>>({ instance: instance.key, ok: false, error: RpcError.from(error) }),
+            ),
+          ),
+        ),
+      ),
+    );
+    return toPromise(all$, signal);
+  }
+
+  /**
+   * A typed view of the service: `proxy<HelloWorld>().Greet(args)` is `call('Greet', args)`.
+   *
+   * @example
+   * ```ts
+   * const hello = client.proxy<HelloWorld>();
+   * const reply = await hello.Greet({ First: 'budei' });
+   * ```
+   */
+  proxy<T extends object>(): ServiceProxy<T> {
+    return new Proxy(
+      {},
+      {
+        get: (_target, property) =>
+          typeof property === 'string' && property !== 'then'
+            ? (args: unknown, options?: ClientCallOptions) => this.call(property, args, options)
+            : undefined,
+      },
+    ) as ServiceProxy<T>;
+  }
+
+  /**
+   * Closes every connection and subscription this client made; pending calls fail with
+   * `ConnectionClosedError`, later calls with a closed-client error.
+   *
+   * @example
+   * ```ts
+   * await client.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watch.unsubscribe();
+    this.pool.close();
+    this.pushes.complete();
+  }
+
+  private update(list: readonly ServiceInstance[]): void {
+    const keys = new Set(list.map((instance) => instance.key));
+    for (const old of this.latest ?? []) {
+      if (!keys.has(old.key)) {
+        this.selector.forget?.(old.key);
+        this.breakers.delete(old.key);
+      }
+    }
+    this.latest = list;
+    this.pool.sync(list);
+  }
+
+  private breakerOf(key: string): CircuitBreaker | undefined {
+    if (!this.breakerFactory) return undefined;
+    let breaker = this.breakers.get(key);
+    if (!breaker) {
+      breaker = this.breakerFactory(key);
+      this.breakers.set(key, breaker);
+    }
+    return breaker;
+  }
+
+  /** Picks a server for a call: usable, breaker not open, not yet tried by this call if possible. */
+  private pick(info: CallInfo, tried: ReadonlySet<string>): Observable<ServiceInstance> {
+    return this.current$().pipe(
+      map((list) => {
+        if (list.length === 0) {
+          throw new NoInstanceError(`no server of ${this.service} is known to discovery${this.groupText()}`, {
+            details: { service: this.service },
+          });
+        }
+        const closedBreaker = list.filter((instance) => this.breakerOf(instance.key)?.state.state !== 'open');
+        if (closedBreaker.length === 0) {
+          throw new CircuitOpenError(`every server of ${this.service} has an open circuit breaker`, {
+            details: { service: this.service, instances: list.map((instance) => instance.key) },
+          });
+        }
+        // Servers whose connection failed are skipped until a redial succeeds, unless none is left.
+        const healthy = closedBreaker.filter((instance) => this.pool.isAvailable(instance.key));
+        const candidates = healthy.length > 0 ? healthy : closedBreaker;
+        const untried = candidates.filter((instance) => !tried.has(instance.key));
+        const pool = untried.length > 0 ? untried : candidates;
+        const picked = this.selector.select(pool, info);
+        if (!picked || !pool.includes(picked)) {
+          throw new NoInstanceError(`the selector of ${this.service} picked no server among ${pool.length}`, {
+            details: { service: this.service },
+          });
+        }
+        return picked;
+      }),
+    );
+  }
+
+  /** One call to one server, guarded by its breaker, its latency told to the selector. */
+  private attempt<T>(
+    instance: ServiceInstance,
+    method: string,
+    args: unknown,
+    options: CallOptions,
+  ): Observable<Reply<T>> {
+    const scheduler = this.connectOptions.scheduler;
+    const breaker = this.breakerOf(instance.key);
+    const call$ = defer(() => {
+      const startedAt = scheduler.now();
+      return this.pool.connection$(instance).pipe(
+        switchMap((connection) => connection.callWithMetadata$<T>(this.service, method, args, options)),
+        take(1),
+        tap(() => this.selector.observeLatency?.(instance.key, scheduler.now() - startedAt)),
+      );
+    });
+    return breaker ? call$.pipe(circuitBreak(breaker)) : call$;
+  }
+
+  private everyInstance<R>(run: (instances: readonly ServiceInstance[]) => Observable<R>): Observable<R> {
+    return this.current$().pipe(
+      switchMap((list) => {
+        if (list.length === 0) {
+          throw new NoInstanceError(`no server of ${this.service} is known to discovery${this.groupText()}`, {
+            details: { service: this.service },
+          });
+        }
+        return run([...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+      }),
+    );
+  }
+
+  private current$(): Observable<readonly ServiceInstance[]> {
+    if (this.closed) {
+      return new Observable((subscriber) =>
+        subscriber.error(new RpcError(`the XClient of ${this.service} is closed`, 'UNAVAILABLE')),
+      );
+    }
+    return this.instances$.pipe(take(1));
+  }
+
+  private groupText(): string {
+    return this.group === undefined ? '' : ` in group "${this.group}"`;
+  }
+}
+
+/** failover's rule in the XClient: what isRetryable retries, and a breaker that refused one server. */
+function retriedByXClient(error: unknown): boolean {
+  return isRetryable(error) || (error instanceof CircuitOpenError && 'state' in error.details);
+}
+
+function remaining(deadline: number | undefined, now: number): number {
+  return deadline === undefined ? 0 : Math.max(1, Math.ceil(deadline - now));
+}
+
+function makeSelector(o: XClientOptions): Selector {
+  const mode = o.selectMode ?? DEFAULT_SELECT_MODE;
+  if (typeof mode === 'object' && mode !== null) {
+    if (typeof mode.select !== 'function')
+      throw new RangeError('selectMode must be a mode name or a Selector with select()');
+    return mode;
+  }
+  if (mode === 'geo') {
+    if (o.geo === undefined)
+      throw new RangeError("selectMode 'geo' needs the geo option: { latitude, longitude }");
+    return selectorFor('geo', o.geo);
+  }
+  if (mode === 'consistentHash')
+    return selectorFor('consistentHash', o.hashKey ? { keyOf: o.hashKey } : undefined);
+  return selectorFor(mode);
+}
+
+/** The first value of many sources; errors (with the last error) only when all have errored. */
+function firstSuccess<T>(sources: readonly Observable<T>[]): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    let failed = 0;
+    const subscriptions: Subscription[] = [];
+    for (const source of sources) {
+      subscriptions.push(
+        source.pipe(take(1)).subscribe({
+          next: (value) => {
+            subscriber.next(value);
+            subscriber.complete();
+          },
+          error: (error: unknown) => {
+            failed += 1;
+            if (failed === sources.length) subscriber.error(error);
+          },
+        }),
+      );
+      if (subscriber.closed) break;
+    }
+    return () => {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    };
+  });
+}
+
+function toPromise<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    return Promise.reject(new TypeError('signal must be an AbortSignal'));
+  }
+  if (signal?.aborted)
+    return Promise.reject(
+      new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason }),
+    );
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const subscription = source.pipe(take(1)).subscribe({
+      next: (value) => {
+        settled = true;
+        resolve(value);
+      },
+      error: reject,
+      complete: () => {
+        if (!settled) reject(new RpcError('the call completed without a reply', 'UNKNOWN'));
+      },
+    });
+    if (signal) {
+      const onAbort = (): void => {
+        subscription.unsubscribe();
+        reject(new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      subscription.add(() => signal.removeEventListener('abort', onAbort));
+    }
+  });
+}

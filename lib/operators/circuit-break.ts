@@ -1,0 +1,102 @@
+import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
+import type { CircuitBreaker } from '../breaker/breaker.js';
+import { CircuitOpenError } from '../errors/errors.js';
+import { describeValue, functionOption, optionsObject } from '../util/validate.js';
+import { hasMethods } from './option-checks.js';
+import { isRetryable } from './retryable.js';
+
+/** Options of {@link circuitBreak}. Every option is optional. */
+export interface CircuitBreakOptions {
+  /**
+   * Which errors count as a failure of the server. Default {@link isRetryable}: connection
+   * errors and deadlines do; a `ServiceError` does not (the server is up and answered), nor
+   * does anything else. An error that is not a failure is reported as a success.
+   */
+  readonly isFailure?: (error: unknown) => boolean;
+}
+
+/**
+ * Guards a call with a circuit breaker: asks `breaker.tryPass()` at subscription and reports
+ * the attempt's outcome to the breaker.
+ *
+ * `breaker` is the breaker itself, or a function that returns the one to use, called at each
+ * subscription before the source is subscribed. Use the function when each subscription may
+ * reach another server, as under `failover`, so that each attempt goes through the breaker of
+ * the server it calls, not of the first one (see the second example).
+ *
+ * The first value reports `success()`; completion without a value too. An error reports
+ * `failure()` when `isFailure(error)`, else `success()`. The outcome is reported before it is
+ * passed on, so a retry downstream sees the breaker's new state. Unsubscribing before any
+ * outcome reports nothing.
+ *
+ * Failure cases: when `tryPass()` refuses, the result errors at once with a
+ * {@link CircuitOpenError} whose `details.state` is the breaker's state, and the source is not
+ * subscribed (no call is sent). Errors of the source pass unchanged.
+ *
+ * @throws TypeError when `options` is not an object; RangeError when `breaker` is neither a
+ *   CircuitBreaker nor a function, or `isFailure` is not a function.
+ * @example
+ * ```ts
+ * // a breaker per attempt, built where the server is picked
+ * const reply$ = defer(() => {
+ *   const instance = pick();
+ *   return call(instance).pipe(circuitBreak(breakers.get(instance.key)));
+ * }).pipe(failover({ retries: 2 }));
+ *
+ * // the same with a function: it runs at subscription, before the source, so it picks
+ * let instance: ServiceInstance;
+ * const reply2$ = defer(() => call(instance)).pipe(
+ *   circuitBreak(() => breakers.get((instance = pick()).key)),
+ *   failover({ retries: 2 }),
+ * );
+ * ```
+ */
+export function circuitBreak<T>(
+  breaker: CircuitBreaker | (() => CircuitBreaker),
+  options?: CircuitBreakOptions,
+): MonoTypeOperatorFunction<T> {
+  const o = optionsObject('circuitBreak options', options);
+  const isFailure = functionOption('isFailure', o.isFailure) ?? isRetryable;
+  if (typeof breaker !== 'function' && !hasMethods(breaker, ['tryPass', 'success', 'failure'])) {
+    throw new RangeError(
+      `breaker must be a CircuitBreaker or a function returning one, got ${describeValue(breaker)}`,
+    );
+  }
+  const resolve = typeof breaker === 'function' ? breaker : () => breaker;
+
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      const current = resolve();
+      if (!current.tryPass()) {
+        const state = current.state;
+        subscriber.error(
+          new CircuitOpenError(
+            `the circuit breaker is ${state.state}: the call was not sent; wait for it to close or call another server`,
+            { details: { state } },
+          ),
+        );
+        return undefined;
+      }
+      let reported = false;
+      const report = (failed: boolean): void => {
+        if (reported) return;
+        reported = true;
+        if (failed) current.failure();
+        else current.success();
+      };
+      return source.subscribe({
+        next: (value) => {
+          report(false);
+          subscriber.next(value);
+        },
+        error: (error: unknown) => {
+          report(isFailure(error));
+          subscriber.error(error);
+        },
+        complete: () => {
+          report(false);
+          subscriber.complete();
+        },
+      });
+    });
+}

@@ -1,0 +1,16 @@
+export type { ClosestOptions } from './closest.js';
+export { closest, DEFAULT_CLOSEST_ALPHA, DEFAULT_CLOSEST_PROBE_EVERY } from './closest.js';
+export type { ConsistentHashOptions } from './consistent-hash.js';
+export { consistentHash, defaultHashKey, rendezvousScore } from './consistent-hash.js';
+export type { SelectFunction } from './from-function.js';
+export { fromFunction } from './from-function.js';
+export type { GeoOptions, GeoPoint } from './geo.js';
+export { EARTH_RADIUS_METERS, GEO_TIE_METERS, geo, geoPointOf, haversineMeters } from './geo.js';
+export type { RandomOptions } from './random.js';
+export { random } from './random.js';
+export { roundRobin } from './round-robin.js';
+export type { CallInfo, Selector } from './selector.js';
+export type { SelectMode, SelectModeOptions } from './selector-for.js';
+export { SELECT_MODES, selectorFor } from './selector-for.js';
+export { stableStringify } from './stable-stringify.js';
+export { DEFAULT_WEIGHT, MAX_WEIGHT, weightedRoundRobin, weightOf } from './weighted-round-robin.js';

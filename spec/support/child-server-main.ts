@@ -1,0 +1,32 @@
+// A server in its own process for the governance tests: serves HelloWorld.Greet (replying with
+// its name) on the address given, prints { address } as one JSON line once listening, and obeys
+// commands on stdin: `slow <ms>` makes Greet answer after that delay (0 for at once).
+import { createInterface } from 'node:readline';
+import { type CallContext, Server, silentLogger } from '../../lib/index.js';
+
+const [address = 'tcp@127.0.0.1:0', name = 'server'] = process.argv.slice(2);
+let delayMs = 0;
+
+const server = new Server({ logger: silentLogger });
+server.register('HelloWorld', {
+  Greet(args: { First: string }, ctx: CallContext) {
+    const reply = { Second: `Hello ${args.First}`, From: name };
+    if (delayMs === 0) return reply;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(reply), delayMs);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      });
+    });
+  },
+});
+const bound = await server.listen(address);
+process.stdout.write(`${JSON.stringify({ address: bound })}\n`);
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const [command, value] = line.trim().split(/\s+/);
+  if (command === 'slow') delayMs = Number(value);
+  process.stdout.write(`${JSON.stringify({ ok: command })}\n`);
+});
+process.stdin.on('close', () => void server.shutdown({ graceMs: 0 }).then(() => process.exit(0)));
