@@ -55,6 +55,11 @@ export interface CircuitBreaker {
   success(): void;
   /** Reports that a call that passed failed. */
   failure(): void;
+  /**
+   * Reports that a call that passed ended without an outcome (it was cancelled): a half-open
+   * breaker gets its probe slot back, so cancelled probes cannot keep it half-open forever.
+   */
+  release?(): void;
   /** Every state change, as it happens. Completes never. */
   readonly transitions$: Observable<BreakerTransition>;
 }

@@ -60,6 +60,8 @@ export interface ResettableBreaker extends CircuitBreaker {
    * closed. Never throws.
    */
   reset(): void;
+  /** Gives a cancelled call's pass back (a half-open probe slot). Never throws. */
+  release(): void;
 }
 
 /**
@@ -105,8 +107,8 @@ export function resolveBreakerPolicyOptions(options?: BreakerPolicyOptions): Res
  *
  * Failure cases: `success()` and `failure()` while open are ignored — they are late results of
  * calls that passed before it opened. Results while half-open count whether or not they came
- * from a probe. Every call that passed should be reported: a probe never reported keeps its
- * slot until the breaker opens again or is reset.
+ * from a probe. Every call that passed should be reported, or released when it was cancelled:
+ * a probe never reported nor released keeps its slot until the breaker opens again or is reset.
  *
  * @throws RangeError or TypeError at creation for a bad option (see {@link resolveBreakerPolicyOptions}).
  * @example
@@ -178,6 +180,14 @@ class PolicyBreaker implements ResettableBreaker {
       if (this.#strategy.failure(now)) this.#open(now);
     } else if (s.state === 'half-open') {
       this.#open(now);
+    }
+  }
+
+  release(): void {
+    this.#tick();
+    const s = this.#state;
+    if (s.state === 'half-open' && s.probes > 0) {
+      this.#state = { state: 'half-open', probes: s.probes - 1, successes: s.successes };
     }
   }
 

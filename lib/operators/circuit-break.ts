@@ -27,7 +27,7 @@ export interface CircuitBreakOptions {
  * The first value reports `success()`; completion without a value too. An error reports
  * `failure()` when `isFailure(error)`, else `success()`. The outcome is reported before it is
  * passed on, so a retry downstream sees the breaker's new state. Unsubscribing before any
- * outcome reports nothing.
+ * outcome reports neither, and calls `breaker.release()` (when it has one) to give the pass back.
  *
  * Failure cases: when `tryPass()` refuses, the result errors at once with a
  * {@link CircuitOpenError} whose `details.state` is the breaker's state, and the source is not
@@ -84,7 +84,7 @@ export function circuitBreak<T>(
         if (failed) current.failure();
         else current.success();
       };
-      return source.subscribe({
+      const subscription = source.subscribe({
         next: (value) => {
           report(false);
           subscriber.next(value);
@@ -98,5 +98,13 @@ export function circuitBreak<T>(
           subscriber.complete();
         },
       });
+      return () => {
+        subscription.unsubscribe();
+        // Cancelled before any outcome: give the pass back (a half-open probe slot).
+        if (!reported) {
+          reported = true;
+          current.release?.();
+        }
+      };
     });
 }

@@ -70,6 +70,25 @@ describe('policyBreaker', () => {
     ]);
   });
 
+  it('policyBreaker - release() gives a half-open probe slot back, and does nothing in other states', () => {
+    const { clock, breaker, transitions } = setup({ halfOpenProbes: 1 });
+    breaker.release();
+    expect(breaker.state).toEqual({ state: 'closed' });
+    breaker.failure();
+    breaker.release();
+    expect(breaker.state.state).toBe('open');
+    clock.advance(100);
+    expect(breaker.tryPass()).toBe(true);
+    expect(breaker.tryPass()).toBe(false);
+    breaker.release();
+    expect(breaker.state).toEqual({ state: 'half-open', probes: 0, successes: 0 });
+    expect(breaker.tryPass()).toBe(true);
+    breaker.release();
+    breaker.release();
+    expect(breaker.state).toEqual({ state: 'half-open', probes: 0, successes: 0 });
+    expect(transitions.map((t) => t.to)).toEqual(['open', 'half-open']);
+  });
+
   it('policyBreaker - reset() on a closed breaker clears the counts and emits nothing', () => {
     const { clock, breaker, transitions, calls } = setup();
     clock.advance(3);

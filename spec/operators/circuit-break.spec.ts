@@ -24,6 +24,7 @@ function fakeBreaker(name: string, log: string[], passes = Number.POSITIVE_INFIN
     },
     success: () => log.push(`${name}.success`),
     failure: () => log.push(`${name}.failure`),
+    release: () => log.push(`${name}.release`),
     transitions$: NEVER,
   };
 }
@@ -96,14 +97,41 @@ describe('circuitBreak', () => {
     expect(log).toEqual(['A.tryPass', 'A.failure']);
   });
 
-  it('circuitBreak - reports nothing when unsubscribed before any result', () => {
+  it('circuitBreak - reports no outcome when unsubscribed before any result, and releases the pass', () => {
     const log: string[] = [];
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const call = cold('-----a|');
       expectObservable(call.pipe(circuitBreak(fakeBreaker('A', log))), '^--!').toBe('---');
       expectSubscriptions(call.subscriptions).toBe('^--!');
     });
-    expect(log).toEqual(['A.tryPass']);
+    expect(log).toEqual(['A.tryPass', 'A.release']);
+  });
+
+  it('circuitBreak - releases nothing after an outcome was reported', () => {
+    const log: string[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a|').pipe(circuitBreak(fakeBreaker('A', log)))).toBe('-a|');
+    });
+    expect(log).toEqual(['A.tryPass', 'A.success']);
+  });
+
+  it('circuitBreak - a cancelled half-open probe gives its slot back to a real breaker', () => {
+    let now = 0;
+    const breaker = consecutiveFailuresBreaker({
+      failureThreshold: 1,
+      openMs: 100,
+      halfOpenProbes: 1,
+      clock: () => now,
+    });
+    breaker.failure();
+    breaker.failure();
+    now = 100;
+    testScheduler().run(({ cold, expectObservable }) => {
+      // The only probe is cancelled: without the release the breaker would refuse every call.
+      expectObservable(cold('-----a|').pipe(circuitBreak(breaker)), '^-!').toBe('--');
+    });
+    expect(breaker.state).toEqual({ state: 'half-open', probes: 0, successes: 0 });
+    expect(breaker.tryPass()).toBe(true);
   });
 
   it('circuitBreak - reports once for a reply that is followed by more', () => {
