@@ -14,9 +14,11 @@ import {
   take,
   takeUntil,
   tap,
+  throwError,
   timer,
 } from 'rxjs';
 import type { ServiceInstance } from '../discovery/service-instance.js';
+import { ConnectionClosedError } from '../errors/index.js';
 import { connect } from './connect.js';
 import type { ConnectOptions } from './connect-options.js';
 import type { Connection } from './connection.js';
@@ -161,6 +163,11 @@ export class ConnectionPool {
 
   /** The shared connection of an instance (dialled on subscription if none is open). */
   connection$(instance: ServiceInstance): Observable<Connection> {
+    if (this.closed) {
+      return throwError(
+        () => new ConnectionClosedError('the client is closed', { details: { address: instance.address } }),
+      );
+    }
     return this.entry(instance).connection$;
   }
 
@@ -193,8 +200,7 @@ export class ConnectionPool {
     if (!entry || entry.instance.address !== instance.address) {
       entry?.leave();
       entry = new PoolEntry(instance, this.options);
-      if (!this.closed) this.entries.set(instance.key, entry);
-      else entry.kill();
+      this.entries.set(instance.key, entry);
     }
     return entry;
   }

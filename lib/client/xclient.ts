@@ -17,7 +17,13 @@ import type { CircuitBreaker } from '../breaker/breaker.js';
 import { type BreakerFactory, breakerFor } from '../breaker/breaker-for.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { usableInstances } from '../discovery/usable-instances.js';
-import { CancelledError, CircuitOpenError, NoInstanceError, RpcError } from '../errors/index.js';
+import {
+  CancelledError,
+  CircuitOpenError,
+  ConnectionClosedError,
+  NoInstanceError,
+  RpcError,
+} from '../errors/index.js';
 import { exponentialBackoff } from '../operators/backoff.js';
 import { callTimeout } from '../operators/call-timeout.js';
 import { circuitBreak } from '../operators/circuit-break.js';
@@ -141,7 +147,7 @@ export class XClient {
       retries: integerOption('retries', o.retries, 3, 0),
       ...(o.backoff ? { backoff: o.backoff } : {}),
       ...(this.budget ? { budget: this.budget } : {}),
-      shouldRetry: retriedByXClient,
+      shouldRetry: (error) => !this.closed && retriedByXClient(error),
       scheduler,
     };
     this.backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
@@ -252,7 +258,13 @@ export class XClient {
           );
           break;
         case 'failbackup':
-          reply$ = defer(pickNew).pipe(failbackup({ delayMs: this.backupDelayMs, scheduler }));
+          reply$ = defer(pickNew).pipe(
+            failbackup({
+              delayMs: this.backupDelayMs,
+              scheduler,
+              shouldRetry: (error) => !this.closed && retriedByXClient(error),
+            }),
+          );
           break;
       }
       return deadline === undefined ? reply$ : reply$.pipe(callTimeout({ timeoutMs, scheduler }));
@@ -268,7 +280,7 @@ export class XClient {
    * const reply = await client.call('Greet', { First: 'budei' }, { signal: AbortSignal.timeout(1_000) });
    * ```
    */
-  call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
+  async call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
     const { signal, ...callOptions } = optionsObject('call options', options);
     return toPromise(this.call$<T>(method, args, callOptions), signal);
   }
@@ -281,7 +293,8 @@ export class XClient {
    * await client.oneway('Log', { line: 'hello' });
    * ```
    */
-  oneway(method: string, args?: unknown, options?: CallOptions): Promise<void> {
+  async oneway(method: string, args?: unknown, options?: CallOptions): Promise<void> {
+    const callOptions = optionsObject('call options', options);
     const info: CallInfo = { service: this.service, method, args };
     const send$ = this.pick(info, new Set()).pipe(
       switchMap((instance) =>
@@ -289,7 +302,7 @@ export class XClient {
           .connection$(instance)
           .pipe(
             switchMap((connection) =>
-              connection.call$(this.service, method, args, { ...options, oneway: true }),
+              connection.call$(this.service, method, args, { ...callOptions, oneway: true }),
             ),
           ),
       ),
@@ -308,7 +321,7 @@ export class XClient {
    * const replies = await client.broadcast('Reload', {});
    * ```
    */
-  broadcast<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T[]> {
+  async broadcast<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T[]> {
     const { signal, ...callOptions } = optionsObject('call options', options);
     const all$ = this.everyInstance((instances) =>
       forkJoin(
@@ -329,7 +342,7 @@ export class XClient {
    * const fastest = await client.fork('Lookup', { id: 7 });
    * ```
    */
-  fork<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
+  async fork<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
     const { signal, ...callOptions } = optionsObject('call options', options);
     const first$ = this.everyInstance((instances) =>
       firstSuccess(
@@ -350,7 +363,7 @@ export class XClient {
    * for (const result of await client.inform('Health', {})) console.log(result.instance, result.ok);
    * ```
    */
-  inform<T = unknown>(
+  async inform<T = unknown>(
     method: string,
     args?: unknown,
     options?: ClientCallOptions,
@@ -498,7 +511,11 @@ export class XClient {
   private current$(): Observable<readonly ServiceInstance[]> {
     if (this.closed) {
       return new Observable((subscriber) =>
-        subscriber.error(new RpcError(`the XClient of ${this.service} is closed`, 'UNAVAILABLE')),
+        subscriber.error(
+          new ConnectionClosedError(`the XClient of ${this.service} is closed`, {
+            details: { service: this.service },
+          }),
+        ),
       );
     }
     return this.instances$.pipe(take(1));

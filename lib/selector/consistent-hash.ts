@@ -53,9 +53,7 @@ export function consistentHash(options?: ConsistentHashOptions): Selector {
   return {
     select(instances, call) {
       if (instances.length === 0) return undefined;
-      const prefix = fnv1a64(keyOf(call), FNV_OFFSET_HI, FNV_OFFSET_LO);
-      // 0xff never occurs in UTF-8, so the call key and the instance key cannot run together.
-      const seeded = fnvByte(prefix.hi, prefix.lo, 0xff);
+      const seeded = seed(keyOf(call));
       let best: ServiceInstance | undefined;
       let bestScore = -1;
       for (const instance of instances) {
@@ -81,8 +79,7 @@ export function consistentHash(options?: ConsistentHashOptions): Selector {
  * ```
  */
 export function rendezvousScore(hashKey: string, instanceKey: string): number {
-  const prefix = fnv1a64(hashKey, FNV_OFFSET_HI, FNV_OFFSET_LO);
-  const seeded = fnvByte(prefix.hi, prefix.lo, 0xff);
+  const seeded = seed(hashKey);
   const hash = fnv1a64(instanceKey, seeded.hi, seeded.lo);
   return finish(hash.hi, hash.lo);
 }
@@ -96,9 +93,12 @@ export interface Hash64 {
 const FNV_OFFSET_HI = 0xcbf29ce4;
 const FNV_OFFSET_LO = 0x84222325;
 
-// 64-bit FNV-1a in two unsigned 32-bit halves: the prime is 2^40 + 0x1b3.
-function fnvByte(hi: number, lo: number, byte: number): Hash64 {
-  const xored = (lo ^ byte) >>> 0;
+// The hash state after the hash key and a 0xff byte, which never occurs in UTF-8, so that the
+// hash key and the instance key cannot run together.
+function seed(hashKey: string): Hash64 {
+  const { hi, lo } = fnv1a64(hashKey);
+  // One FNV-1a step of 64 bits in two unsigned 32-bit halves: the prime is 2^40 + 0x1b3.
+  const xored = (lo ^ 0xff) >>> 0;
   const low = xored * 0x1b3;
   const high = hi * 0x1b3 + (xored & 0xffffff) * 0x100 + Math.floor(low / 0x1_0000_0000);
   return { hi: high >>> 0, lo: low >>> 0 };

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ServiceInstance } from '../../lib/discovery/service-instance.js';
-import { consistentHash, defaultHashKey, rendezvousScore } from '../../lib/selector/consistent-hash.js';
+import {
+  consistentHash,
+  defaultHashKey,
+  fnv1a64,
+  rendezvousScore,
+} from '../../lib/selector/consistent-hash.js';
 import type { CallInfo } from '../../lib/selector/selector.js';
 import { applyListCommand, call, frozen, instance, isMember, listCommand, permutationOf } from './support.js';
 
@@ -56,6 +61,27 @@ describe('consistentHash', () => {
       counts.set(owner(list, key) ?? '', (counts.get(owner(list, key) ?? '') ?? 0) + 1);
     expect(counts.size).toBe(10);
     for (const count of counts.values()) expect(Math.abs(count - 200)).toBeLessThan(60);
+  });
+
+  it('consistentHash - hashes the UTF-8 bytes of keys with 64-bit FNV-1a', () => {
+    const hex = (text: string) => {
+      const { hi, lo } = fnv1a64(text);
+      return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+    };
+    expect([hex(''), hex('a'), hex('foobar')]).toEqual([
+      'cbf29ce484222325',
+      'af63dc4c8601ec8c',
+      '85944171f73967e8',
+    ]);
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        let reference = 0xcbf29ce484222325n;
+        for (const byte of new TextEncoder().encode(text)) {
+          reference = ((reference ^ BigInt(byte)) * 0x100000001b3n) & 0xffff_ffff_ffff_ffffn;
+        }
+        expect(hex(text)).toBe(reference.toString(16).padStart(16, '0'));
+      }),
+    );
   });
 
   it('consistentHash - scores in [0, 2^53), differently for different instance keys', () => {
