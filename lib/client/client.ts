@@ -86,11 +86,14 @@ export class Client {
     args?: unknown,
     options?: ClientCallOptions,
   ): Promise<Reply<T>> {
-    const { signal, ...callOptions } = optionsObject('call options', options);
+    const { signal, ...callOptions } =
+      options === undefined ? NO_OPTIONS : optionsObject('call options', options);
     if (signal !== undefined && !(signal instanceof AbortSignal))
       throw new TypeError('signal must be an AbortSignal');
     if (signal?.aborted) throw cancelled(signal);
-    const connection = await withSignal(this.connection(), signal);
+    // Once connected, calls go straight to the connection, without waiting on a promise first.
+    const open = this.connected?.isOpen ? this.connected : undefined;
+    const connection = open ?? (await withSignal(this.connection(), signal));
     return new Promise<Reply<T>>((resolve, reject) => {
       const subscription = connection.callWithMetadata$<T>(service, method, args, callOptions).subscribe({
         next: resolve,
@@ -161,6 +164,8 @@ export class Client {
     return current;
   }
 }
+
+const NO_OPTIONS: ClientCallOptions = Object.freeze({});
 
 function cancelled(signal: AbortSignal): CancelledError {
   return new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason });

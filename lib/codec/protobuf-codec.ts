@@ -1,9 +1,7 @@
-import type { Enum, Field, IConversionOptions, Type } from 'protobufjs';
+import type { Enum, Field, Type } from 'protobufjs';
 import type { Codec, CodecHint } from './codec.js';
 import { SerializeType } from './codec.js';
 import { createCodecError, guard } from './codec-error.js';
-
-const TO_OBJECT_OPTIONS: IConversionOptions = { defaults: true, longs: String, enums: String };
 
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const UNSIGNED_LONG_TYPES = new Set(['uint64', 'fixed64']);
@@ -96,10 +94,12 @@ function normalizeMessage(type: Type, value: unknown): unknown {
  * `encode` passes a `Uint8Array` through as already-encoded bytes; otherwise it checks the value
  * with `type.verify` and writes `type.encode(type.fromObject(value))`. Enum names and 64-bit
  * integers as decimal strings or BigInts are accepted, so a decoded message encodes again.
- * `decode` with a type returns
- * `type.toObject(message, { defaults: true, longs: String, enums: String })`: every field
- * present (proto3 defaults filled in), 64-bit integers as decimal strings (exact), enums by name,
- * bytes as a `Uint8Array` (a `Buffer` under Node); without a type it returns the bytes as they are.
+ * `decode` with a type returns the protobufjs message (`type.decode(bytes)`): its fields are
+ * properties, unset fields read as their defaults (from the prototype), 64-bit integers are
+ * `Long`s, enums numbers, bytes `Buffer`s, and `JSON.stringify` gives the canonical JSON form;
+ * `type.toObject(message, options)` converts it further. Such a message encodes again without
+ * any check (the fast path of a server echoing or amending what it received). Without a type
+ * `decode` returns the bytes as they are.
  *
  * Throws a `CodecError` when encoding a non-bytes value without a type, when `verify` rejects
  * the value (its message is kept), or when the bytes are not a valid message of the type.
@@ -125,6 +125,8 @@ export const protobufCodec: Codec = Object.freeze({
           'is registered or in the call options, or pass already-encoded bytes',
       );
     }
+    // A decoded message (or one made with type.create/fromObject) is already in shape: no checks.
+    if (value instanceof type.ctor) return type.encode(value).finish();
     const what = `protobuf codec cannot encode the value as ${typeName(type)}`;
     return guard(protobufCodec, what, () => {
       let input = value as Record<string, unknown>;
@@ -143,7 +145,7 @@ export const protobufCodec: Codec = Object.freeze({
     return guard(
       protobufCodec,
       `protobuf codec received a payload that is not a valid ${typeName(type)}`,
-      () => type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS),
+      () => type.decode(bytes),
     );
   },
 });

@@ -1,5 +1,10 @@
-import { describeValue, functionOption, integerOption, optionsObject } from '../util/validate.js';
-import { finiteOption } from './option-checks.js';
+import {
+  describeValue,
+  finiteOption,
+  functionOption,
+  integerOption,
+  optionsObject,
+} from '../util/validate.js';
 
 /**
  * How long to wait before a retry, in ms, given the retry's number (1 for the first retry, 2

@@ -1,7 +1,6 @@
 import { identity, type MonoTypeOperatorFunction, type SchedulerLike, throwError, timeout } from 'rxjs';
 import { DeadlineExceededError } from '../errors/errors.js';
-import { integerOption, optionsObject } from '../util/validate.js';
-import { schedulerOption } from './option-checks.js';
+import { integerOption, optionsObject, schedulerOption } from '../util/validate.js';
 
 /** Options of {@link callTimeout}. */
 export interface CallTimeoutOptions {

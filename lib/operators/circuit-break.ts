@@ -1,8 +1,7 @@
 import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
 import type { CircuitBreaker } from '../breaker/breaker.js';
 import { CircuitOpenError } from '../errors/errors.js';
-import { describeValue, functionOption, optionsObject } from '../util/validate.js';
-import { hasMethods } from './option-checks.js';
+import { describeValue, functionOption, hasMethods, optionsObject } from '../util/validate.js';
 import { isRetryable } from './retryable.js';
 
 /** Options of {@link circuitBreak}. Every option is optional. */

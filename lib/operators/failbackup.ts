@@ -1,6 +1,5 @@
 import { type MonoTypeOperatorFunction, Observable, type SchedulerLike, Subscription, timer } from 'rxjs';
-import { functionOption, integerOption, optionsObject } from '../util/validate.js';
-import { schedulerOption } from './option-checks.js';
+import { functionOption, integerOption, optionsObject, schedulerOption } from '../util/validate.js';
 import { isRetryable, type RetryPredicate } from './retryable.js';
 
 /** Options of {@link failbackup}. */

@@ -1,7 +1,13 @@
 import { defer, type MonoTypeOperatorFunction, of, retry, type SchedulerLike, throwError, timer } from 'rxjs';
-import { describeValue, functionOption, integerOption, optionsObject } from '../util/validate.js';
+import {
+  describeValue,
+  functionOption,
+  hasMethods,
+  integerOption,
+  optionsObject,
+  schedulerOption,
+} from '../util/validate.js';
 import type { Backoff } from './backoff.js';
-import { hasMethods, schedulerOption } from './option-checks.js';
 import type { RetryBudget } from './retry-budget.js';
 import { isRetryable, type RetryPredicate } from './retryable.js';
 

@@ -1,7 +1,6 @@
 import { asyncScheduler } from 'rxjs';
 import type { Clock } from '../breaker/breaker.js';
-import { functionOption, integerOption, optionsObject } from '../util/validate.js';
-import { finiteOption } from './option-checks.js';
+import { finiteOption, functionOption, integerOption, optionsObject } from '../util/validate.js';
 
 /** Default of {@link RetryBudgetOptions.ratio}: retries may add 20% to the calls. */
 export const DEFAULT_RETRY_BUDGET_RATIO = 0.2;

@@ -2,8 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { CircuitOpenError, NoInstanceError } from '../errors/errors.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
-import { describeValue, functionOption, optionsObject } from '../util/validate.js';
-import { hasMethods } from './option-checks.js';
+import { describeValue, functionOption, hasMethods, optionsObject } from '../util/validate.js';
 
 /** Options of {@link selectInstance}. Every option is optional. */
 export interface SelectInstanceOptions {

@@ -28,6 +28,8 @@ import type { Service, ServiceMethod } from './service.js';
 /** What a connection needs from its server. @internal */
 export interface ServerCore {
   readonly options: ResolvedServerOptions;
+  /** Whether any interceptor is installed (else methods are called directly). */
+  readonly intercepted: boolean;
   readonly draining: boolean;
   service(name: string): Service | undefined;
   serviceNames(): string[];
@@ -357,25 +359,39 @@ export class ServerConnectionHandler implements ServerConnection {
       }, timeoutMs);
     }
     const replyType = method.types.replyType;
-    const handler = this.core.handlerFor(method);
-    let replied = false;
-    let result: Observable<unknown>;
-    try {
-      result = handler({ service: service.name, method: method.name, args, ctx });
-    } catch (error) {
+    const reply = (value: unknown): void =>
+      this.finish(seq, call, this.okReply(request, value, codec, replyType, ctx));
+    const fail = (error: unknown): void =>
       this.finish(seq, call, this.errorReply(request, errorMessage(error), ctx));
+    let result: unknown;
+    try {
+      // Without interceptors the method is called directly: most handlers return a value or a
+      // Promise, and need no Observable around them.
+      result = this.core.intercepted
+        ? this.core.handlerFor(method)({ service: service.name, method: method.name, args, ctx })
+        : method.invoke(args, ctx);
+    } catch (error) {
+      fail(error);
       return;
     }
-    call.subscription = result.pipe(take(1)).subscribe({
-      next: (value) => {
-        replied = true;
-        this.finish(seq, call, this.okReply(request, value, codec, replyType, ctx));
-      },
-      error: (error: unknown) => this.finish(seq, call, this.errorReply(request, errorMessage(error), ctx)),
-      complete: () => {
-        if (!replied) this.finish(seq, call, this.okReply(request, undefined, codec, replyType, ctx));
-      },
-    });
+    if (isObservable(result)) {
+      let replied = false;
+      call.subscription = result.pipe(take(1)).subscribe({
+        next: (value) => {
+          replied = true;
+          reply(value);
+        },
+        error: fail,
+        complete: () => {
+          if (!replied) reply(undefined);
+        },
+      });
+    } else if (isPromiseLike(result)) {
+      // A late settlement after a cancel or a deadline finds the call done and is dropped.
+      result.then(reply, fail);
+    } else {
+      reply(result);
+    }
   }
 
   private context(request: Message, call: InflightCall, timeoutMs: number): CallContext {

@@ -75,6 +75,9 @@ export class Server {
       get draining() {
         return self.draining;
       },
+      get intercepted() {
+        return self.interceptors.length > 0;
+      },
       service: (name) => this.services.get(name),
       serviceNames: () => [...this.services.keys()],
       handlerFor: (method) => this.handlerFor(method),
