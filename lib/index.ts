@@ -88,6 +88,7 @@ export {
   createDefaultCompressors,
   createGzipCompressor,
   DEFAULT_COMPRESS_THRESHOLD_BYTES,
+  DEFAULT_GZIP_LEVEL,
   gzipCompressor,
   noneCompressor,
 } from './compress/index.js';

@@ -8,5 +8,5 @@ export { CompressType } from './compressor.js';
 export { CompressorRegistry, createDefaultCompressors } from './compressor-registry.js';
 // Built-in compressors
 export type { GzipCompressorOptions } from './gzip-compressor.js';
-export { createGzipCompressor, gzipCompressor } from './gzip-compressor.js';
+export { createGzipCompressor, DEFAULT_GZIP_LEVEL, gzipCompressor } from './gzip-compressor.js';
 export { noneCompressor } from './none-compressor.js';

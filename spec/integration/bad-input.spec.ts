@@ -1,4 +1,4 @@
-import { gzipSync } from 'fflate';
+import { gzipSync } from 'node:zlib';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
