@@ -1,0 +1,121 @@
+// The wire protocol alone, no sockets: encodeFrame, decodeFrame, both, and FrameDecoder.push on a
+// stream of frames, for the echo64 (64 B) and message1 (581 B) payloads. Frames per second.
+//   npx tsx benchmarks/micro/protocol.ts [--time-ms 1000]
+// Writes benchmarks/results/micro-protocol.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Bench } from 'tinybench';
+import type { Message } from '../../lib/index.js';
+import { phobos } from '../lib/phobos.js';
+import { echo64Encoded, loadMessage1 } from '../workloads/index.js';
+
+const { decodeFrame, EMPTY_METADATA, encodeFrame, FrameDecoder, MAGIC_PHOBOS, SerializeType } = phobos;
+
+const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '1000' } } });
+const timeMs = Number(values['time-ms']);
+if (!(timeMs > 0)) throw new RangeError(`--time-ms must be a positive number, got ${values['time-ms']}`);
+
+/**
+ * Frames per measured run: one frame takes a few hundred nanoseconds, too close to the timer's
+ * resolution and overhead to time alone, so each sample times a batch and is divided by it.
+ */
+const BATCH = 100;
+/** Read size for the FrameDecoder stream, a typical loopback socket read. */
+const CHUNK_BYTES = 16 * 1024;
+
+/** One result, per frame. */
+interface MicroResult {
+  readonly name: string;
+  readonly opsPerSecond: number;
+  readonly meanNs: number;
+  /** p99 of the per-frame time of a batch. */
+  readonly p99Ns: number;
+}
+
+function request(
+  servicePath: string,
+  serviceMethod: string,
+  serializeType: number,
+  payload: Uint8Array,
+): Message {
+  return {
+    magic: MAGIC_PHOBOS,
+    messageType: 0,
+    heartbeat: false,
+    oneway: false,
+    compressType: 0,
+    status: 0,
+    serializeType,
+    seq: 1n,
+    servicePath,
+    serviceMethod,
+    metadata: EMPTY_METADATA,
+    payload,
+  };
+}
+
+function chunksOf(bytes: Buffer, size: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size)
+    chunks.push(bytes.subarray(offset, offset + size));
+  return chunks;
+}
+
+const cases = [
+  { label: '64 B', message: request('Echo', 'Echo', SerializeType.MsgPack, echo64Encoded) },
+  { label: '581 B', message: request('Hello', 'Say', SerializeType.Protobuf, loadMessage1().encoded) },
+];
+
+// Every result feeds this, so no work can be optimised away.
+let sink = 0;
+const bench = new Bench({ time: timeMs, warmupTime: Math.min(500, timeMs) });
+for (const { label, message } of cases) {
+  const frame = Buffer.concat(encodeFrame(message));
+  const stream = chunksOf(Buffer.concat(Array.from({ length: BATCH }, () => frame)), CHUNK_BYTES);
+  bench
+    .add(`encodeFrame ${label}`, () => {
+      for (let i = 0; i < BATCH; i++) sink += (encodeFrame(message)[0] as Buffer).length;
+    })
+    .add(`decodeFrame ${label}`, () => {
+      for (let i = 0; i < BATCH; i++) sink += decodeFrame(frame).payload.length;
+    })
+    .add(`encodeFrame+decodeFrame ${label}`, () => {
+      for (let i = 0; i < BATCH; i++) sink += decodeFrame(encodeFrame(message)[0] as Buffer).payload.length;
+    })
+    .add(`FrameDecoder.push ${label}`, () => {
+      const decoder = new FrameDecoder();
+      for (const chunk of stream) sink += decoder.push(chunk).length;
+    });
+}
+await bench.run();
+
+const results: MicroResult[] = bench.tasks.map((task) => {
+  const result = task.result;
+  if (!('latency' in result)) throw new Error(`${task.name}: ${result.state}`);
+  return {
+    name: task.name,
+    opsPerSecond: Math.round((1_000 / result.latency.mean) * BATCH),
+    meanNs: Math.round((result.latency.mean * 1e6) / BATCH),
+    p99Ns: Math.round((result.latency.p99 * 1e6) / BATCH),
+  };
+});
+if (sink === 0) throw new Error('no frame was encoded or decoded');
+
+console.log(`protocol micro-benchmark, ${BATCH} frames per sample, node ${process.version}`);
+console.table(
+  results.map(({ name, opsPerSecond, meanNs, p99Ns }) => ({
+    task: name,
+    'frames/s': opsPerSecond.toLocaleString('en-US'),
+    'mean ns': meanNs,
+    'p99 ns': p99Ns,
+  })),
+);
+
+const resultsDirectory = new URL('../results/', import.meta.url);
+mkdirSync(resultsDirectory, { recursive: true });
+const output = new URL('micro-protocol.json', resultsDirectory);
+writeFileSync(
+  output,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+);
+console.log(`wrote ${output.pathname}`);
