@@ -30,13 +30,14 @@ export function createCodecError(codec: CodecIdentity, message: string, cause?: 
  * return guard(jsonCodec, 'json codec cannot parse the payload', () => JSON.parse(text));
  * ```
  */
-export function guard<T>(codec: CodecIdentity, what: string, action: () => T): T {
+export function guard<T>(codec: CodecIdentity, what: string | (() => string), action: () => T): T {
   try {
     return action();
   } catch (error) {
     if (error instanceof CodecError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    throw createCodecError(codec, `${what}: ${reason}`, error);
+    // `what` may be a function so that a hot path builds no message unless it fails.
+    throw createCodecError(codec, `${typeof what === 'function' ? what() : what}: ${reason}`, error);
   }
 }
 

@@ -127,7 +127,7 @@ export const protobufCodec: Codec = Object.freeze({
     }
     // A decoded message (or one made with type.create/fromObject) is already in shape: no checks.
     if (value instanceof type.ctor) return type.encode(value).finish();
-    const what = `protobuf codec cannot encode the value as ${typeName(type)}`;
+    const what = (): string => `protobuf codec cannot encode the value as ${typeName(type)}`;
     return guard(protobufCodec, what, () => {
       let input = value as Record<string, unknown>;
       let problem = type.verify(input);
@@ -135,7 +135,7 @@ export const protobufCodec: Codec = Object.freeze({
         input = normalizeMessage(type, value) as Record<string, unknown>;
         problem = type.verify(input);
       }
-      if (problem !== null) throw createCodecError(protobufCodec, `${what}: ${problem}`);
+      if (problem !== null) throw createCodecError(protobufCodec, `${what()}: ${problem}`);
       return type.encode(type.fromObject(input)).finish();
     });
   },
@@ -144,7 +144,7 @@ export const protobufCodec: Codec = Object.freeze({
     if (type === undefined) return bytes;
     return guard(
       protobufCodec,
-      `protobuf codec received a payload that is not a valid ${typeName(type)}`,
+      () => `protobuf codec received a payload that is not a valid ${typeName(type)}`,
       () => type.decode(bytes),
     );
   },
