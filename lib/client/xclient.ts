@@ -322,15 +322,9 @@ export class XClient {
    * ```
    */
   async broadcast<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T[]> {
-    const { signal, ...callOptions } = optionsObject('call options', options);
-    const all$ = this.everyInstance((instances) =>
-      forkJoin(
-        instances.map((instance) =>
-          this.attempt<T>(instance, method, args, callOptions).pipe(map((r) => r.data)),
-        ),
-      ),
+    return this.onEveryInstance(method, args, options, (calls) =>
+      forkJoin(calls.map(({ reply$ }) => reply$.pipe(map((reply) => reply.data as T)))),
     );
-    return toPromise(all$, signal);
   }
 
   /**
@@ -343,15 +337,9 @@ export class XClient {
    * ```
    */
   async fork<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
-    const { signal, ...callOptions } = optionsObject('call options', options);
-    const first$ = this.everyInstance((instances) =>
-      firstSuccess(
-        instances.map((instance) =>
-          this.attempt<T>(instance, method, args, callOptions).pipe(map((r) => r.data)),
-        ),
-      ),
+    return this.onEveryInstance(method, args, options, (calls) =>
+      firstSuccess(calls.map(({ reply$ }) => reply$.pipe(map((reply) => reply.data as T)))),
     );
-    return toPromise(first$, signal);
   }
 
   /**
@@ -368,12 +356,11 @@ export class XClient {
     args?: unknown,
     options?: ClientCallOptions,
   ): Promise<InformResult<T>[]> {
-    const { signal, ...callOptions } = optionsObject('call options', options);
-    const all$ = this.everyInstance((instances) =>
+    return this.onEveryInstance(method, args, options, (calls) =>
       forkJoin(
-        instances.map((instance) =>
-          this.attempt<T>(instance, method, args, callOptions).pipe(
-            map((reply): InformResult<T> => ({ instance: instance.key, ok: true, data: reply.data })),
+        calls.map(({ instance, reply$ }) =>
+          reply$.pipe(
+            map((reply): InformResult<T> => ({ instance: instance.key, ok: true, data: reply.data as T })),
             catchError((error: unknown) =>
               of<InformResult<T>>({ instance: instance.key, ok: false, error: RpcError.from(error) }),
             ),
@@ -381,7 +368,6 @@ export class XClient {
         ),
       ),
     );
-    return toPromise(all$, signal);
   }
 
   /**
@@ -449,9 +435,7 @@ export class XClient {
     return this.current$().pipe(
       map((list) => {
         if (list.length === 0) {
-          throw new NoInstanceError(`no server of ${this.service} is known to discovery${this.groupText()}`, {
-            details: { service: this.service },
-          });
+          throw this.noInstance();
         }
         const closedBreaker = list.filter((instance) => this.breakerOf(instance.key)?.state.state !== 'open');
         if (closedBreaker.length === 0) {
@@ -495,17 +479,26 @@ export class XClient {
     return breaker ? call$.pipe(circuitBreak(breaker)) : call$;
   }
 
-  private everyInstance<R>(run: (instances: readonly ServiceInstance[]) => Observable<R>): Observable<R> {
-    return this.current$().pipe(
+  /** One call to every usable server (in key order), combined by `combine`, as a promise. */
+  private onEveryInstance<R>(
+    method: string,
+    args: unknown,
+    options: ClientCallOptions | undefined,
+    combine: (calls: { instance: ServiceInstance; reply$: Observable<Reply<unknown>> }[]) => Observable<R>,
+  ): Promise<R> {
+    const { signal, ...callOptions } = optionsObject('call options', options);
+    const all$ = this.current$().pipe(
       switchMap((list) => {
         if (list.length === 0) {
-          throw new NoInstanceError(`no server of ${this.service} is known to discovery${this.groupText()}`, {
-            details: { service: this.service },
-          });
+          throw this.noInstance();
         }
-        return run([...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+        const sorted = [...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        return combine(
+          sorted.map((instance) => ({ instance, reply$: this.attempt(instance, method, args, callOptions) })),
+        );
       }),
     );
+    return toPromise(all$, signal);
   }
 
   private current$(): Observable<readonly ServiceInstance[]> {
@@ -521,8 +514,11 @@ export class XClient {
     return this.instances$.pipe(take(1));
   }
 
-  private groupText(): string {
-    return this.group === undefined ? '' : ` in group "${this.group}"`;
+  private noInstance(): NoInstanceError {
+    const group = this.group === undefined ? '' : ` in group "${this.group}"`;
+    return new NoInstanceError(`no server of ${this.service} is known to discovery${group}`, {
+      details: { service: this.service },
+    });
   }
 }
 
