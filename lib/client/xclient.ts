@@ -237,13 +237,16 @@ export class XClient {
           ...callOptions,
           timeoutMs: remaining(deadline, scheduler.now()),
         });
-      const pickNew = (): Observable<Reply<T>> =>
-        this.pick(info, tried).pipe(
-          switchMap((instance) => {
-            tried.add(instance.key);
-            return attempt(instance);
-          }),
-        );
+      const pickNew = (): Observable<Reply<T>> => {
+        const known = this.closed ? undefined : this.latest;
+        const onto = (instance: ServiceInstance): Observable<Reply<T>> => {
+          tried.add(instance.key);
+          return attempt(instance);
+        };
+        // The common case needs no Observable around the pick: discovery has already spoken.
+        if (known) return onto(this.pickFrom(known, info, tried));
+        return this.pick(info, tried).pipe(switchMap(onto));
+      };
       let reply$: Observable<Reply<T>>;
       switch (this.failMode) {
         case 'failfast':
@@ -432,31 +435,36 @@ export class XClient {
 
   /** Picks a server for a call: usable, breaker not open, not yet tried by this call if possible. */
   private pick(info: CallInfo, tried: ReadonlySet<string>): Observable<ServiceInstance> {
-    return this.current$().pipe(
-      map((list) => {
-        if (list.length === 0) {
-          throw this.noInstance();
-        }
-        const closedBreaker = list.filter((instance) => this.breakerOf(instance.key)?.state.state !== 'open');
-        if (closedBreaker.length === 0) {
-          throw new CircuitOpenError(`every server of ${this.service} has an open circuit breaker`, {
-            details: { service: this.service, instances: list.map((instance) => instance.key) },
-          });
-        }
-        // Servers whose connection failed are skipped until a redial succeeds, unless none is left.
-        const healthy = closedBreaker.filter((instance) => this.pool.isAvailable(instance.key));
-        const candidates = healthy.length > 0 ? healthy : closedBreaker;
-        const untried = candidates.filter((instance) => !tried.has(instance.key));
-        const pool = untried.length > 0 ? untried : candidates;
-        const picked = this.selector.select(pool, info);
-        if (!picked || !pool.includes(picked)) {
-          throw new NoInstanceError(`the selector of ${this.service} picked no server among ${pool.length}`, {
-            details: { service: this.service },
-          });
-        }
-        return picked;
-      }),
-    );
+    // Once discovery has spoken, pick at once; before, wait for its first list.
+    const known = this.closed ? undefined : this.latest;
+    if (known) return defer(() => [this.pickFrom(known, info, tried)]);
+    return this.current$().pipe(map((list) => this.pickFrom(list, info, tried)));
+  }
+
+  private pickFrom(
+    list: readonly ServiceInstance[],
+    info: CallInfo,
+    tried: ReadonlySet<string>,
+  ): ServiceInstance {
+    if (list.length === 0) throw this.noInstance();
+    const closedBreaker = list.filter((instance) => this.breakerOf(instance.key)?.state.state !== 'open');
+    if (closedBreaker.length === 0) {
+      throw new CircuitOpenError(`every server of ${this.service} has an open circuit breaker`, {
+        details: { service: this.service, instances: list.map((instance) => instance.key) },
+      });
+    }
+    // Servers whose connection failed are skipped until a redial succeeds, unless none is left.
+    const healthy = closedBreaker.filter((instance) => this.pool.isAvailable(instance.key));
+    const candidates = healthy.length > 0 ? healthy : closedBreaker;
+    const untried = candidates.filter((instance) => !tried.has(instance.key));
+    const pool = untried.length > 0 ? untried : candidates;
+    const picked = this.selector.select(pool, info);
+    if (!picked || !pool.includes(picked)) {
+      throw new NoInstanceError(`the selector of ${this.service} picked no server among ${pool.length}`, {
+        details: { service: this.service },
+      });
+    }
+    return picked;
   }
 
   /** One call to one server, guarded by its breaker, its latency told to the selector. */
