@@ -92,7 +92,7 @@ function normalizeMessage(type: Type, value: unknown): unknown {
  * hint (`{ type }`), given when a method is registered or per call.
  *
  * `encode` passes a `Uint8Array` through as already-encoded bytes; otherwise it checks the value
- * with `type.verify` and writes `type.encode(type.fromObject(value))`. Enum names and 64-bit
+ * with `type.verify` and writes `type.encode(value)`. Enum names and 64-bit
  * integers as decimal strings or BigInts are accepted, so a decoded message encodes again.
  * `decode` with a type returns the protobufjs message (`type.decode(bytes)`): its fields are
  * properties, unset fields read as their defaults (from the prototype), 64-bit integers are
@@ -136,7 +136,9 @@ export const protobufCodec: Codec = Object.freeze({
         problem = type.verify(input);
       }
       if (problem !== null) throw createCodecError(protobufCodec, `${what()}: ${problem}`);
-      return type.encode(type.fromObject(input)).finish();
+      // verify passed: the generated encoder reads plain objects as they are (fromObject would
+      // only copy every field into a message first).
+      return type.encode(input).finish();
     });
   },
   decode(bytes: Uint8Array, hint?: CodecHint): unknown {
