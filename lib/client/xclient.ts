@@ -114,6 +114,8 @@ export class XClient {
   private readonly pushes = new Subject<ServerPush>();
   private readonly watch: Subscription;
   private latest: readonly ServiceInstance[] | undefined;
+  /** The retry rule of failover, failtry and failbackup: nothing once closed. */
+  private readonly retried = (error: unknown): boolean => !this.closed && retriedByXClient(error);
   private readonly group: string | undefined;
   private closed = false;
 
@@ -147,7 +149,7 @@ export class XClient {
       retries: integerOption('retries', o.retries, 3, 0),
       ...(o.backoff ? { backoff: o.backoff } : {}),
       ...(this.budget ? { budget: this.budget } : {}),
-      shouldRetry: (error) => !this.closed && retriedByXClient(error),
+      shouldRetry: this.retried,
       scheduler,
     };
     this.backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
@@ -265,7 +267,7 @@ export class XClient {
             failbackup({
               delayMs: this.backupDelayMs,
               scheduler,
-              shouldRetry: (error) => !this.closed && retriedByXClient(error),
+              shouldRetry: this.retried,
             }),
           );
           break;
