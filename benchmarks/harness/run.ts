@@ -56,7 +56,8 @@ options:
   --seconds N          measured seconds per run        --warmup N   warm-up seconds per run
   --rounds N           rounds per cell                 --systems a,b,...   --workloads a,b,...
   --concurrency a,b    in flight (replaces the mode's concurrencies)
-  --calls N            soak: calls in all (default 1000000)`;
+  --calls N            soak: calls in all (default 1000000)
+  --render FILE        write RESULTS.md and the chart again from a saved results/*.json`;
 
 /**
  * `npm run bench`: parses the arguments, runs the quick or full benchmark (or the soak), writes
@@ -81,6 +82,11 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
       ? `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
       : `npx tsx benchmarks/run.ts${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`;
   mkdirSync(RESULTS_DIR, { recursive: true });
+  if (values.render !== undefined) {
+    const report = JSON.parse(readFileSync(values.render, 'utf8')) as BenchReport;
+    writeReport(report, []);
+    return 0;
+  }
   if (values.soak) {
     const calls = values.calls === undefined ? undefined : positive('calls', values.calls);
     return runSoak({ command, calls, resultsDir: RESULTS_DIR, resultsFile: RESULTS_FILE });
@@ -132,10 +138,20 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
   const stamp = date.toISOString().slice(0, 19).replace(/:/g, '-');
   const jsonFile = new URL(`${stamp}-${mode}.json`, RESULTS_DIR);
   writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  writeReport(report, [jsonFile]);
+  console.log(`wrote benchmarks/results/${stamp}-${mode}.json`);
+  const failed = runs.filter((run) => run.failure !== undefined || (run.client?.errors ?? 0) > 0);
+  if (failed.length > 0) console.error(`${failed.length} run(s) failed or had failed calls: see above`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** Writes RESULTS.md and the throughput chart for `report`, then formats them with `extraFiles`. */
+function writeReport(report: BenchReport, extraFiles: readonly URL[]): void {
+  const { runs, settings } = report;
   writeFileSync(RESULTS_FILE, renderResults(report, soakSectionOf(readOrEmpty(RESULTS_FILE))));
-  const series = systems.map((system) => ({
+  const series = settings.systems.map((system) => ({
     name: system,
-    points: cells
+    points: settings.cells
       .filter((c) => c.workload === 'message1')
       .flatMap((c) => {
         const summary = summarize(runs, 'message1', c.concurrency, system);
@@ -146,14 +162,9 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
     new URL('throughput.svg', RESULTS_DIR),
     throughputChart('message1 (Hello.Say, 581 B protobuf): calls/s, one connection', series),
   );
-  formatGenerated([jsonFile, RESULTS_FILE]);
+  formatGenerated([...extraFiles, RESULTS_FILE]);
   console.log(`\n${targetsLine(report)}`);
-  console.log(
-    `wrote benchmarks/results/${stamp}-${mode}.json, benchmarks/RESULTS.md, benchmarks/results/throughput.svg`,
-  );
-  const failed = runs.filter((run) => run.failure !== undefined || (run.client?.errors ?? 0) > 0);
-  if (failed.length > 0) console.error(`${failed.length} run(s) failed or had failed calls: see above`);
-  return failed.length > 0 ? 1 : 0;
+  console.log('wrote benchmarks/RESULTS.md, benchmarks/results/throughput.svg');
 }
 
 function parse(argv: readonly string[]) {
@@ -170,6 +181,7 @@ function parse(argv: readonly string[]) {
       workloads: { type: 'string' },
       concurrency: { type: 'string' },
       calls: { type: 'string' },
+      render: { type: 'string' },
     },
   }).values;
 }
