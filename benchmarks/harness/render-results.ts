@@ -4,6 +4,8 @@ import type { SystemName } from './system.js';
 
 /** The heading that starts the soak section of RESULTS.md (always its last section). */
 export const SOAK_HEADING = '## Soak';
+/** Heading of the hand-written profile analysis, kept (like the soak section) when RESULTS.md is regenerated. */
+export const PROFILE_HEADING = '## Where the time goes';
 
 /** The peers phobos is compared with, in report order. */
 const PEERS = ['grpc-js', 'http', 'raw-tcp'] as const satisfies readonly SystemName[];
@@ -48,8 +50,8 @@ function cell(report: BenchReport, workload: (typeof WORKLOADS)[number], concurr
 
 /** Said under the targets when one is not met: where the analysis of what is left lives. */
 const SHORTFALL_NOTE =
-  'Where a target is not met: [benchmarks/README.md, "Where the time goes"](README.md#where-the-time-goes-message1-100-in-flight) ' +
-  'says what the CPU profiles show is left and what would close the gap.';
+  'Where a target is not met, "Where the time goes" below says what the CPU profiles show is left and ' +
+  'what would close the gap.';
 
 /** The line that says which speed targets phobos meets on message1 at 100 in flight. */
 export function targetsLine(report: BenchReport): string {
@@ -94,14 +96,14 @@ export function targetsLine(report: BenchReport): string {
 /**
  * RESULTS.md for a report: the machine and command, how to read it, the speed targets, the chart,
  * then per workload a table of every system at every concurrency and the phobos ratios. A soak
- * section from an earlier `--soak` run is kept at the end.
+ * section from an earlier `--soak` run and the profile analysis (see {@link keptSectionsOf}) are kept at the end.
  *
  * @example
  * ```ts
  * writeFileSync('benchmarks/RESULTS.md', renderResults(report, previousSoakSection));
  * ```
  */
-export function renderResults(report: BenchReport, soakSection: string | undefined): string {
+export function renderResults(report: BenchReport, keptSections: string | undefined): string {
   const { machine, settings } = report;
   const lines: string[] = [
     '# Benchmark results',
@@ -180,11 +182,29 @@ export function renderResults(report: BenchReport, soakSection: string | undefin
       );
     lines.push('');
   }
-  if (soakSection !== undefined) lines.push(soakSection.trimEnd(), '');
+  if (keptSections !== undefined) lines.push(keptSections.trimEnd(), '');
   return lines.join('\n');
 }
 
-/** The soak section of an existing RESULTS.md (from its heading to the end), if it has one. */
+/**
+ * The hand-kept sections of an existing RESULTS.md: from the profile analysis or the soak section,
+ * whichever comes first, to the end; `renderResults` appends them unchanged.
+ */
+export function keptSectionsOf(markdown: string): string | undefined {
+  const starts = [PROFILE_HEADING, SOAK_HEADING]
+    .map((heading) => markdown.indexOf(`\n${heading}`))
+    .filter((at) => at !== -1);
+  return starts.length === 0 ? undefined : markdown.slice(Math.min(...starts) + 1);
+}
+
+/**
+ * The soak section of an existing RESULTS.md (from its heading to the end), if any.
+ *
+ * @example
+ * ```ts
+ * soakSectionOf('# Benchmark results\n\n## Soak\n...'); // '## Soak\n...'
+ * ```
+ */
 export function soakSectionOf(markdown: string): string | undefined {
   const at = markdown.indexOf(`\n${SOAK_HEADING}`);
   return at === -1 ? undefined : markdown.slice(at + 1);

@@ -5,7 +5,7 @@ import { type BenchReport, machineInfo, type RunRecord, summarize } from './benc
 import { formatGenerated } from './format-generated.js';
 import { systemExists } from './load-system-client.js';
 import { statsBetween } from './process-stats.js';
-import { renderResults, soakSectionOf, targetsLine } from './render-results.js';
+import { keptSectionsOf, renderResults, targetsLine } from './render-results.js';
 import { runClient } from './run-client.js';
 import { runSoak } from './soak.js';
 import { type ProcessStats, SYSTEMS, type SystemName } from './system.js';
@@ -148,7 +148,7 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
 /** Writes RESULTS.md and the throughput chart for `report`, then formats them with `extraFiles`. */
 function writeReport(report: BenchReport, extraFiles: readonly URL[]): void {
   const { runs, settings } = report;
-  writeFileSync(RESULTS_FILE, renderResults(report, soakSectionOf(readOrEmpty(RESULTS_FILE))));
+  writeFileSync(RESULTS_FILE, renderResults(report, keptSectionsOf(readOrEmpty(RESULTS_FILE))));
   const series = settings.systems.map((system) => ({
     name: system,
     points: settings.cells
