@@ -27,7 +27,12 @@ createHook({
     Error.stackTraceLimit = limit;
     const ours = stack
       .split('\n')
-      .some((line) => /\/(lib|spec)\//.test(line) && !line.includes('/spec/support/handles'));
+      .some(
+        (line) =>
+          /\/(lib|spec)\//.test(line) &&
+          !line.includes('/node_modules/') &&
+          !line.includes('/spec/support/handles'),
+      );
     if (ours) liveTimers.set(asyncId, stack);
   },
   destroy(asyncId) {
