@@ -1,18 +1,10 @@
-import {
-  BehaviorSubject,
-  defer,
-  distinctUntilChanged,
-  EMPTY,
-  map,
-  type Observable,
-  ReplaySubject,
-  takeUntil,
-} from 'rxjs';
+import { BehaviorSubject, defer, EMPTY } from 'rxjs';
 import type { ServiceRegistry } from '../server/service-registry.js';
 import { describeValue, optionsObject } from '../util/validate.js';
+import { closableDiscovery } from './closable-discovery.js';
 import { checkAddress, createInstance } from './create-instance.js';
 import type { Discovery } from './discovery.js';
-import { checkGroup, inGroup } from './instance-filters.js';
+import { checkGroup } from './instance-filters.js';
 import { sameInstances } from './same-instances.js';
 import type { ServiceInstance } from './service-instance.js';
 
@@ -129,23 +121,10 @@ export function memoryRegistry(): MemoryRegistry {
       checkService('discovery service', service);
       const { group } = optionsObject('discovery options', options);
       if (group !== undefined) checkGroup('discovery group', group);
-      const stop$ = new ReplaySubject<void>(1);
-      let instances$: Observable<readonly ServiceInstance[]> = defer(() =>
-        closed ? EMPTY : watch(service),
-      ).pipe(takeUntil(stop$));
-      if (group !== undefined) {
-        instances$ = instances$.pipe(
-          map((list) => Object.freeze(list.filter((instance) => inGroup(instance, group)))),
-          distinctUntilChanged(sameInstances),
-        );
-      }
-      return Object.freeze({
-        instances$,
-        close(): void {
-          stop$.next();
-          stop$.complete();
-        },
-      });
+      return closableDiscovery(
+        defer(() => (closed ? EMPTY : watch(service))),
+        group,
+      );
     },
     instances(service: string): readonly ServiceInstance[] {
       checkService('instances service', service);

@@ -162,7 +162,8 @@ export class Server {
    * Starts accepting connections on an address: `tcp@host:port` (port 0 picks a free port),
    * `host:port`, or `unix@/path`. May be called more than once to listen on several addresses.
    *
-   * @returns the bound address, e.g. `tcp@127.0.0.1:40123`.
+   * @returns the bound address, e.g. `tcp@127.0.0.1:40123`, once every registry has published the
+   *   services (a registry that fails is logged, and the server listens all the same).
    * @throws RangeError or TypeError for a malformed address; rejects with ConnectionError when
    *   the address cannot be bound, or when the server is shutting down.
    * @example
@@ -188,7 +189,10 @@ export class Server {
     this.listeners.push(server);
     const advertised = advertiseAddress ?? bound;
     this.advertised.push(advertised);
-    for (const service of this.services.values()) this.publish(service.name, advertised, service.metadata);
+    // Resolve once the registries hold the services, so that clients can find the server.
+    await Promise.all(
+      [...this.services.values()].map((service) => this.publish(service.name, advertised, service.metadata)),
+    );
     return bound;
   }
 

@@ -17,9 +17,24 @@ export interface ChildServer {
   signal(signal: NodeJS.Signals): void;
 }
 
-/** Starts a child server; `address` may name a fixed port to restart on the same address. */
-export async function startChildServer(name: string, address = 'tcp@127.0.0.1:0'): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, address, name], {
+/** Where a child server registers: etcd client URLs, a base path, the lease TTL in seconds. */
+export interface ChildEtcd {
+  readonly hosts: string;
+  readonly basePath: string;
+  readonly ttlSeconds: number;
+}
+
+/**
+ * Starts a child server; `address` may name a fixed port to restart on the same address; given
+ * `etcd`, it registers HelloWorld there.
+ */
+export async function startChildServer(
+  name: string,
+  address = 'tcp@127.0.0.1:0',
+  etcd?: ChildEtcd,
+): Promise<ChildServer> {
+  const registry = etcd === undefined ? [] : [etcd.hosts, etcd.basePath, String(etcd.ttlSeconds)];
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, address, name, ...registry], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: Interface = createInterface({ input: child.stdout as NodeJS.ReadableStream });

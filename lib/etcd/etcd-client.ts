@@ -1,0 +1,71 @@
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError } from 'etcd3';
+import type { ResolvedEtcdOptions } from './etcd-options.js';
+
+/** A member whose requests failed three times in a row is skipped for this long, then tried again. */
+const MEMBER_PAUSE_MS = 1_000;
+
+/** @internal One reference to a shared etcd client; `release()` once, when done with it. */
+export interface EtcdHandle {
+  readonly client: Etcd3;
+  release(): void;
+}
+
+interface Shared {
+  readonly client: Etcd3;
+  references: number;
+}
+
+const shared = new Map<string, Shared>();
+
+/**
+ * A reference to the process's etcd client for these hosts and timeouts: registries and
+ * discoveries of one cluster share its connections. The client closes when the last reference is
+ * released.
+ *
+ * Requests fail over between members (a member that failed three times in a row is skipped for a
+ * second), and each request has the `requestTimeoutMs` deadline; watch and keepalive streams have
+ * none.
+ *
+ * @internal
+ */
+export function acquireEtcd(options: ResolvedEtcdOptions): EtcdHandle {
+  const key = JSON.stringify([options.hosts, options.dialTimeoutMs, options.requestTimeoutMs]);
+  let entry = shared.get(key);
+  if (entry === undefined) {
+    const client = new Etcd3({
+      hosts: [...options.hosts],
+      dialTimeout: options.dialTimeoutMs,
+      // Connections of its own, closed with the client (grpc-js otherwise keeps them in a
+      // process-wide pool shared with any other gRPC client of the same target).
+      grpcOptions: { 'grpc.use_local_subchannel_pool': 1 },
+      defaultCallOptions: (context) =>
+        context.isStream ? {} : { deadline: Date.now() + options.requestTimeoutMs },
+      faultHandling: {
+        host: () =>
+          circuitBreaker(handleWhen(isRecoverableError), {
+            halfOpenAfter: MEMBER_PAUSE_MS,
+            breaker: new ConsecutiveBreaker(3),
+          }),
+        global: retry(handleWhen(isRecoverableError), { maxAttempts: options.hosts.length }),
+      },
+    });
+    entry = { client, references: 0 };
+    shared.set(key, entry);
+  }
+  entry.references++;
+  const held = entry;
+  let released = false;
+  return {
+    client: held.client,
+    release(): void {
+      if (released) return;
+      released = true;
+      held.references--;
+      if (held.references === 0) {
+        shared.delete(key);
+        held.client.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,262 @@
+import type { IKeyValue, IWatchResponse, Watcher } from 'etcd3';
+import { Observable, ReplaySubject, share } from 'rxjs';
+import { closableDiscovery } from '../discovery/closable-discovery.js';
+import { createInstance } from '../discovery/create-instance.js';
+import type { Discovery } from '../discovery/discovery.js';
+import { checkGroup } from '../discovery/instance-filters.js';
+import { sameInstances } from '../discovery/same-instances.js';
+import type { ServiceInstance } from '../discovery/service-instance.js';
+import { integerOption, optionsObject } from '../util/validate.js';
+import { acquireEtcd } from './etcd-client.js';
+import { type EtcdConnectionOptions, type ResolvedEtcdOptions, resolveEtcdOptions } from './etcd-options.js';
+import { checkServiceName, instancePrefix } from './keys.js';
+
+/**
+ * Options of {@link etcdDiscovery}.
+ *
+ * @example
+ * ```ts
+ * const options: EtcdDiscoveryOptions = { hosts: 'http://127.0.0.1:2379', service: 'HelloWorld' };
+ * ```
+ */
+export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
+  /** The service whose servers to watch (`{basePath}/{service}/...`). */
+  readonly service: string;
+  /** Report only the instances whose metadata `group` lists this name. Default: every instance. */
+  readonly group?: string;
+  /**
+   * After etcd came back without its data (its revision went backwards: restored empty, a new
+   * cluster), registries need a moment to put their keys again: an empty list replaces the
+   * known servers only if it is still empty this long after. Default 10,000 ms.
+   */
+  readonly dataLossGraceMs?: number;
+}
+
+/** Default of {@link EtcdDiscoveryOptions.dataLossGraceMs}: 10 seconds. */
+export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
+
+/** A {@link Discovery} on etcd; `close()` ends this handle's watch (the shared one ends with its last handle). */
+export interface EtcdDiscovery extends Discovery {
+  /** Stops this handle's `instances$` (they complete). Idempotent. */
+  close(): void;
+}
+
+/** Watches shared by every discovery of one service in the process, by connection, base path and service. */
+const watches = new Map<string, Observable<readonly ServiceInstance[]>>();
+
+/**
+ * Discovers the servers of one service from etcd: lists `{basePath}/{service}/`, then watches
+ * it from the revision after that list (no change is lost between the two) and emits the whole
+ * current list, ordered by key, on every change.
+ *
+ * While etcd is unreachable the last list stays (a registry outage never empties a client's
+ * list) and nothing new is emitted; the discovery reconnects with backoff and lists again, which
+ * also covers a compacted history and an etcd that came back empty. A key or value someone else
+ * wrote under the prefix that is not an address with metadata in query form is skipped with a
+ * warning. Until the first list arrives nothing is emitted, so calls wait for it (up to their
+ * deadline); an unreachable etcd is reported to the logger.
+ *
+ * All discoveries of one service (same hosts and base path) in a process share one watch,
+ * started by the first subscriber and stopped after the last one leaves.
+ *
+ * @throws TypeError or RangeError at once for bad options (no hosts, a bad host URL or base
+ *   path, a service name that is empty or holds `/`, a bad group).
+ * @example
+ * ```ts
+ * import { etcdDiscovery } from 'phobos/etcd';
+ *
+ * const client = new XClient('HelloWorld', {
+ *   discovery: etcdDiscovery({ hosts: 'http://127.0.0.1:2379', service: 'HelloWorld' }),
+ *   failMode: 'failover',
+ * });
+ * ```
+ */
+export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
+  const resolved = resolveEtcdOptions('etcdDiscovery', options);
+  const o = optionsObject('etcdDiscovery options', options);
+  const service = checkServiceName('service', o.service);
+  const group = o.group;
+  if (group !== undefined) checkGroup('group', group);
+  const graceMs = integerOption('dataLossGraceMs', o.dataLossGraceMs, DEFAULT_ETCD_DATA_LOSS_GRACE_MS, 0);
+  const key = JSON.stringify([resolved.hosts, resolved.basePath, service, graceMs]);
+  let shared = watches.get(key);
+  if (shared === undefined) {
+    shared = watchService(resolved, service, graceMs).pipe(
+      share({
+        connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
+        resetOnRefCountZero: true,
+        resetOnComplete: true,
+        resetOnError: true,
+      }),
+    );
+    watches.set(key, shared);
+  }
+  return closableDiscovery(shared, group);
+}
+
+/** Lists and watches one service's prefix for as long as it is subscribed; never errors. */
+function watchService(
+  options: ResolvedEtcdOptions,
+  service: string,
+  graceMs: number,
+): Observable<readonly ServiceInstance[]> {
+  return new Observable<readonly ServiceInstance[]>((subscriber) => {
+    const prefix = instancePrefix(options.basePath, service);
+    const where = `${prefix} in etcd (${options.hosts.join(', ')})`;
+    const handle = acquireEtcd(options);
+    const client = handle.client;
+    const byKey = new Map<string, ServiceInstance>();
+    const skipped = new Set<string>();
+    let last: readonly ServiceInstance[] | undefined;
+    let watcher: Watcher | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let attempt = 0;
+    let failing = false;
+    let stopped = false;
+    /** The highest revision seen: a list below it means etcd lost its data. */
+    let highest: bigint | undefined;
+    /** Until then an empty list is not believed (after a data loss). */
+    let holdEmptyUntil = 0;
+    let holdTimer: NodeJS.Timeout | undefined;
+
+    const emit = (): void => {
+      const list = Object.freeze([...byKey.values()].sort(byInstanceKey));
+      if (last !== undefined && sameInstances(list, last)) return;
+      const holdFor = holdEmptyUntil - Date.now();
+      if (list.length === 0 && last !== undefined && last.length > 0 && holdFor > 0) {
+        holdTimer ??= setTimeout(() => {
+          holdTimer = undefined;
+          emit();
+        }, holdFor);
+        return;
+      }
+      clearTimeout(holdTimer);
+      holdTimer = undefined;
+      last = list;
+      subscriber.next(list);
+    };
+
+    const apply = (kv: IKeyValue, deleted: boolean): void => {
+      const key = kv.key.toString();
+      if (!key.startsWith(prefix)) return;
+      if (deleted) {
+        byKey.delete(key);
+        return;
+      }
+      const address = key.slice(prefix.length);
+      const metadata = kv.value.toString();
+      try {
+        byKey.set(key, createInstance('address', address, 'metadata', metadata));
+        skipped.delete(key);
+      } catch (error) {
+        byKey.delete(key);
+        const seen = `${key}\n${metadata}`;
+        if (!skipped.has(seen)) {
+          skipped.add(seen);
+          options.logger.warn(`etcd discovery: skipping ${key}: ${(error as Error).message}`, {
+            key,
+            value: metadata,
+          });
+        }
+      }
+    };
+
+    /** Forgets the watcher and cancels it in the background (its events no longer matter). */
+    const dropWatcher = (): void => {
+      const current = watcher;
+      watcher = undefined;
+      if (current === undefined) return;
+      current.removeAllListeners();
+      current.on('error', () => {});
+      void current.cancel().catch(() => {});
+    };
+
+    const retry = (error: unknown): void => {
+      // Several events may report one failure (disconnected, then error): one retry is enough.
+      if (stopped || timer !== undefined) return;
+      dropWatcher();
+      if (!failing) {
+        failing = true;
+        options.logger.warn(
+          `etcd discovery: lost the watch of ${where}: ${(error as Error)?.message ?? String(error)}; ` +
+            `keeping ${last?.length ?? 0} known server(s) and retrying`,
+          { hosts: options.hosts, service },
+        );
+      }
+      const capped = Math.min(options.retryMaxMs, 100 * 2 ** Math.min(attempt++, 20));
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          void start();
+        },
+        capped / 2 + Math.random() * (capped / 2),
+      );
+    };
+
+    const start = async (): Promise<void> => {
+      try {
+        const listed = await client.getAll().prefix(prefix).exec();
+        if (stopped) return;
+        const revision = BigInt(listed.header.revision);
+        const next = revision + 1n;
+        const created = await client.watch().prefix(prefix).startRevision(next.toString()).create();
+        if (stopped) {
+          void created.cancel().catch(() => {});
+          return;
+        }
+        // The list is applied once the watch exists, so that a failed watch keeps the old list.
+        byKey.clear();
+        for (const kv of listed.kvs) apply(kv, false);
+        if (highest !== undefined && revision < highest) {
+          holdEmptyUntil = Date.now() + graceMs;
+          options.logger.warn(
+            `etcd discovery: ${where} came back without its data (revision ${revision} < ${highest}); ` +
+              `keeping the known servers for up to ${graceMs} ms while registries put their keys again`,
+            { hosts: options.hosts, service },
+          );
+        }
+        highest = revision;
+        watcher = created;
+        created.on('data', (response: IWatchResponse) => {
+          const seen = BigInt(response.header.revision);
+          if (highest === undefined || seen > highest) highest = seen;
+          for (const event of response.events) apply(event.kv, event.type.toLowerCase() === 'delete');
+          emit();
+        });
+        created.on('disconnected', (error: Error) => retry(error));
+        created.on('error', (error: Error) => retry(error));
+        attempt = 0;
+        if (failing) {
+          failing = false;
+          options.logger.warn(`etcd discovery: watching ${where} again`, { hosts: options.hosts, service });
+        }
+        emit();
+      } catch (error) {
+        retry(error);
+      }
+    };
+
+    activeWatches++;
+    void start();
+    return () => {
+      activeWatches--;
+      stopped = true;
+      clearTimeout(timer);
+      clearTimeout(holdTimer);
+      dropWatcher();
+      // Closing the last reference closes the client, which ends the watch stream with it.
+      handle.release();
+    };
+  });
+}
+
+function byInstanceKey(a: ServiceInstance, b: ServiceInstance): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+let activeWatches = 0;
+
+/** @internal For tests: how many service watches (list + watch loops) run in this process. */
+export function activeWatchCount(): number {
+  return activeWatches;
+}

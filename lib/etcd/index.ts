@@ -1,0 +1,22 @@
+// phobos/etcd: service registration and discovery on etcd. A separate entry point, so that
+// programs that do not use etcd never load etcd3.
+export {
+  DEFAULT_ETCD_DATA_LOSS_GRACE_MS,
+  type EtcdDiscovery,
+  type EtcdDiscoveryOptions,
+  etcdDiscovery,
+} from './etcd-discovery.js';
+export {
+  DEFAULT_ETCD_BASE_PATH,
+  DEFAULT_ETCD_DIAL_TIMEOUT_MS,
+  DEFAULT_ETCD_REQUEST_TIMEOUT_MS,
+  DEFAULT_ETCD_RETRY_MAX_MS,
+  type EtcdConnectionOptions,
+} from './etcd-options.js';
+export {
+  DEFAULT_ETCD_TTL_SECONDS,
+  type EtcdRegistry,
+  type EtcdRegistryOptions,
+  type EtcdRegistryState,
+  etcdRegistry,
+} from './etcd-registry.js';
