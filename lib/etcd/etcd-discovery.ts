@@ -1,14 +1,19 @@
 import type { IKeyValue, IWatchResponse, Watcher } from 'etcd3';
-import { Observable, ReplaySubject, share } from 'rxjs';
+import { asyncScheduler, Observable, ReplaySubject, type Subscription, share } from 'rxjs';
 import { closableDiscovery } from '../discovery/closable-discovery.js';
 import { createInstance } from '../discovery/create-instance.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { checkGroup } from '../discovery/instance-filters.js';
-import { sameInstances } from '../discovery/same-instances.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { integerOption, optionsObject } from '../util/validate.js';
 import { acquireEtcd } from './etcd-client.js';
-import { type EtcdConnectionOptions, type ResolvedEtcdOptions, resolveEtcdOptions } from './etcd-options.js';
+import {
+  type EtcdConnectionOptions,
+  type ResolvedEtcdOptions,
+  resolveEtcdOptions,
+  retryBackoff,
+} from './etcd-options.js';
+import { holdEmptyAfterDataLoss, type ListUpdate } from './hold-empty.js';
 import { checkServiceName, instancePrefix } from './keys.js';
 
 /**
@@ -82,6 +87,7 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   let shared = watches.get(key);
   if (shared === undefined) {
     shared = watchService(resolved, service, graceMs).pipe(
+      holdEmptyAfterDataLoss(graceMs),
       share({
         connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
         resetOnRefCountZero: true,
@@ -99,41 +105,29 @@ function watchService(
   options: ResolvedEtcdOptions,
   service: string,
   graceMs: number,
-): Observable<readonly ServiceInstance[]> {
-  return new Observable<readonly ServiceInstance[]>((subscriber) => {
+): Observable<ListUpdate> {
+  const backoff = retryBackoff(options);
+  const scheduler = asyncScheduler;
+  return new Observable<ListUpdate>((subscriber) => {
     const prefix = instancePrefix(options.basePath, service);
     const where = `${prefix} in etcd (${options.hosts.join(', ')})`;
     const handle = acquireEtcd(options);
     const client = handle.client;
     const byKey = new Map<string, ServiceInstance>();
     const skipped = new Set<string>();
-    let last: readonly ServiceInstance[] | undefined;
+    let known = 0;
     let watcher: Watcher | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Subscription | undefined;
     let attempt = 0;
     let failing = false;
     let stopped = false;
     /** The highest revision seen: a list below it means etcd lost its data. */
     let highest: bigint | undefined;
-    /** Until then an empty list is not believed (after a data loss). */
-    let holdEmptyUntil = 0;
-    let holdTimer: NodeJS.Timeout | undefined;
 
-    const emit = (): void => {
+    const publish = (afterDataLoss: boolean): void => {
       const list = Object.freeze([...byKey.values()].sort(byInstanceKey));
-      if (last !== undefined && sameInstances(list, last)) return;
-      const holdFor = holdEmptyUntil - Date.now();
-      if (list.length === 0 && last !== undefined && last.length > 0 && holdFor > 0) {
-        holdTimer ??= setTimeout(() => {
-          holdTimer = undefined;
-          emit();
-        }, holdFor);
-        return;
-      }
-      clearTimeout(holdTimer);
-      holdTimer = undefined;
-      last = list;
-      subscriber.next(list);
+      known = list.length;
+      subscriber.next({ list, afterDataLoss });
     };
 
     const apply = (kv: IKeyValue, deleted: boolean): void => {
@@ -179,18 +173,14 @@ function watchService(
         failing = true;
         options.logger.warn(
           `etcd discovery: lost the watch of ${where}: ${(error as Error)?.message ?? String(error)}; ` +
-            `keeping ${last?.length ?? 0} known server(s) and retrying`,
+            `keeping ${known} known server(s) and retrying`,
           { hosts: options.hosts, service },
         );
       }
-      const capped = Math.min(options.retryMaxMs, 100 * 2 ** Math.min(attempt++, 20));
-      timer = setTimeout(
-        () => {
-          timer = undefined;
-          void start();
-        },
-        capped / 2 + Math.random() * (capped / 2),
-      );
+      timer = scheduler.schedule(() => {
+        timer = undefined;
+        void start();
+      }, backoff(attempt++));
     };
 
     const start = async (): Promise<void> => {
@@ -207,8 +197,8 @@ function watchService(
         // The list is applied once the watch exists, so that a failed watch keeps the old list.
         byKey.clear();
         for (const kv of listed.kvs) apply(kv, false);
-        if (highest !== undefined && revision < highest) {
-          holdEmptyUntil = Date.now() + graceMs;
+        const lostData = highest !== undefined && revision < highest;
+        if (lostData) {
           options.logger.warn(
             `etcd discovery: ${where} came back without its data (revision ${revision} < ${highest}); ` +
               `keeping the known servers for up to ${graceMs} ms while registries put their keys again`,
@@ -221,7 +211,7 @@ function watchService(
           const seen = BigInt(response.header.revision);
           if (highest === undefined || seen > highest) highest = seen;
           for (const event of response.events) apply(event.kv, event.type.toLowerCase() === 'delete');
-          emit();
+          publish(false);
         });
         created.on('disconnected', (error: Error) => retry(error));
         created.on('error', (error: Error) => retry(error));
@@ -230,7 +220,7 @@ function watchService(
           failing = false;
           options.logger.warn(`etcd discovery: watching ${where} again`, { hosts: options.hosts, service });
         }
-        emit();
+        publish(lostData);
       } catch (error) {
         retry(error);
       }
@@ -241,8 +231,7 @@ function watchService(
     return () => {
       activeWatches--;
       stopped = true;
-      clearTimeout(timer);
-      clearTimeout(holdTimer);
+      timer?.unsubscribe();
       dropWatcher();
       // Closing the last reference closes the client, which ends the watch stream with it.
       handle.release();

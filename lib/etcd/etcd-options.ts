@@ -1,3 +1,4 @@
+import { type Backoff, exponentialBackoff } from '../operators/backoff.js';
 import type { Logger } from '../server/logger.js';
 import { consoleLogger } from '../server/logger.js';
 import { describeValue, hasMethods, integerOption, optionsObject } from '../util/validate.js';
@@ -111,4 +112,18 @@ function checkBasePath(value: unknown): string {
     );
   }
   return value;
+}
+
+/**
+ * The wait before each new attempt to reach etcd: 100 ms doubling up to `retryMaxMs`, with equal
+ * jitter (half fixed, half random), so that many clients do not retry in step.
+ *
+ * @internal
+ */
+export function retryBackoff(options: ResolvedEtcdOptions): Backoff {
+  return exponentialBackoff({
+    initialMs: Math.min(100, options.retryMaxMs),
+    maxMs: options.retryMaxMs,
+    jitter: 'equal',
+  });
 }

@@ -3,10 +3,16 @@ import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
 import { checkAddress } from '../discovery/create-instance.js';
 import { formatMetadata, parseMetadata } from '../discovery/metadata-query.js';
 import { ConnectionError } from '../errors/index.js';
+import type { Backoff } from '../operators/backoff.js';
 import type { ServiceRegistry } from '../server/service-registry.js';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
 import { acquireEtcd, type EtcdHandle } from './etcd-client.js';
-import { type EtcdConnectionOptions, type ResolvedEtcdOptions, resolveEtcdOptions } from './etcd-options.js';
+import {
+  type EtcdConnectionOptions,
+  type ResolvedEtcdOptions,
+  resolveEtcdOptions,
+  retryBackoff,
+} from './etcd-options.js';
 import { checkServiceName, instanceKey, serviceKey } from './keys.js';
 
 /** Default time to live of the registration lease: 10 seconds. */
@@ -135,12 +141,14 @@ class EtcdLeaseRegistry implements EtcdRegistry {
   private closed = false;
   /** The lease revoke and connection release under way, if any (close waits for it). */
   private releasing: Promise<void> | undefined;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly options: ResolvedEtcdOptions,
     private readonly ttlSeconds: number,
   ) {
     this.state$ = this.state.pipe(distinctUntilChanged());
+    this.backoff = retryBackoff(options);
   }
 
   async register(service: string, address: string, metadata = ''): Promise<void> {
@@ -344,14 +352,12 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     this.releaseWhenIdle();
   }
 
-  /** Waits before the next attempt: 100 ms doubling up to `retryMaxMs`, with jitter; ends on close. */
+  /** Waits before the next attempt (see {@link retryBackoff}); ends at once on close. */
   private pause(attempt: number): Promise<void> {
-    const capped = Math.min(this.options.retryMaxMs, 100 * 2 ** Math.min(attempt, 20));
-    const delayMs = capped / 2 + Math.random() * (capped / 2);
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.wakeRetry = resolve;
-      this.retryTimer = setTimeout(resolve, delayMs);
+      this.retryTimer = setTimeout(resolve, this.backoff(attempt));
       this.retryTimer.unref();
     });
   }

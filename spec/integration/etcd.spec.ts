@@ -318,28 +318,6 @@ describe('etcd: bad configuration', { timeout: 60_000 }, () => {
     await node.remove();
   });
 
-  it('options are checked at once with clear errors', () => {
-    const hosts = 'http://127.0.0.1:2379';
-    expect(() => etcdRegistry(undefined as never)).toThrow(TypeError);
-    expect(() => etcdRegistry({} as never)).toThrow(/hosts/);
-    expect(() => etcdRegistry({ hosts: [] })).toThrow(RangeError);
-    expect(() => etcdRegistry({ hosts: '' })).toThrow(/at least one/);
-    expect(() => etcdRegistry({ hosts: 'localhost:2379' })).toThrow(/http:\/\/host:port/);
-    expect(() => etcdRegistry({ hosts: ['http://127.0.0.1'] })).toThrow(/http:\/\/host:port/);
-    expect(() => etcdRegistry({ hosts: [42 as never] })).toThrow(TypeError);
-    expect(() => etcdRegistry({ hosts, basePath: 'phobos' })).toThrow(/basePath/);
-    expect(() => etcdRegistry({ hosts, basePath: '/phobos/' })).toThrow(/basePath/);
-    expect(() => etcdRegistry({ hosts, ttlSeconds: 0 })).toThrow(RangeError);
-    expect(() => etcdRegistry({ hosts, ttlSeconds: 1.5 })).toThrow(RangeError);
-    expect(() => etcdRegistry({ hosts, dialTimeoutMs: -1 })).toThrow(RangeError);
-    expect(() => etcdRegistry({ hosts, logger: {} as never })).toThrow(/logger/);
-    expect(() => etcdDiscovery({ hosts } as never)).toThrow(/service/);
-    expect(() => etcdDiscovery({ hosts, service: '' })).toThrow(RangeError);
-    expect(() => etcdDiscovery({ hosts, service: 'a/b' })).toThrow(RangeError);
-    expect(() => etcdDiscovery({ hosts, service: 'S', group: '' })).toThrow(RangeError);
-    expect(() => etcdDiscovery({ hosts: 'http://a:1,http://b:2', service: 'S' })).not.toThrow();
-  });
-
   it('bad registrations reject with a clear error and change nothing', async () => {
     const basePath = freshBasePath();
     const registry = registryFor(basePath);
