@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function sources(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('phobos/etcd entry point', () => {
+  it('phobos/etcd - is its own package export, and nothing outside lib/etcd imports etcd3 or lib/etcd', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import?: string }>;
+    };
+    expect(pkg.exports['./etcd']?.import).toBe('./dist/etcd/index.js');
+    const offenders = sources(join(ROOT, 'lib'))
+      .filter((file) => !relative(join(ROOT, 'lib'), file).startsWith('etcd'))
+      .filter((file) => /from '(etcd3|cockatiel|[./]+\/etcd\/[^']*)'/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(ROOT, file));
+    expect(offenders).toEqual([]);
+    // The rule above would see an import of etcd3 if there were one: lib/etcd has them.
+    expect(readFileSync(join(ROOT, 'lib/etcd/etcd-client.ts'), 'utf8')).toMatch(/from 'etcd3'/);
+  });
+});
