@@ -2,8 +2,8 @@
 // each reply; ends with one line `calls=N failed=M`. Servers may come and go meanwhile.
 //   npx tsx examples/etcd/client.ts --etcd http://127.0.0.1:2379 --base /phobos --count 10
 import { parseArgs } from 'node:util';
-import { etcdDiscovery } from '../../lib/etcd/index.js';
 import { XClient } from '../../lib/index.js';
+import { etcdDiscovery } from '../../lib/registry/index.js';
 import type { Args, Reply } from '../helloworld/service.js';
 
 const { values } = parseArgs({

@@ -3,8 +3,8 @@
 //   npx tsx examples/etcd/server.ts --addr localhost:8972 --etcd http://127.0.0.1:2379 --base /phobos
 // --etcd takes comma-separated client URLs of the etcd members.
 import { parseArgs } from 'node:util';
-import { etcdRegistry } from '../../lib/etcd/index.js';
 import { Server } from '../../lib/index.js';
+import { etcdRegistry } from '../../lib/registry/index.js';
 import { HelloWorld } from '../helloworld/service.js';
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type EtcdRegistry, etcdDiscovery, etcdRegistry } from '../../lib/etcd/index.js';
 import { type Discovery, silentLogger, XClient } from '../../lib/index.js';
+import { type EtcdRegistry, etcdDiscovery, etcdRegistry } from '../../lib/registry/index.js';
 import { type CallLoop, callLoop } from '../support/call-loop.js';
 import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { type EtcdNode, startEtcd, startEtcdCluster, stopAllEtcd } from '../support/etcd.js';

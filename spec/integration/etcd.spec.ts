@@ -1,7 +1,5 @@
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeWatchCount } from '../../lib/etcd/etcd-discovery.js';
-import { etcdDiscovery, etcdRegistry } from '../../lib/etcd/index.js';
 import {
   ConnectionError,
   DeadlineExceededError,
@@ -13,6 +11,8 @@ import {
   silentLogger,
   XClient,
 } from '../../lib/index.js';
+import { activeWatchCount } from '../../lib/registry/etcd-discovery.js';
+import { etcdDiscovery, etcdRegistry } from '../../lib/registry/index.js';
 import { type EtcdNode, startEtcd, stopAllEtcd } from '../support/etcd.js';
 import {
   addressesOf,

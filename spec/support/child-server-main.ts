@@ -4,8 +4,8 @@
 // client URLs, a base path and a TTL after the name, it registers in etcd; SIGTERM shuts it down
 // gracefully (the key goes first).
 import { createInterface } from 'node:readline';
-import { etcdRegistry } from '../../lib/etcd/index.js';
 import { type CallContext, Server, type ServiceRegistry, silentLogger } from '../../lib/index.js';
+import { etcdRegistry } from '../../lib/registry/index.js';
 
 const [address = 'tcp@127.0.0.1:0', name = 'server', etcd, basePath, ttl] = process.argv.slice(2);
 let delayMs = 0;

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import type { ServiceInstance } from '../../lib/discovery/service-instance.js';
-import { holdEmptyAfterDataLoss, type ListUpdate } from '../../lib/etcd/hold-empty.js';
+import { holdEmptyAfterDataLoss, type ListUpdate } from '../../lib/registry/hold-empty.js';
 import { testScheduler } from '../operators/marbles.js';
 
 function instance(port: number): ServiceInstance {

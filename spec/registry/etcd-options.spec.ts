@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etcdDiscovery, etcdRegistry } from '../../lib/etcd/index.js';
+import { etcdDiscovery, etcdRegistry } from '../../lib/registry/index.js';
 
 // No etcd is contacted: options are checked when the registry or discovery is made.
 describe('etcd options', () => {
@@ -31,5 +31,7 @@ describe('etcd options', () => {
     expect(() => etcdDiscovery({ hosts, service: 'S', retryMaxMs: 0 })).toThrow(RangeError);
     expect(() => etcdDiscovery({ hosts: 'ftp://127.0.0.1:2379', service: 'S' })).toThrow(/http/);
     expect(() => etcdDiscovery({ hosts, service: 42 as never })).toThrow(TypeError);
+    expect(() => etcdDiscovery({ hosts, service: 'S', scheduler: {} as never })).toThrow(/SchedulerLike/);
+    expect(() => etcdRegistry({ hosts, scheduler: Date as never })).toThrow(/SchedulerLike/);
   });
 });

@@ -1,7 +1,14 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { type Backoff, exponentialBackoff } from '../operators/backoff.js';
 import type { Logger } from '../server/logger.js';
 import { consoleLogger } from '../server/logger.js';
-import { describeValue, hasMethods, integerOption, optionsObject } from '../util/validate.js';
+import {
+  describeValue,
+  hasMethods,
+  integerOption,
+  optionsObject,
+  schedulerOption,
+} from '../util/validate.js';
 
 /** Default base path of the keys: `/phobos`. */
 export const DEFAULT_ETCD_BASE_PATH = '/phobos';
@@ -33,6 +40,8 @@ export interface EtcdConnectionOptions {
   readonly retryMaxMs?: number;
   /** Where outages, recoveries and skipped keys are reported. Default: the console. */
   readonly logger?: Logger;
+  /** Where retry delays and grace periods are timed. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** @internal {@link EtcdConnectionOptions} checked, with defaults. */
@@ -43,6 +52,7 @@ export interface ResolvedEtcdOptions {
   readonly requestTimeoutMs: number;
   readonly retryMaxMs: number;
   readonly logger: Logger;
+  readonly scheduler: SchedulerLike;
 }
 
 /**
@@ -71,7 +81,8 @@ export function resolveEtcdOptions(
   const logger = o.logger ?? consoleLogger;
   if (!hasMethods(logger, ['warn']))
     throw new TypeError(`logger must have a warn method, got ${describeValue(logger)}`);
-  return { hosts, basePath, dialTimeoutMs, requestTimeoutMs, retryMaxMs, logger };
+  const scheduler = o.scheduler === undefined ? asyncScheduler : schedulerOption('scheduler', o.scheduler);
+  return { hosts, basePath, dialTimeoutMs, requestTimeoutMs, retryMaxMs, logger, scheduler };
 }
 
 function checkHosts(value: unknown): readonly string[] {

@@ -1,5 +1,5 @@
 import type { IKeyValue, IWatchResponse, Watcher } from 'etcd3';
-import { asyncScheduler, Observable, ReplaySubject, type Subscription, share } from 'rxjs';
+import { Observable, ReplaySubject, type Subscription, share } from 'rxjs';
 import { closableDiscovery } from '../discovery/closable-discovery.js';
 import { createInstance } from '../discovery/create-instance.js';
 import type { Discovery } from '../discovery/discovery.js';
@@ -87,7 +87,7 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   let shared = watches.get(key);
   if (shared === undefined) {
     shared = watchService(resolved, service, graceMs).pipe(
-      holdEmptyAfterDataLoss(graceMs),
+      holdEmptyAfterDataLoss(graceMs, resolved.scheduler),
       share({
         connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
         resetOnRefCountZero: true,
@@ -107,7 +107,7 @@ function watchService(
   graceMs: number,
 ): Observable<ListUpdate> {
   const backoff = retryBackoff(options);
-  const scheduler = asyncScheduler;
+  const scheduler = options.scheduler;
   return new Observable<ListUpdate>((subscriber) => {
     const prefix = instancePrefix(options.basePath, service);
     const where = `${prefix} in etcd (${options.hosts.join(', ')})`;

@@ -14,17 +14,17 @@ function sources(directory: string): string[] {
 }
 
 describe('phobos/etcd entry point', () => {
-  it('phobos/etcd - is its own package export, and nothing outside lib/etcd imports etcd3 or lib/etcd', () => {
+  it('phobos/etcd - is its own package export, and nothing outside lib/registry imports etcd3 or lib/registry', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       exports: Record<string, { import?: string }>;
     };
-    expect(pkg.exports['./etcd']?.import).toBe('./dist/etcd/index.js');
+    expect(pkg.exports['./etcd']?.import).toBe('./dist/registry/index.js');
     const offenders = sources(join(ROOT, 'lib'))
-      .filter((file) => !relative(join(ROOT, 'lib'), file).startsWith('etcd'))
-      .filter((file) => /from '(etcd3|cockatiel|[./]+\/etcd\/[^']*)'/.test(readFileSync(file, 'utf8')))
+      .filter((file) => !relative(join(ROOT, 'lib'), file).startsWith('registry'))
+      .filter((file) => /from '(etcd3|cockatiel|[./]+\/registry\/[^']*)'/.test(readFileSync(file, 'utf8')))
       .map((file) => relative(ROOT, file));
     expect(offenders).toEqual([]);
-    // The rule above would see an import of etcd3 if there were one: lib/etcd has them.
-    expect(readFileSync(join(ROOT, 'lib/etcd/etcd-client.ts'), 'utf8')).toMatch(/from 'etcd3'/);
+    // The rule above would see an import of etcd3 if there were one: lib/registry has them.
+    expect(readFileSync(join(ROOT, 'lib/registry/etcd-client.ts'), 'utf8')).toMatch(/from 'etcd3'/);
   });
 });

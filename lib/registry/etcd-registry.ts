@@ -1,5 +1,5 @@
 import type { Lease } from 'etcd3';
-import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs';
 import { checkAddress } from '../discovery/create-instance.js';
 import { formatMetadata, parseMetadata } from '../discovery/metadata-query.js';
 import { ConnectionError } from '../errors/index.js';
@@ -136,7 +136,7 @@ class EtcdLeaseRegistry implements EtcdRegistry {
   private granting: Promise<Lease> | undefined;
   private repairing = false;
   private repairAgain = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: Subscription | undefined;
   private wakeRetry: (() => void) | undefined;
   private closed = false;
   /** The lease revoke and connection release under way, if any (close waits for it). */
@@ -199,7 +199,7 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     if (this.closed) return;
     this.closed = true;
     this.registrations.clear();
-    clearTimeout(this.retryTimer);
+    this.retryTimer?.unsubscribe();
     this.wakeRetry?.();
     await Promise.allSettled([...this.chains.values()]);
     await this.releasing;
@@ -357,8 +357,7 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.wakeRetry = resolve;
-      this.retryTimer = setTimeout(resolve, this.backoff(attempt));
-      this.retryTimer.unref();
+      this.retryTimer = this.options.scheduler.schedule(resolve, this.backoff(attempt));
     });
   }
 
