@@ -38,7 +38,13 @@ export function acquireEtcd(options: ResolvedEtcdOptions): EtcdHandle {
       dialTimeout: options.dialTimeoutMs,
       // Connections of its own, closed with the client (grpc-js otherwise keeps them in a
       // process-wide pool shared with any other gRPC client of the same target).
-      grpcOptions: { 'grpc.use_local_subchannel_pool': 1 },
+      // Pings every 10 s while a watch or keepalive stream is open, so that a member that went
+      // silent (a partition, not a closed socket) is noticed within 15 s and left for another.
+      grpcOptions: {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      },
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + options.requestTimeoutMs },
       faultHandling: {
