@@ -19,9 +19,10 @@ interface Shared {
 const shared = new Map<string, Shared>();
 
 /**
- * A reference to the process's etcd client for these hosts and timeouts: registries and
- * discoveries of one cluster share its connections. The client closes when the last reference is
- * released.
+ * A reference to the process's etcd client for one purpose, hosts and timeouts: the registries
+ * of one cluster share one (`registry`); each watch has its own, since a failed request resets
+ * its member's connections, and a watch stream on a reset connection stops without failing. The
+ * client closes when the last reference is released.
  *
  * Requests fail over between members (a member that failed three times in a row is skipped for a
  * second), and each request has the `requestTimeoutMs` deadline; watch and keepalive streams have
@@ -29,8 +30,8 @@ const shared = new Map<string, Shared>();
  *
  * @internal
  */
-export function acquireEtcd(options: ResolvedEtcdOptions): EtcdHandle {
-  const key = JSON.stringify([options.hosts, options.dialTimeoutMs, options.requestTimeoutMs]);
+export function acquireEtcd(options: ResolvedEtcdOptions, purpose: string): EtcdHandle {
+  const key = JSON.stringify([purpose, options.hosts, options.dialTimeoutMs, options.requestTimeoutMs]);
   let entry = shared.get(key);
   if (entry === undefined) {
     const client = new Etcd3({
@@ -38,12 +39,13 @@ export function acquireEtcd(options: ResolvedEtcdOptions): EtcdHandle {
       dialTimeout: options.dialTimeoutMs,
       // Connections of its own, closed with the client (grpc-js otherwise keeps them in a
       // process-wide pool shared with any other gRPC client of the same target).
-      // Pings every 10 s while a watch or keepalive stream is open, so that a member that went
-      // silent (a partition, not a closed socket) is noticed within 15 s and left for another.
+      // Pings every 5 s (the most etcd accepts by default) while a watch or keepalive stream is
+      // open, so that a member that went silent (a partition, not a closed socket) is noticed
+      // within 7 s and left for another: before a lease of the default 10 s runs out.
       grpcOptions: {
         'grpc.use_local_subchannel_pool': 1,
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.keepalive_time_ms': 5_000,
+        'grpc.keepalive_timeout_ms': 2_000,
       },
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + options.requestTimeoutMs },

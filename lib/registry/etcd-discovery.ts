@@ -6,7 +6,7 @@ import type { Discovery } from '../discovery/discovery.js';
 import { checkGroup } from '../discovery/instance-filters.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { integerOption, optionsObject } from '../util/validate.js';
-import { acquireEtcd } from './etcd-client.js';
+import { acquireEtcd, type EtcdHandle } from './etcd-client.js';
 import {
   type EtcdConnectionOptions,
   type ResolvedEtcdOptions,
@@ -30,12 +30,21 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
   /** Report only the instances whose metadata `group` lists this name. Default: every instance. */
   readonly group?: string;
   /**
+   * How often the watched list is checked against a fresh list of the prefix; a difference
+   * means the watch missed changes (its stream stuck on a member that went silent), and the
+   * discovery reconnects. Default 30,000 ms.
+   */
+  readonly resyncMs?: number;
+  /**
    * After etcd came back without its data (its revision went backwards: restored empty, a new
    * cluster), registries need a moment to put their keys again: an empty list replaces the
    * known servers only if it is still empty this long after. Default 10,000 ms.
    */
   readonly dataLossGraceMs?: number;
 }
+
+/** Default of {@link EtcdDiscoveryOptions.resyncMs}: 30 seconds. */
+export const DEFAULT_ETCD_RESYNC_MS = 30_000;
 
 /** Default of {@link EtcdDiscoveryOptions.dataLossGraceMs}: 10 seconds. */
 export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
@@ -83,10 +92,11 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   const group = o.group;
   if (group !== undefined) checkGroup('group', group);
   const graceMs = integerOption('dataLossGraceMs', o.dataLossGraceMs, DEFAULT_ETCD_DATA_LOSS_GRACE_MS, 0);
-  const key = JSON.stringify([resolved.hosts, resolved.basePath, service, graceMs]);
+  const resyncMs = integerOption('resyncMs', o.resyncMs, DEFAULT_ETCD_RESYNC_MS, 1);
+  const key = JSON.stringify([resolved.hosts, resolved.basePath, service, graceMs, resyncMs]);
   let shared = watches.get(key);
   if (shared === undefined) {
-    shared = watchService(resolved, service, graceMs).pipe(
+    shared = watchService(resolved, service, graceMs, resyncMs).pipe(
       holdEmptyAfterDataLoss(graceMs, resolved.scheduler),
       share({
         connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
@@ -100,24 +110,37 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   return closableDiscovery(shared, group);
 }
 
-/** Lists and watches one service's prefix for as long as it is subscribed; never errors. */
+let watchIds = 0;
+
+/**
+ * Lists and watches one service's prefix for as long as it is subscribed; never errors.
+ *
+ * Each watch has an etcd client of its own, and a failure replaces it: a client's watches share
+ * one stream, and a stream left on a member that went silent can stop delivering without ever
+ * failing, so a new client is the one sure way out. Every `resyncMs` the prefix is listed again
+ * and compared with what the watch built; a difference also means a new client.
+ */
 function watchService(
   options: ResolvedEtcdOptions,
   service: string,
   graceMs: number,
+  resyncMs: number,
 ): Observable<ListUpdate> {
   const backoff = retryBackoff(options);
   const scheduler = options.scheduler;
   return new Observable<ListUpdate>((subscriber) => {
     const prefix = instancePrefix(options.basePath, service);
     const where = `${prefix} in etcd (${options.hosts.join(', ')})`;
-    const handle = acquireEtcd(options);
-    const client = handle.client;
+    const purpose = `watch ${++watchIds}`;
+    let handle: EtcdHandle | undefined;
     const byKey = new Map<string, ServiceInstance>();
+    /** Every key under the prefix and its value as the watch saw them, skipped ones included. */
+    const raw = new Map<string, string>();
     const skipped = new Set<string>();
     let known = 0;
     let watcher: Watcher | undefined;
     let timer: Subscription | undefined;
+    let resync: Subscription | undefined;
     let attempt = 0;
     let failing = false;
     let stopped = false;
@@ -135,10 +158,12 @@ function watchService(
       if (!key.startsWith(prefix)) return;
       if (deleted) {
         byKey.delete(key);
+        raw.delete(key);
         return;
       }
       const address = key.slice(prefix.length);
       const metadata = kv.value.toString();
+      raw.set(key, metadata);
       try {
         byKey.set(key, createInstance('address', address, 'metadata', metadata));
         skipped.delete(key);
@@ -155,20 +180,40 @@ function watchService(
       }
     };
 
-    /** Forgets the watcher and cancels it in the background (its events no longer matter). */
-    const dropWatcher = (): void => {
+    /**
+     * Drops the watcher and the client it lives on. The watcher is cancelled first, since the
+     * cancel of a client's last watcher ends its gRPC stream (closing the client would leave the
+     * stream open); a stream stuck on a silent member never answers, so the client goes after
+     * `requestTimeoutMs` at the latest.
+     */
+    const dropClient = (): void => {
+      resync?.unsubscribe();
+      resync = undefined;
       const current = watcher;
+      const held = handle;
       watcher = undefined;
-      if (current === undefined) return;
-      current.removeAllListeners();
-      current.on('error', () => {});
-      void current.cancel().catch(() => {});
+      handle = undefined;
+      if (current !== undefined) {
+        current.removeAllListeners();
+        current.on('error', () => {});
+      }
+      if (held === undefined) return;
+      if (current === undefined) {
+        held.release();
+        return;
+      }
+      const giveUp = scheduler.schedule(() => held.release(), options.requestTimeoutMs);
+      const release = (): void => {
+        giveUp.unsubscribe();
+        held.release();
+      };
+      current.cancel().then(release, release);
     };
 
     const retry = (error: unknown): void => {
       // Several events may report one failure (disconnected, then error): one retry is enough.
       if (stopped || timer !== undefined) return;
-      dropWatcher();
+      dropClient();
       if (!failing) {
         failing = true;
         options.logger.warn(
@@ -183,19 +228,48 @@ function watchService(
       }, backoff(attempt++));
     };
 
+    /** Lists again and compares: a watch that missed a change is replaced. */
+    const checkWatch = async (): Promise<void> => {
+      const current = watcher;
+      const client = handle?.client;
+      if (current === undefined || client === undefined) return;
+      try {
+        const listed = await client.getAll().prefix(prefix).exec();
+        if (watcher !== current) return;
+        const same =
+          listed.kvs.length === raw.size &&
+          listed.kvs.every((kv) => raw.get(kv.key.toString()) === kv.value.toString());
+        if (same) {
+          resync = scheduler.schedule(() => void checkWatch(), resyncMs);
+          return;
+        }
+        retry(
+          new Error(
+            `the watch missed changes (etcd lists ${listed.kvs.length} key(s), the watch knew ${raw.size})`,
+          ),
+        );
+      } catch (error) {
+        if (watcher === current) retry(error);
+      }
+    };
+
     const start = async (): Promise<void> => {
       try {
+        handle ??= acquireEtcd(options, purpose);
+        const client = handle.client;
         const listed = await client.getAll().prefix(prefix).exec();
         if (stopped) return;
         const revision = BigInt(listed.header.revision);
         const next = revision + 1n;
-        const created = await client.watch().prefix(prefix).startRevision(next.toString()).create();
-        if (stopped) {
-          void created.cancel().catch(() => {});
-          return;
-        }
+        const created = await withDeadline(
+          client.watch().prefix(prefix).startRevision(next.toString()).create(),
+          options.requestTimeoutMs,
+          `the watch was not created within ${options.requestTimeoutMs} ms`,
+        );
+        if (stopped || handle?.client !== client) return;
         // The list is applied once the watch exists, so that a failed watch keeps the old list.
         byKey.clear();
+        raw.clear();
         for (const kv of listed.kvs) apply(kv, false);
         const lostData = highest !== undefined && revision < highest;
         if (lostData) {
@@ -215,6 +289,7 @@ function watchService(
         });
         created.on('disconnected', (error: Error) => retry(error));
         created.on('error', (error: Error) => retry(error));
+        resync = scheduler.schedule(() => void checkWatch(), resyncMs);
         attempt = 0;
         if (failing) {
           failing = false;
@@ -226,15 +301,29 @@ function watchService(
       }
     };
 
+    /** Rejects with `message` when `promise` has not settled within `ms`. */
+    const withDeadline = <T>(promise: Promise<T>, ms: number, message: string): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const deadline = scheduler.schedule(() => reject(new Error(message)), ms);
+        promise.then(
+          (value) => {
+            deadline.unsubscribe();
+            resolve(value);
+          },
+          (error: unknown) => {
+            deadline.unsubscribe();
+            reject(error);
+          },
+        );
+      });
+
     activeWatches++;
     void start();
     return () => {
       activeWatches--;
       stopped = true;
       timer?.unsubscribe();
-      dropWatcher();
-      // Closing the last reference closes the client, which ends the watch stream with it.
-      handle.release();
+      dropClient();
     };
   });
 }

@@ -29,7 +29,9 @@ export const DEFAULT_ETCD_TTL_SECONDS = 10;
 export interface EtcdRegistryOptions extends EtcdConnectionOptions {
   /**
    * Time to live of the lease the keys are put under: a server that dies without withdrawing
-   * disappears from etcd this long after its last keepalive. Default 10 s, at least 1.
+   * disappears from etcd this long after its last keepalive. Default 10 s, at least 1. Keep it
+   * above 7 s where etcd members can go silent without closing their sockets (a partition): that
+   * is how long the keepalive takes to notice and move to another member.
    */
   readonly ttlSeconds?: number;
 }
@@ -142,6 +144,8 @@ class EtcdLeaseRegistry implements EtcdRegistry {
   /** The lease revoke and connection release under way, if any (close waits for it). */
   private releasing: Promise<void> | undefined;
   private readonly backoff: Backoff;
+  /** Checks that the current lease's keepalives are answered. */
+  private keepaliveWatch: Subscription | undefined;
 
   constructor(
     private readonly options: ResolvedEtcdOptions,
@@ -263,7 +267,7 @@ class EtcdLeaseRegistry implements EtcdRegistry {
   }
 
   private client() {
-    this.handle ??= acquireEtcd(this.options);
+    this.handle ??= acquireEtcd(this.options, 'registry');
     return this.handle.client;
   }
 
@@ -286,7 +290,9 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     lease.on('keepaliveFailed', (error: unknown) => {
       if (this.lease === lease && this.registrations.size > 0) this.markUnreachable(error);
     });
+    let answeredAt = this.options.scheduler.now();
     lease.on('keepaliveSucceeded', () => {
+      answeredAt = this.options.scheduler.now();
       if (this.lease === lease && !this.repairing) this.markRegistered();
     });
     // A failed grant stops the lease by itself (and reports it lost, ignored above).
@@ -295,9 +301,37 @@ class EtcdLeaseRegistry implements EtcdRegistry {
       await lease.revoke().catch(() => {});
       throw new ConnectionError('the etcd registry is closed');
     }
+    answeredAt = this.options.scheduler.now();
     this.lease = lease;
     this.servicesPut.clear();
+    this.watchKeepalive(lease, () => answeredAt);
     return lease;
+  }
+
+  /**
+   * The lease's keepalives go to one member; if that member stops answering without closing
+   * its socket, they may go unanswered until the lease runs out. When no keepalive was answered
+   * for half the TTL, move the keys to a new lease (granted and put through any member that
+   * answers) before the old one expires, and let the old one go.
+   */
+  private watchKeepalive(lease: Lease, answeredAt: () => number): void {
+    const halfTtlMs = (this.ttlSeconds * 1_000) / 2;
+    const periodMs = Math.max(100, Math.floor(halfTtlMs / 4));
+    this.keepaliveWatch?.unsubscribe();
+    const registry = this;
+    this.keepaliveWatch = this.options.scheduler.schedule(function check() {
+      if (registry.lease !== lease) return;
+      const silentMs = registry.options.scheduler.now() - answeredAt();
+      if (silentMs <= halfTtlMs) {
+        this.schedule(undefined, periodMs);
+        return;
+      }
+      registry.lease = undefined;
+      lease.release();
+      registry.needsRepair(
+        new Error(`no keepalive of the registration lease was answered for ${silentMs} ms`),
+      );
+    }, periodMs);
   }
 
   /** A write failed or the lease was lost: put every registration again until etcd takes them. */
@@ -378,6 +412,8 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     this.lease = undefined;
     this.handle = undefined;
     this.servicesPut.clear();
+    this.keepaliveWatch?.unsubscribe();
+    this.keepaliveWatch = undefined;
     await this.granting?.catch(() => {});
     if (lease !== undefined) await lease.revoke().catch(() => {}); // revoke stops the keepalive even when etcd is away
     handle?.release();

@@ -2,6 +2,7 @@
 // programs that do not use etcd never load etcd3.
 export {
   DEFAULT_ETCD_DATA_LOSS_GRACE_MS,
+  DEFAULT_ETCD_RESYNC_MS,
   type EtcdDiscovery,
   type EtcdDiscoveryOptions,
   etcdDiscovery,

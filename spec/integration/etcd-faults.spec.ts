@@ -240,7 +240,10 @@ describe('etcd faults', { timeout: 120_000 }, () => {
     defer(() => cluster.stop());
     const hosts = cluster.clientUrls;
     const basePath = freshBasePath();
-    const registry = registryOn(hosts, basePath, 5);
+    // A 4 s lease: shorter than the 7 s the gRPC keepalive takes to notice a frozen member, so
+    // the keys survive only because the registry moves them to a new lease once keepalives go
+    // unanswered for half the TTL.
+    const registry = registryOn(hosts, basePath, 4);
     await startGreeters(defer, ['a', 'b'], registry);
     const discovery = discoveryOn(hosts, basePath);
     await listWhere(discovery.instances$, (l) => l.length === 2);
@@ -249,7 +252,7 @@ describe('etcd faults', { timeout: 120_000 }, () => {
     await loop.until((s) => s.ok >= 100);
 
     // Which member holds the watch stream is not visible from here: freeze each in turn, so one
-    // of the rounds freezes it. A frozen member is noticed by the gRPC keepalive (10 s + 5 s) or
+    // of the rounds freezes it. A frozen member is noticed by the gRPC keepalive (5 s + 2 s) or
     // a request deadline; a new server registers through the others and is discovered.
     for (const [round, member] of cluster.nodes.entries()) {
       process.kill(member.pid, 'SIGSTOP');

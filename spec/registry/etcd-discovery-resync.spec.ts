@@ -1,0 +1,148 @@
+import { EventEmitter } from 'node:events';
+import { VirtualTimeScheduler } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
+import type { ServiceInstance } from '../../lib/index.js';
+
+// The discovery's etcd clients, faked: a store of keys the test edits behind the watch's back,
+// and watches that deliver nothing unless the test says so.
+const fake = vi.hoisted(() => ({
+  store: new Map<string, string>(),
+  revision: 10,
+  clients: 0,
+  released: 0,
+  watchers: [] as EventEmitter[],
+  /** When false, watch creation never completes (a stream stuck on a silent member). */
+  createWatches: true,
+}));
+
+vi.mock('../../lib/registry/etcd-client.js', () => ({
+  acquireEtcd: () => {
+    fake.clients += 1;
+    const client = {
+      getAll: () => ({
+        prefix: (prefix: string) => ({
+          exec: async () => ({
+            header: { revision: String(fake.revision) },
+            kvs: [...fake.store]
+              .filter(([key]) => key.startsWith(prefix))
+              .map(([key, value]) => ({ key: Buffer.from(key), value: Buffer.from(value) })),
+          }),
+        }),
+      }),
+      watch: () => ({
+        prefix: () => ({
+          startRevision: () => ({
+            create: () => {
+              if (!fake.createWatches) return new Promise(() => {});
+              const watcher = Object.assign(new EventEmitter(), { cancel: async () => {} });
+              fake.watchers.push(watcher);
+              return Promise.resolve(watcher);
+            },
+          }),
+        }),
+      }),
+    };
+    return {
+      client,
+      release() {
+        fake.released += 1;
+      },
+    };
+  },
+}));
+
+const { etcdDiscovery } = await import('../../lib/registry/index.js');
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+function advanceTo(scheduler: VirtualTimeScheduler, frame: number): void {
+  scheduler.maxFrames = frame;
+  scheduler.flush();
+}
+
+function addresses(list: readonly ServiceInstance[] | undefined): string[] {
+  return (list ?? []).map((instance) => instance.address);
+}
+
+describe('etcdDiscovery resync', () => {
+  it('etcdDiscovery - a watch that missed a change is found by the periodic list and replaced by a new client', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    fake.store.set('/phobos/S/tcp@127.0.0.1:1', 'weight=1');
+    const discovery = etcdDiscovery({
+      hosts: 'http://127.0.0.1:2379',
+      service: 'S',
+      scheduler,
+      resyncMs: 1_000,
+      retryMaxMs: 100,
+      logger: { warn() {} },
+    });
+    const lists: Array<readonly ServiceInstance[]> = [];
+    const subscription = discovery.instances$.subscribe((list) => lists.push(list));
+    await settle();
+    expect(lists.map(addresses)).toEqual([['tcp@127.0.0.1:1']]);
+    expect(fake.clients).toBe(1);
+
+    // A change the watch never delivers; the same list at the first check would keep the watch.
+    fake.store.set('/phobos/S/tcp@127.0.0.1:2', 'weight=1');
+    fake.revision += 1;
+    advanceTo(scheduler, 999);
+    await settle();
+    expect(lists).toHaveLength(1);
+    advanceTo(scheduler, 1_000);
+    await settle();
+    expect(fake.released).toBe(1);
+    advanceTo(scheduler, 1_100);
+    await settle();
+    expect(fake.clients).toBe(2);
+    expect(lists.map(addresses).at(-1)).toEqual(['tcp@127.0.0.1:1', 'tcp@127.0.0.1:2']);
+
+    // A delivered change is trusted: the next check finds nothing missed, the client stays.
+    fake.store.delete('/phobos/S/tcp@127.0.0.1:1');
+    fake.revision += 1;
+    fake.watchers.at(-1)?.emit('data', {
+      header: { revision: String(fake.revision) },
+      events: [
+        { type: 'Delete', kv: { key: Buffer.from('/phobos/S/tcp@127.0.0.1:1'), value: Buffer.from('') } },
+      ],
+    });
+    expect(lists.map(addresses).at(-1)).toEqual(['tcp@127.0.0.1:2']);
+    advanceTo(scheduler, 5_000);
+    await settle();
+    expect(fake.clients).toBe(2);
+    subscription.unsubscribe();
+    await settle();
+    expect(fake.released).toBe(2);
+  });
+
+  it('etcdDiscovery - a watch that is never created gives up after the request timeout and tries a new client', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    fake.clients = 0;
+    fake.released = 0;
+    fake.createWatches = false;
+    const discovery = etcdDiscovery({
+      hosts: 'http://127.0.0.1:2380',
+      service: 'S',
+      scheduler,
+      requestTimeoutMs: 500,
+      retryMaxMs: 100,
+      logger: { warn() {} },
+    });
+    const lists: Array<readonly ServiceInstance[]> = [];
+    const subscription = discovery.instances$.subscribe((list) => lists.push(list));
+    await settle();
+    advanceTo(scheduler, 499);
+    await settle();
+    expect(fake.released).toBe(0);
+    fake.createWatches = true;
+    advanceTo(scheduler, 500);
+    await settle();
+    expect(fake.released).toBe(1);
+    advanceTo(scheduler, 600);
+    await settle();
+    expect(fake.clients).toBe(2);
+    expect(lists.map(addresses)).toEqual([['tcp@127.0.0.1:2']]);
+    subscription.unsubscribe();
+  });
+});

@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+import { VirtualTimeScheduler } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
+
+// The registry's etcd client, faked: leases are event emitters whose keepalives the test answers.
+const fake = vi.hoisted(() => ({
+  leases: [] as Array<FakeLease>,
+  puts: [] as Array<{ key: string; lease: number | undefined }>,
+}));
+
+interface FakeLease extends EventEmitter {
+  readonly id: number;
+  released: boolean;
+  revoked(): boolean;
+  grant(): Promise<number>;
+  release(): void;
+  revoke(): Promise<void>;
+  put(key: string): { value(value: string): Promise<void> };
+}
+
+vi.mock('../../lib/registry/etcd-client.js', () => {
+  const builder = (key: string, lease: number | undefined) => ({
+    value: async () => {
+      fake.puts.push({ key, lease });
+    },
+  });
+  const client = {
+    lease(): FakeLease {
+      const lease = Object.assign(new EventEmitter(), {
+        id: fake.leases.length + 1,
+        released: false,
+        revoked: () => false,
+        grant: async () => lease.id,
+        release() {
+          lease.released = true;
+        },
+        revoke: async () => {},
+        put: (key: string) => builder(key, lease.id),
+      }) as FakeLease;
+      fake.leases.push(lease);
+      return lease;
+    },
+    put: (key: string) => builder(key, undefined),
+    delete: () => ({ key: async () => {} }),
+  };
+  return { acquireEtcd: () => ({ client, release() {} }) };
+});
+
+const { etcdRegistry } = await import('../../lib/registry/index.js');
+
+/** Lets the registry's promise chains run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+function advanceTo(scheduler: VirtualTimeScheduler, frame: number): void {
+  scheduler.maxFrames = frame;
+  scheduler.flush();
+}
+
+describe('etcdRegistry lease keepalive watch', () => {
+  it('etcdRegistry - moves the keys to a new lease once no keepalive was answered for half the TTL, and not before', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const registry = etcdRegistry({
+      hosts: 'http://127.0.0.1:2379',
+      ttlSeconds: 4,
+      scheduler,
+      logger: { warn() {} },
+    });
+    await registry.register('S', 'tcp@127.0.0.1:1', 'weight=1');
+    await settle();
+    const [first] = fake.leases;
+    expect(fake.leases).toHaveLength(1);
+    expect(fake.puts.at(-1)).toEqual({ key: '/phobos/S/tcp@127.0.0.1:1', lease: 1 });
+
+    // Keepalives answered every 1,333 ms (a third of the TTL): the lease stays.
+    for (const at of [1_333, 2_666, 3_999, 5_332]) {
+      advanceTo(scheduler, at);
+      first?.emit('keepaliveSucceeded', {});
+    }
+    advanceTo(scheduler, 7_000);
+    await settle();
+    expect(fake.leases).toHaveLength(1);
+
+    // Then silence: 2,000 ms after the last answer (at 5,332) the keys move, within one check.
+    advanceTo(scheduler, 7_332);
+    await settle();
+    expect(fake.leases).toHaveLength(1);
+    advanceTo(scheduler, 7_832);
+    await settle();
+    expect(fake.leases).toHaveLength(2);
+    expect(first?.released).toBe(true);
+    expect(fake.puts.at(-1)).toEqual({ key: '/phobos/S/tcp@127.0.0.1:1', lease: 2 });
+    const states: string[] = [];
+    registry.state$.subscribe((state) => states.push(state));
+    expect(states).toEqual(['registered']);
+
+    // The old lease's late events no longer count.
+    first?.emit('lost', new Error('late'));
+    await settle();
+    expect(fake.leases).toHaveLength(2);
+    await registry.close();
+  });
+});
