@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import type { ServiceInstance } from '../../lib/index.js';
+import { advanceTo, settle } from '../support/virtual-time.js';
 
 // The discovery's etcd clients, faked: a store of keys the test edits behind the watch's back,
 // and watches that deliver nothing unless the test says so.
@@ -52,15 +53,6 @@ vi.mock('../../lib/registry/etcd-client.js', () => ({
 }));
 
 const { etcdDiscovery } = await import('../../lib/registry/index.js');
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-function advanceTo(scheduler: VirtualTimeScheduler, frame: number): void {
-  scheduler.maxFrames = frame;
-  scheduler.flush();
-}
 
 function addresses(list: readonly ServiceInstance[] | undefined): string[] {
   return (list ?? []).map((instance) => instance.address);

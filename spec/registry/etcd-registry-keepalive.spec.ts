@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
+import { advanceTo, settle } from '../support/virtual-time.js';
 
 // The registry's etcd client, faked: leases are event emitters whose keepalives the test answers.
 const fake = vi.hoisted(() => ({
@@ -47,16 +48,6 @@ vi.mock('../../lib/registry/etcd-client.js', () => {
 });
 
 const { etcdRegistry } = await import('../../lib/registry/index.js');
-
-/** Lets the registry's promise chains run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-function advanceTo(scheduler: VirtualTimeScheduler, frame: number): void {
-  scheduler.maxFrames = frame;
-  scheduler.flush();
-}
 
 describe('etcdRegistry lease keepalive watch', () => {
   it('etcdRegistry - moves the keys to a new lease once no keepalive was answered for half the TTL, and not before', async () => {
