@@ -221,7 +221,9 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     const written = this.enqueue(key);
     return written.then(
       () => {
-        if (!this.repairing && this.registrations.size > 0) this.state.next('registered');
+        if (this.repairing || this.registrations.size === 0) return;
+        if (this.state.value === 'unreachable') this.markRegistered();
+        else this.state.next('registered');
       },
       (error: unknown) => {
         this.needsRepair(error);

@@ -239,6 +239,25 @@ describe('etcd registry and discovery on a real etcd', { timeout: 60_000 }, () =
     expect(activeWatchCount()).toBe(baseline);
   });
 
+  it('a server registered the way Go Phobos/rpcx register (their keys written by hand here) is discovered and called', async () => {
+    const basePath = freshBasePath();
+    // A server with no registry of ours: its keys are put as the Go etcd plugin puts them, the
+    // service key holding the name and the instance key Go's url.Values encoding (sorted keys).
+    const [go] = await startGreeters(defer, ['go']);
+    if (go === undefined) throw new Error('no server');
+    await putKey(etcd.clientUrl, `${basePath}/HelloWorld`, 'HelloWorld');
+    await putKey(
+      etcd.clientUrl,
+      `${basePath}/HelloWorld/${go.address}`,
+      'group=blue&state=active&tps=0&weight=10',
+    );
+    const discovery = discoveryFor(basePath);
+    const [found] = await listWhere(discovery.instances$, (l) => l.length === 1);
+    expect(found?.metadata).toEqual({ group: 'blue', state: 'active', tps: '0', weight: '10' });
+    const client = clientOf(discovery);
+    expect(await client.call('Greet', { First: 'go' })).toEqual({ Second: 'Hello go', From: 'go' });
+  });
+
   it('keys and values someone else wrote under the base path are skipped with a warning; valid servers stay listed', async () => {
     const basePath = freshBasePath();
     const registry = registryFor(basePath);
