@@ -45,7 +45,7 @@ try {
 } finally {
   for (const server of servers) await server.shutdown({ graceMs: 0 });
   watching.unsubscribe();
-  discovery.close();
+  await discovery.close();
   await registry.close();
   await stopAllEtcd();
 }

@@ -41,5 +41,5 @@ for (let call = 1; call <= count; call++) {
   if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }
 await client.close();
-discovery.close();
+await discovery.close();
 console.log(`calls=${count} failed=${failed}`);

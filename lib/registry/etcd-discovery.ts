@@ -51,8 +51,13 @@ export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
 
 /** A {@link Discovery} on etcd; `close()` ends this handle's watch (the shared one ends with its last handle). */
 export interface EtcdDiscovery extends Discovery {
-  /** Stops this handle's `instances$` (they complete). Idempotent. */
-  close(): void;
+  /**
+   * Stops this handle's `instances$` (they complete). Idempotent.
+   *
+   * @returns a promise that resolves once every watch that ended (this one, if it was the last
+   *   handle of its service) has released its connection to etcd.
+   */
+  close(): Promise<void>;
 }
 
 /** Watches shared by every discovery of one service in the process, by connection, base path and service. */
@@ -107,10 +112,20 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
     );
     watches.set(key, shared);
   }
-  return closableDiscovery(shared, group);
+  const handle = closableDiscovery(shared, group);
+  return Object.freeze({
+    instances$: handle.instances$,
+    async close(): Promise<void> {
+      handle.close();
+      await Promise.all([...closing]);
+    },
+  });
 }
 
 let watchIds = 0;
+
+/** Watches being torn down: their clients are released once their cancel is answered. */
+const closing = new Set<Promise<void>>();
 
 /**
  * Lists and watches one service's prefix for as long as it is subscribed; never errors.
@@ -144,6 +159,8 @@ function watchService(
     let attempt = 0;
     let failing = false;
     let stopped = false;
+    /** A list-and-watch attempt is under way (it drops the client itself if stopped meanwhile). */
+    let starting = false;
     /** The highest revision seen: a list below it means etcd lost its data. */
     let highest: bigint | undefined;
 
@@ -186,7 +203,9 @@ function watchService(
      * stream open); a stream stuck on a silent member never answers, so the client goes after
      * `requestTimeoutMs` at the latest.
      */
-    const dropClient = (): void => {
+    /** Resolves once the dropped client is released. */
+    let dropped: Promise<void> = Promise.resolve();
+    const dropClient = (): Promise<void> => {
       resync?.unsubscribe();
       resync = undefined;
       const current = watcher;
@@ -197,23 +216,27 @@ function watchService(
         current.removeAllListeners();
         current.on('error', () => {});
       }
-      if (held === undefined) return;
+      if (held === undefined) return dropped;
       if (current === undefined) {
         held.release();
-        return;
+        return dropped;
       }
-      const giveUp = scheduler.schedule(() => held.release(), options.requestTimeoutMs);
-      const release = (): void => {
-        giveUp.unsubscribe();
-        held.release();
-      };
-      current.cancel().then(release, release);
+      dropped = new Promise<void>((resolve) => {
+        const release = (): void => {
+          giveUp.unsubscribe();
+          held.release();
+          resolve();
+        };
+        const giveUp = scheduler.schedule(release, options.requestTimeoutMs);
+        current.cancel().then(release, release);
+      });
+      return dropped;
     };
 
     const retry = (error: unknown): void => {
       // Several events may report one failure (disconnected, then error): one retry is enough.
       if (stopped || timer !== undefined) return;
-      dropClient();
+      void dropClient();
       if (!failing) {
         failing = true;
         options.logger.warn(
@@ -224,7 +247,7 @@ function watchService(
       }
       timer = scheduler.schedule(() => {
         timer = undefined;
-        void start();
+        startAgain();
       }, backoff(attempt++));
     };
 
@@ -254,6 +277,7 @@ function watchService(
     };
 
     const start = async (): Promise<void> => {
+      starting = true;
       try {
         handle ??= acquireEtcd(options, purpose);
         const client = handle.client;
@@ -266,7 +290,10 @@ function watchService(
           options.requestTimeoutMs,
           `the watch was not created within ${options.requestTimeoutMs} ms`,
         );
-        if (stopped || handle?.client !== client) return;
+        if (stopped) {
+          watcher = created; // cancelled with its client below
+          return;
+        }
         // The list is applied once the watch exists, so that a failed watch keeps the old list.
         byKey.clear();
         raw.clear();
@@ -298,6 +325,10 @@ function watchService(
         publish(lostData);
       } catch (error) {
         retry(error);
+      } finally {
+        starting = false;
+        // Unsubscribed meanwhile: the teardown left the client to this attempt.
+        if (stopped) await dropClient();
       }
     };
 
@@ -318,12 +349,17 @@ function watchService(
       });
 
     activeWatches++;
-    void start();
+    let attempt$ = start();
+    const startAgain = (): void => {
+      attempt$ = start();
+    };
     return () => {
       activeWatches--;
       stopped = true;
       timer?.unsubscribe();
-      dropClient();
+      const closed = starting ? attempt$ : dropClient();
+      closing.add(closed);
+      void closed.then(() => closing.delete(closed));
     };
   });
 }

@@ -235,7 +235,7 @@ describe('etcd registry and discovery on a real etcd', { timeout: 60_000 }, () =
     expect(activeWatchCount()).toBe(baseline + 2);
     watching.unsubscribe();
     for (const client of clients) await client.close();
-    for (const discovery of discoveries) discovery.close();
+    for (const discovery of discoveries) await discovery.close();
     expect(activeWatchCount()).toBe(baseline);
   });
 
@@ -333,7 +333,7 @@ describe('etcd: bad configuration', { timeout: 60_000 }, () => {
       true,
     );
     await client.close();
-    discovery.close();
+    await discovery.close();
     await node.remove();
   });
 

@@ -137,4 +137,35 @@ describe('etcdDiscovery resync', () => {
     expect(lists.map(addresses)).toEqual([['tcp@127.0.0.1:2']]);
     subscription.unsubscribe();
   });
+
+  it('etcdDiscovery - closed while its watch is being created: the client is released once the attempt ends, and close() waits for it', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    fake.clients = 0;
+    fake.released = 0;
+    fake.createWatches = false;
+    const discovery = etcdDiscovery({
+      hosts: 'http://127.0.0.1:2381',
+      service: 'S',
+      scheduler,
+      requestTimeoutMs: 500,
+      logger: { warn() {} },
+    });
+    const subscription = discovery.instances$.subscribe();
+    await settle();
+    expect(fake.clients).toBe(1);
+    subscription.unsubscribe();
+    let closed = false;
+    void discovery.close().then(() => {
+      closed = true;
+    });
+    await settle();
+    expect(fake.released).toBe(0);
+    expect(closed).toBe(false);
+    advanceTo(scheduler, 500);
+    await settle();
+    expect(fake.released).toBe(1);
+    expect(closed).toBe(true);
+    expect(fake.clients).toBe(1);
+    fake.createWatches = true;
+  });
 });
