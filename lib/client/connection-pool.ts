@@ -62,6 +62,11 @@ class PoolEntry {
   private redial: Subscription | undefined;
   private readonly leave$ = new AsyncSubject<void>();
   private readonly kill$ = new AsyncSubject<void>();
+  /** The connection connection$ last made, while it is open. */
+  private current: Connection | undefined;
+  /** Calls made straight on `current` (see {@link PoolEntry.hold}), and what keeps it open for them. */
+  private held = 0;
+  private holding: Subscription | undefined;
 
   constructor(
     readonly instance: ServiceInstance,
@@ -70,6 +75,7 @@ class PoolEntry {
     const { heartbeat, scheduler, idleTimeoutMs } = options;
     this.connection$ = defer(() => connect(instance.address, options.connect)).pipe(
       switchMap((connection) => {
+        this.current = connection;
         options.onConnection?.(connection);
         if (!heartbeat) {
           this.up();
@@ -103,6 +109,38 @@ class PoolEntry {
   /** Not known to be down: a new call may go there. */
   get available(): boolean {
     return this.healthy;
+  }
+
+  /** The open connection, when there is one: a call may use it without subscribing connection$. */
+  get open(): Connection | undefined {
+    const current = this.current;
+    if (current === undefined || !current.isOpen) {
+      this.current = undefined;
+      return undefined;
+    }
+    return current;
+  }
+
+  /**
+   * Counts a call made straight on the open connection, so that the connection stays open (it
+   * closes after idleTimeoutMs without any call); returns what ends the count. Under load the
+   * count seldom falls to zero, so most calls cost no subscription at all.
+   */
+  hold(): () => void {
+    this.held += 1;
+    if (this.holding === undefined || this.holding.closed) {
+      this.holding = this.connection$.subscribe({ error: () => {} });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.held -= 1;
+      if (this.held === 0) {
+        this.holding?.unsubscribe();
+        this.holding = undefined;
+      }
+    };
   }
 
   /** The instance left discovery: close once the calls on it are done, and stop redialling. */
@@ -169,6 +207,21 @@ export class ConnectionPool {
       );
     }
     return this.entry(instance).connection$;
+  }
+
+  /**
+   * The instance's open connection and what holds it open for one call, or undefined when it has
+   * none open (then use {@link ConnectionPool.connection$}).
+   */
+  open(
+    instance: ServiceInstance,
+  ): { readonly connection: Connection; readonly release: () => void } | undefined {
+    if (this.closed) return undefined;
+    const entry = this.entries.get(instance.key);
+    if (entry === undefined || entry.instance.address !== instance.address) return undefined;
+    const connection = entry.open;
+    if (connection === undefined) return undefined;
+    return { connection, release: entry.hold() };
   }
 
   /** Whether a new call may go to the instance (its last connection did not fail). */

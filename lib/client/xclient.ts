@@ -3,6 +3,7 @@ import {
   defer,
   forkJoin,
   lastValueFrom,
+  type MonoTypeOperatorFunction,
   map,
   Observable,
   of,
@@ -106,6 +107,10 @@ export class XClient {
   private readonly selector: Selector;
   private readonly retryOptions: RetryOptions;
   private readonly backupDelayMs: number;
+  /** The fail mode's operator, built once: it holds no per-call state. */
+  private readonly failOperator: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
+  /** One circuit-break operator per server, next to its breaker. */
+  private readonly breakOperators = new Map<string, MonoTypeOperatorFunction<Reply<unknown>>>();
   private readonly breakerFactory: BreakerFactory | undefined;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly budget: RetryBudget | undefined;
@@ -153,6 +158,14 @@ export class XClient {
       scheduler,
     };
     this.backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
+    this.failOperator =
+      failMode === 'failover'
+        ? failover(this.retryOptions)
+        : failMode === 'failtry'
+          ? failtry(this.retryOptions)
+          : failMode === 'failbackup'
+            ? failbackup({ delayMs: this.backupDelayMs, scheduler, shouldRetry: this.retried })
+            : undefined;
     this.breakerFactory = breakerFor(
       o.breaker === undefined ? { kind: 'consecutive', clock: () => scheduler.now() } : o.breaker,
     );
@@ -255,22 +268,16 @@ export class XClient {
           reply$ = pickNew();
           break;
         case 'failover':
-          reply$ = defer(pickNew).pipe(failover(this.retryOptions));
-          break;
-        case 'failtry':
-          reply$ = this.pick(info, tried).pipe(
-            switchMap((instance) => defer(() => attempt(instance)).pipe(failtry(this.retryOptions))),
-          );
-          break;
         case 'failbackup':
-          reply$ = defer(pickNew).pipe(
-            failbackup({
-              delayMs: this.backupDelayMs,
-              scheduler,
-              shouldRetry: this.retried,
-            }),
+          reply$ = defer(pickNew).pipe(this.failOperator as MonoTypeOperatorFunction<Reply<T>>);
+          break;
+        case 'failtry': {
+          const retrying = this.failOperator as MonoTypeOperatorFunction<Reply<T>>;
+          reply$ = this.pick(info, tried).pipe(
+            switchMap((instance) => defer(() => attempt(instance)).pipe(retrying)),
           );
           break;
+        }
       }
       return deadline === undefined ? reply$ : reply$.pipe(callTimeout({ timeoutMs, scheduler }));
     });
@@ -287,7 +294,7 @@ export class XClient {
    */
   async call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
     const { signal, ...callOptions } = optionsObject('call options', options);
-    return toPromise(this.call$<T>(method, args, callOptions), signal);
+    return (await toPromise(this.callWithMetadata$<T>(method, args, callOptions), signal)).data;
   }
 
   /**
@@ -419,6 +426,7 @@ export class XClient {
       if (!keys.has(old.key)) {
         this.selector.forget?.(old.key);
         this.breakers.delete(old.key);
+        this.breakOperators.delete(old.key);
       }
     }
     this.latest = list;
@@ -433,6 +441,17 @@ export class XClient {
       this.breakers.set(key, breaker);
     }
     return breaker;
+  }
+
+  private breakOperatorOf(key: string): MonoTypeOperatorFunction<Reply<unknown>> | undefined {
+    let operator = this.breakOperators.get(key);
+    if (operator === undefined) {
+      const breaker = this.breakerOf(key);
+      if (breaker === undefined) return undefined;
+      operator = circuitBreak(breaker);
+      this.breakOperators.set(key, operator);
+    }
+    return operator;
   }
 
   /** Picks a server for a call: usable, breaker not open, not yet tried by this call if possible. */
@@ -477,16 +496,32 @@ export class XClient {
     options: CallOptions,
   ): Observable<Reply<T>> {
     const scheduler = this.connectOptions.scheduler;
-    const breaker = this.breakerOf(instance.key);
-    const call$ = defer(() => {
+    const breaking = this.breakOperatorOf(instance.key) as MonoTypeOperatorFunction<Reply<T>> | undefined;
+    const call$ = new Observable<Reply<T>>((subscriber) => {
       const startedAt = scheduler.now();
-      return this.pool.connection$(instance).pipe(
-        switchMap((connection) => connection.callWithMetadata$<T>(this.service, method, args, options)),
-        take(1),
-        tap(() => this.selector.observeLatency?.(instance.key, scheduler.now() - startedAt)),
-      );
+      const observe = (reply: Reply<T>): void => {
+        this.selector.observeLatency?.(instance.key, scheduler.now() - startedAt);
+        subscriber.next(reply);
+      };
+      // Most calls find the connection open and go straight to it; the others wait for a dial.
+      const open = this.pool.open(instance);
+      const reply$ = open
+        ? open.connection.callWithMetadata$<T>(this.service, method, args, options)
+        : this.pool.connection$(instance).pipe(
+            switchMap((connection) => connection.callWithMetadata$<T>(this.service, method, args, options)),
+            take(1),
+          );
+      const subscription = reply$.subscribe({
+        next: observe,
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        subscription.unsubscribe();
+        open?.release();
+      };
     });
-    return breaker ? call$.pipe(circuitBreak(breaker)) : call$;
+    return breaking ? call$.pipe(breaking) : call$;
   }
 
   /** One call to every usable server (in key order), combined by `combine`, as a promise. */
@@ -594,7 +629,8 @@ function toPromise<T>(source: Observable<T>, signal: AbortSignal | undefined): P
     );
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const subscription = source.pipe(take(1)).subscribe({
+    // The sources here complete after their one value, so no take(1) is needed.
+    const subscription = source.subscribe({
       next: (value) => {
         settled = true;
         resolve(value);

@@ -1,4 +1,4 @@
-import { firstValueFrom, lastValueFrom, type Observable } from 'rxjs';
+import { firstValueFrom, lastValueFrom, type Observable, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type CallContext,
@@ -25,6 +25,7 @@ import {
 import { type CallLoop, callLoop } from '../support/call-loop.js';
 import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
+import { advanceTo } from '../support/virtual-time.js';
 import {
   byKey,
   countingDiscovery,
@@ -563,6 +564,56 @@ describe('XClient - retries', () => {
     expect((error as ConnectionError).code).toBe('UNAVAILABLE');
     await turns(10);
     expect(probe.crashes.items).toHaveLength(1);
+  });
+});
+
+describe('XClient - idle connections', () => {
+  it('a connection stays open while a call is on it, however long past idleTimeoutMs, and closes once idle', async () => {
+    const started = deferred();
+    const release = deferred();
+    const [a] = await startGreeters(defer, [
+      {
+        name: 'a',
+        setup: (server: Server) =>
+          server.register('Slow', {
+            Quick: () => 'quick',
+            async Wait() {
+              started.resolve();
+              await release.promise;
+              return 'done';
+            },
+          }),
+      },
+    ]);
+    if (a === undefined) throw new Error('no server');
+    const scheduler = new VirtualTimeScheduler();
+    const client = xclient('Slow', {
+      discovery: multipleServersDiscovery([{ address: a.address }]),
+      failMode: 'failfast',
+      heartbeat: false,
+      idleTimeoutMs: 1_000,
+      scheduler,
+    });
+    // The first call dials; the next finds the connection open and goes straight to it.
+    expect(await client.call('Quick', {})).toBe('quick');
+    const slow = client.call('Wait', {});
+    await started.promise;
+    advanceTo(scheduler, 5_000);
+    await turns(5);
+    expect(a.server.connectionCount).toBe(1);
+    release.resolve();
+    expect(await slow).toBe('done');
+    expect(a.server.connectionCount).toBe(1);
+
+    // Idle from now: the connection closes after idleTimeoutMs, and a later call dials again.
+    advanceTo(scheduler, 5_999);
+    await turns(5);
+    expect(a.server.connectionCount).toBe(1);
+    advanceTo(scheduler, 6_001);
+    for (let turn = 0; turn < 200 && a.server.connectionCount > 0; turn++) await turns(1);
+    expect(a.server.connectionCount).toBe(0);
+    expect(await client.call('Quick', {})).toBe('quick');
+    expect(a.server.connectionCount).toBe(1);
   });
 });
 
