@@ -51,12 +51,12 @@ const FULL = {
 const USAGE = `usage: npm run bench [-- --full | --soak] [options]
   (default)            quick run: message1 and echo64 at 1 and 100 in flight, big256k(-gzip) at 10
   --full               every workload at 1, 10, 100, 1000 in flight, 2 rounds
-  --soak               one million calls through an XClient (failover) over three phobos servers
+  --soak               four million calls through an XClient (failover) over three phobos servers
 options:
   --seconds N          measured seconds per run        --warmup N   warm-up seconds per run
   --rounds N           rounds per cell                 --systems a,b,...   --workloads a,b,...
   --concurrency a,b    in flight (replaces the mode's concurrencies)
-  --calls N            soak: calls in all (default 1000000)
+  --calls N            soak: calls in all (default 4000000)
   --render FILE        write RESULTS.md and the chart again from a saved results/*.json`;
 
 /**
