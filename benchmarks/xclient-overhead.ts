@@ -1,24 +1,31 @@
-// What the governed client costs over the single-connection one: the echo64 workload at 100
-// calls in flight against one phobos server process, through `Client` and through `XClient`
-// (failover, p2p discovery of that one server), alternating; calls/s and the client process's
-// CPU per call.
-//   npm run build && npx tsx benchmarks/xclient-overhead.ts [--seconds 5] [--rounds 3]
+// What the governed client costs over the single-connection one: the echo64 (or message1)
+// workload at 100 calls in flight against one phobos server process, through `Client` and
+// through `XClient` (failover, p2p discovery of that one server), alternating; calls/s and the
+// client process's CPU per call.
+//   npm run build && npx tsx benchmarks/xclient-overhead.ts [--workload echo64|message1] [--seconds 5] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { phobos } from './lib/phobos.js';
-import { echo64Payload } from './workloads/index.js';
+import { echo64Payload, loadMessage1 } from './workloads/index.js';
 
 const { Client, p2pDiscovery, SerializeType, XClient } = phobos;
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    workload: { type: 'string', default: 'echo64' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+  },
 });
+const workload = values.workload;
+if (workload !== 'echo64' && workload !== 'message1')
+  throw new RangeError('--workload must be echo64 or message1');
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 if (!(seconds > 0) || !(rounds > 0)) throw new RangeError('--seconds and --rounds must be positive numbers');
 const IN_FLIGHT = 100;
 
-const server = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/systems/phobos/server.ts', 'echo64'], {
+const server = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/systems/phobos/server.ts', workload], {
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const line = await new Promise<string>((resolve) =>
@@ -27,18 +34,22 @@ const line = await new Promise<string>((resolve) =>
 const { address } = JSON.parse(line) as { address: string };
 
 async function measure(kind: 'Client' | 'XClient'): Promise<string> {
+  const message1 = workload === 'message1' ? loadMessage1() : undefined;
+  const options = message1
+    ? {
+        serializeType: SerializeType.Protobuf,
+        protobuf: { 'Hello.Say': { requestType: message1.type, replyType: message1.type } },
+      }
+    : { serializeType: SerializeType.MsgPack };
+  const [service, method, payload] = message1
+    ? ['Hello', 'Say', message1.payload]
+    : ['Echo', 'Echo', echo64Payload];
   const client =
     kind === 'Client'
-      ? new Client(address, { serializeType: SerializeType.MsgPack })
-      : new XClient('Echo', {
-          discovery: p2pDiscovery(address),
-          serializeType: SerializeType.MsgPack,
-          failMode: 'failover',
-        });
+      ? new Client(address, options)
+      : new XClient(service, { ...options, discovery: p2pDiscovery(address), failMode: 'failover' });
   const call = (): Promise<unknown> =>
-    client instanceof Client
-      ? client.call('Echo', 'Echo', echo64Payload)
-      : client.call('Echo', echo64Payload);
+    client instanceof Client ? client.call(service, method, payload) : client.call(method, payload);
   await call();
   let calls = 0;
   let stop = false;
@@ -62,7 +73,7 @@ async function measure(kind: 'Client' | 'XClient'): Promise<string> {
   return `${kind.padEnd(7)} ${perSecond.toLocaleString('en-US').padStart(8)} calls/s  ${((cpu.user + cpu.system) / calls).toFixed(2)} us CPU per call`;
 }
 
-console.log(`echo64, ${IN_FLIGHT} in flight, ${seconds} s per run, node ${process.version}`);
+console.log(`${workload}, ${IN_FLIGHT} in flight, ${seconds} s per run, node ${process.version}`);
 for (let round = 1; round <= rounds; round++) {
   console.log(await measure('Client'));
   console.log(await measure('XClient'));
