@@ -1,3 +1,8 @@
+/**
+ * The core: protocol, codecs, server, client, discovery, selection, governance operators.
+ *
+ * @module phobos
+ */
 // Errors
 
 // Circuit breakers

@@ -1,5 +1,9 @@
-// phobos/etcd: service registration and discovery on etcd. A separate entry point, so that
-// programs that do not use etcd never load etcd3.
+/**
+ * Service registration and discovery on etcd, with the key layout of Go Phobos and rpcx. A
+ * separate entry point, so that programs that do not use etcd never load etcd3.
+ *
+ * @module phobos/etcd
+ */
 export {
   DEFAULT_ETCD_DATA_LOSS_GRACE_MS,
   DEFAULT_ETCD_RESYNC_MS,

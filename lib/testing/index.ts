@@ -1,3 +1,8 @@
+/**
+ * Helpers for testing your own services over a real socket.
+ *
+ * @module phobos/testing
+ */
 import { Client } from '../client/client.js';
 import type { ConnectOptions } from '../client/connect-options.js';
 import { silentLogger } from '../server/logger.js';
