@@ -2,17 +2,14 @@
 // phobos (or grpc-js) client and server do per call on top of moving frames. Per message.
 //   npx tsx benchmarks/micro/protobuf.ts [--time-ms 1000]
 // Writes benchmarks/results/micro-protobuf.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { phobos } from '../lib/phobos.js';
 import { loadMessage1 } from '../workloads/index.js';
+import { reportMicro, timeMsOption } from './report.js';
 
 const { protobufCodec } = phobos;
 
-const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '1000' } } });
-const timeMs = Number(values['time-ms']);
-if (!(timeMs > 0)) throw new RangeError(`--time-ms must be a positive number, got ${values['time-ms']}`);
+const timeMs = timeMsOption();
 
 /** Messages per measured sample: one takes a few microseconds, too short to time alone. */
 const BATCH = 100;
@@ -50,33 +47,10 @@ bench
   });
 await bench.run();
 
-const results = bench.tasks.map((task) => {
-  const result = task.result;
-  if (!('latency' in result)) throw new Error(`${task.name}: ${result.state}`);
-  return {
-    name: task.name,
-    opsPerSecond: Math.round((1_000 / result.latency.mean) * BATCH),
-    meanNs: Math.round((result.latency.mean * 1e6) / BATCH),
-    p99Ns: Math.round((result.latency.p99 * 1e6) / BATCH),
-  };
-});
 if (sink === 0) throw new Error('nothing was encoded or decoded');
-
-console.log(`protobufjs on message1 (${encoded.length} B), ${BATCH} per sample, node ${process.version}`);
-console.table(
-  results.map(({ name, opsPerSecond, meanNs, p99Ns }) => ({
-    task: name,
-    'ops/s': opsPerSecond.toLocaleString('en-US'),
-    'mean ns': meanNs,
-    'p99 ns': p99Ns,
-  })),
-);
-
-const resultsDirectory = new URL('../results/', import.meta.url);
-mkdirSync(resultsDirectory, { recursive: true });
-const output = new URL('micro-protobuf.json', resultsDirectory);
-writeFileSync(
-  output,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
-);
-console.log(`wrote ${output.pathname}`);
+reportMicro(bench, {
+  batch: BATCH,
+  title: `protobufjs on message1 (${encoded.length} B), ${BATCH} per sample, node ${process.version}`,
+  rateLabel: 'ops/s',
+  file: 'micro-protobuf.json',
+});

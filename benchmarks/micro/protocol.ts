@@ -2,18 +2,15 @@
 // stream of frames, for the echo64 (64 B) and message1 (581 B) payloads. Frames per second.
 //   npx tsx benchmarks/micro/protocol.ts [--time-ms 1000]
 // Writes benchmarks/results/micro-protocol.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import type { Message } from '../../lib/index.js';
 import { phobos } from '../lib/phobos.js';
 import { echo64Encoded, loadMessage1 } from '../workloads/index.js';
+import { reportMicro, timeMsOption } from './report.js';
 
 const { decodeFrame, EMPTY_METADATA, encodeFrame, FrameDecoder, MAGIC_PHOBOS, SerializeType } = phobos;
 
-const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '1000' } } });
-const timeMs = Number(values['time-ms']);
-if (!(timeMs > 0)) throw new RangeError(`--time-ms must be a positive number, got ${values['time-ms']}`);
+const timeMs = timeMsOption();
 
 /**
  * Frames per measured run: one frame takes a few hundred nanoseconds, too close to the timer's
@@ -22,15 +19,6 @@ if (!(timeMs > 0)) throw new RangeError(`--time-ms must be a positive number, go
 const BATCH = 100;
 /** Read size for the FrameDecoder stream, a typical loopback socket read. */
 const CHUNK_BYTES = 16 * 1024;
-
-/** One result, per frame. */
-interface MicroResult {
-  readonly name: string;
-  readonly opsPerSecond: number;
-  readonly meanNs: number;
-  /** p99 of the per-frame time of a batch. */
-  readonly p99Ns: number;
-}
 
 function request(
   servicePath: string,
@@ -89,33 +77,10 @@ for (const { label, message } of cases) {
 }
 await bench.run();
 
-const results: MicroResult[] = bench.tasks.map((task) => {
-  const result = task.result;
-  if (!('latency' in result)) throw new Error(`${task.name}: ${result.state}`);
-  return {
-    name: task.name,
-    opsPerSecond: Math.round((1_000 / result.latency.mean) * BATCH),
-    meanNs: Math.round((result.latency.mean * 1e6) / BATCH),
-    p99Ns: Math.round((result.latency.p99 * 1e6) / BATCH),
-  };
-});
 if (sink === 0) throw new Error('no frame was encoded or decoded');
-
-console.log(`protocol micro-benchmark, ${BATCH} frames per sample, node ${process.version}`);
-console.table(
-  results.map(({ name, opsPerSecond, meanNs, p99Ns }) => ({
-    task: name,
-    'frames/s': opsPerSecond.toLocaleString('en-US'),
-    'mean ns': meanNs,
-    'p99 ns': p99Ns,
-  })),
-);
-
-const resultsDirectory = new URL('../results/', import.meta.url);
-mkdirSync(resultsDirectory, { recursive: true });
-const output = new URL('micro-protocol.json', resultsDirectory);
-writeFileSync(
-  output,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
-);
-console.log(`wrote ${output.pathname}`);
+reportMicro(bench, {
+  batch: BATCH,
+  title: `protocol micro-benchmark, ${BATCH} frames per sample, node ${process.version}`,
+  rateLabel: 'frames/s',
+  file: 'micro-protocol.json',
+});
