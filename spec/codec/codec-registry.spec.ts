@@ -11,6 +11,7 @@ import {
   SerializeType,
 } from '../../lib/codec/index.js';
 import { CodecError } from '../../lib/errors/index.js';
+import { thrown } from '../support/thrown.js';
 
 const textCodec = (serializeType: number): Codec => ({
   serializeType,
@@ -18,15 +19,6 @@ const textCodec = (serializeType: number): Codec => ({
   encode: (value) => new TextEncoder().encode(String(value)),
   decode: (bytes) => new TextDecoder().decode(bytes),
 });
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 describe('codec registry', () => {
   it('codec registry - holds raw, JSON, Protobuf and MsgPack by default', () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonCodec, SerializeType } from '../../lib/codec/index.js';
 import { CodecError } from '../../lib/errors/index.js';
+import { thrown } from '../support/thrown.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 const utf8 = (value: string): Uint8Array => new TextEncoder().encode(value);
@@ -18,15 +19,6 @@ const goPayloads = (
 ).vectors
   .filter((vector) => vector.decoded.serializeType === SerializeType.JSON && vector.decoded.payloadHex !== '')
   .map((vector) => vector.decoded.payloadHex);
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 describe('json codec', () => {
   it('json codec - answers to serialize type 1', () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMsgpackCodec, msgpackCodec, SerializeType } from '../../lib/codec/index.js';
 import { CodecError } from '../../lib/errors/index.js';
+import { thrown } from '../support/thrown.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, 'hex'));
@@ -17,15 +18,6 @@ const goVectors = (
     vectors: GoVector[];
   }
 ).vectors.filter((vector) => vector.decoded.serializeType === SerializeType.MsgPack);
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 /** Values Go's msgpack can carry: strings, numbers, booleans, nil, bytes, arrays and string-keyed maps. */
 const goValue = fc.letrec((tie) => ({

@@ -4,6 +4,7 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { protobufCodec, SerializeType } from '../../lib/codec/index.js';
 import { CodecError } from '../../lib/errors/index.js';
+import { thrown } from '../support/thrown.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, 'hex'));
@@ -35,15 +36,6 @@ const Pair = new protobuf.Type('Pair')
   .add(new protobuf.Field('left', 1, 'int32'))
   .add(new protobuf.Field('right', 2, 'int32'));
 new protobuf.Root().define('built').add(Pair);
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 describe('protobuf codec', () => {
   it('protobuf codec - answers to serialize type 2', () => {

@@ -9,6 +9,7 @@ import {
   noneCompressor,
 } from '../../lib/compress/index.js';
 import { ProtocolError } from '../../lib/errors/index.js';
+import { thrown } from '../support/thrown.js';
 
 const identity = (compressType: number): Compressor => ({
   compressType,
@@ -16,15 +17,6 @@ const identity = (compressType: number): Compressor => ({
   compress: (data) => data,
   decompress: (data) => data,
 });
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 describe('compressor registry', () => {
   it('compressor registry - holds none and gzip by default', () => {

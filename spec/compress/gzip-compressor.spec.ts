@@ -4,17 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompressType, createGzipCompressor, gzipCompressor } from '../../lib/compress/index.js';
 import { ProtocolError } from '../../lib/errors/index.js';
+import { thrown } from '../support/thrown.js';
 
 const MiB = 1024 * 1024;
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 function expectPayloadError(action: () => unknown): ProtocolError {
   const error = thrown(action);

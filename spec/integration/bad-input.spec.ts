@@ -24,21 +24,13 @@ import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { type RawPeer, rawClient, rawServer, request } from '../support/raw-peer.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
+import { thrown } from '../support/thrown.js';
 
 const { defer } = trackHandles();
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const ERROR_KEY = '__mrpc_error__';
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 /** A server of ours with `Echo.Say` (counting its calls) and a logger that records. */
 async function echoServer(options: ServerOptions = {}) {

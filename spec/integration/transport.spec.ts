@@ -18,6 +18,7 @@ import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { type RawPeer, rawServer, request } from '../support/raw-peer.js';
 import { startClient, startServer } from '../support/servers.js';
+import { thrown } from '../support/thrown.js';
 
 const { defer } = trackHandles();
 
@@ -29,15 +30,6 @@ const echo = {
     return args;
   },
 };
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
 
 /** Resolves with the error of the first dial of `address`, or rejects if the dial succeeds. */
 function dialError(address: string, options: Parameters<typeof connect>[1] = {}): Promise<unknown> {

@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Address, formatAddress, parseAddress } from '../../lib/transport/address.js';
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}
+import { thrown } from '../support/thrown.js';
 
 const portArb = fc.integer({ min: 0, max: 65535 });
 const tcpHostArb = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6(), fc.constantFrom('localhost', '::1', '::'));
