@@ -62,7 +62,7 @@ class PoolEntry {
   private redial: Subscription | undefined;
   private readonly leave$ = new AsyncSubject<void>();
   private readonly kill$ = new AsyncSubject<void>();
-  /** The connection connection$ last made, while it is open. */
+  /** The connection connection$ last made (see {@link PoolEntry.open}). */
   private current: Connection | undefined;
   /** Calls made straight on `current` (see {@link PoolEntry.hold}), and what keeps it open for them. */
   private held = 0;
@@ -113,12 +113,7 @@ class PoolEntry {
 
   /** The open connection, when there is one: a call may use it without subscribing connection$. */
   get open(): Connection | undefined {
-    const current = this.current;
-    if (current === undefined || !current.isOpen) {
-      this.current = undefined;
-      return undefined;
-    }
-    return current;
+    return this.current?.isOpen ? this.current : undefined;
   }
 
   /**

@@ -151,8 +151,8 @@ function watchService(
     const byKey = new Map<string, ServiceInstance>();
     /** Every key under the prefix and its value as the watch saw them, skipped ones included. */
     const raw = new Map<string, string>();
+    /** The bad keys and values already warned about (once each). */
     const skipped = new Set<string>();
-    let known = 0;
     let watcher: Watcher | undefined;
     let timer: Subscription | undefined;
     let resync: Subscription | undefined;
@@ -166,7 +166,6 @@ function watchService(
 
     const publish = (afterDataLoss: boolean): void => {
       const list = Object.freeze([...byKey.values()].sort(byInstanceKey));
-      known = list.length;
       subscriber.next({ list, afterDataLoss });
     };
 
@@ -183,7 +182,6 @@ function watchService(
       raw.set(key, metadata);
       try {
         byKey.set(key, createInstance('address', address, 'metadata', metadata));
-        skipped.delete(key);
       } catch (error) {
         byKey.delete(key);
         const seen = `${key}\n${metadata}`;
@@ -197,14 +195,14 @@ function watchService(
       }
     };
 
+    /** The release of the last dropped client. */
+    let dropped: Promise<void> = Promise.resolve();
     /**
      * Drops the watcher and the client it lives on. The watcher is cancelled first, since the
      * cancel of a client's last watcher ends its gRPC stream (closing the client would leave the
      * stream open); a stream stuck on a silent member never answers, so the client goes after
-     * `requestTimeoutMs` at the latest.
+     * `requestTimeoutMs` at the latest. Resolves once the dropped client is released.
      */
-    /** Resolves once the dropped client is released. */
-    let dropped: Promise<void> = Promise.resolve();
     const dropClient = (): Promise<void> => {
       resync?.unsubscribe();
       resync = undefined;
@@ -241,7 +239,7 @@ function watchService(
         failing = true;
         options.logger.warn(
           `etcd discovery: lost the watch of ${where}: ${(error as Error)?.message ?? String(error)}; ` +
-            `keeping ${known} known server(s) and retrying`,
+            `keeping ${byKey.size} known server(s) and retrying`,
           { hosts: options.hosts, service },
         );
       }
