@@ -1,14 +1,7 @@
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import { type Backoff, exponentialBackoff } from '../operators/backoff.js';
-import type { Logger } from '../server/logger.js';
-import { consoleLogger } from '../server/logger.js';
-import {
-  describeValue,
-  hasMethods,
-  integerOption,
-  optionsObject,
-  schedulerOption,
-} from '../util/validate.js';
+import { type Logger, loggerOption } from '../server/logger.js';
+import { describeValue, integerOption, optionsObject, schedulerOption } from '../util/validate.js';
 
 /** Default base path of the keys: `/phobos`. */
 export const DEFAULT_ETCD_BASE_PATH = '/phobos';
@@ -78,10 +71,8 @@ export function resolveEtcdOptions(
     1,
   );
   const retryMaxMs = integerOption('retryMaxMs', o.retryMaxMs, DEFAULT_ETCD_RETRY_MAX_MS, 1);
-  const logger = o.logger ?? consoleLogger;
-  if (!hasMethods(logger, ['warn']))
-    throw new TypeError(`logger must have a warn method, got ${describeValue(logger)}`);
-  const scheduler = o.scheduler === undefined ? asyncScheduler : schedulerOption('scheduler', o.scheduler);
+  const logger = loggerOption(o.logger);
+  const scheduler = schedulerOption('scheduler', o.scheduler);
   return { hosts, basePath, dialTimeoutMs, requestTimeoutMs, retryMaxMs, logger, scheduler };
 }
 

@@ -1,3 +1,5 @@
+import { describeValue } from '../util/validate.js';
+
 /**
  * Where the server reports what it cannot reply to: a frame that broke the protocol, a socket
  * error, a refused connection. Any object with these methods will do (console, pino...).
@@ -25,6 +27,20 @@ export const consoleLogger: Logger = {
     console.warn(`[phobos] ${message}`, details ?? '');
   },
 };
+
+/**
+ * Resolves a `logger` option: {@link consoleLogger} when undefined.
+ *
+ * @throws RangeError when the value has no `warn` method.
+ * @internal
+ */
+export function loggerOption(value: unknown): Logger {
+  if (value === undefined) return consoleLogger;
+  if (typeof (value as Partial<Logger> | null)?.warn !== 'function') {
+    throw new RangeError(`logger must have a warn(message, details) method, got ${describeValue(value)}`);
+  }
+  return value as Logger;
+}
 
 /**
  * A logger that drops everything (for tests and benchmarks).

@@ -6,7 +6,7 @@ import {
   resolvePayloadOptions,
 } from '../util/payload-options.js';
 import { functionOption, integerOption, optionsObject } from '../util/validate.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { type Logger, loggerOption } from './logger.js';
 import type { ServiceRegistry } from './service-registry.js';
 
 /** Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection. */
@@ -87,9 +87,6 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
   if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) {
     throw new RangeError('tls must be an object of node:tls server options');
   }
-  if (o.logger !== undefined && typeof o.logger?.warn !== 'function') {
-    throw new RangeError('logger must have a warn(message, details) method');
-  }
   return {
     ...payload,
     authorize: functionOption('authorize', o.authorize),
@@ -101,7 +98,7 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
       1,
     ),
     registries: registriesOption(o.registries),
-    logger: o.logger ?? consoleLogger,
+    logger: loggerOption(o.logger),
   };
 }
 

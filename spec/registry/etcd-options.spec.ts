@@ -17,6 +17,7 @@ describe('etcd options', () => {
     expect(() => etcdRegistry({ hosts, ttlSeconds: 0 })).toThrow(RangeError);
     expect(() => etcdRegistry({ hosts, ttlSeconds: 1.5 })).toThrow(RangeError);
     expect(() => etcdRegistry({ hosts, dialTimeoutMs: -1 })).toThrow(RangeError);
+    expect(() => etcdRegistry({ hosts, logger: {} as never })).toThrow(RangeError);
     expect(() => etcdRegistry({ hosts, logger: {} as never })).toThrow(/logger/);
     expect(() => etcdDiscovery({ hosts } as never)).toThrow(/service/);
     expect(() => etcdDiscovery({ hosts, service: '' })).toThrow(RangeError);
