@@ -98,7 +98,20 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   if (group !== undefined) checkGroup('group', group);
   const graceMs = integerOption('dataLossGraceMs', o.dataLossGraceMs, DEFAULT_ETCD_DATA_LOSS_GRACE_MS, 0);
   const resyncMs = integerOption('resyncMs', o.resyncMs, DEFAULT_ETCD_RESYNC_MS, 1);
-  const key = JSON.stringify([resolved.hosts, resolved.basePath, service, graceMs, resyncMs]);
+  // Discoveries share a watch only when every setting agrees (the logger and the scheduler by
+  // identity), so that none is left with another's.
+  const key = JSON.stringify([
+    resolved.hosts,
+    resolved.basePath,
+    service,
+    graceMs,
+    resyncMs,
+    resolved.dialTimeoutMs,
+    resolved.requestTimeoutMs,
+    resolved.retryMaxMs,
+    identity(resolved.logger),
+    identity(resolved.scheduler),
+  ]);
   let shared = watches.get(key);
   if (shared === undefined) {
     shared = watchService(resolved, service, graceMs, resyncMs).pipe(
@@ -123,6 +136,20 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
 }
 
 let watchIds = 0;
+
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+/** A number that stands for `value` in a key: the same object, the same number. */
+function identity(value: object): number {
+  let id = identities.get(value);
+  if (id === undefined) {
+    nextIdentity += 1;
+    id = nextIdentity;
+    identities.set(value, id);
+  }
+  return id;
+}
 
 /** Watches being torn down: their clients are released once their cancel is answered. */
 const closing = new Set<Promise<void>>();

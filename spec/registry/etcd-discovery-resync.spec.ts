@@ -168,4 +168,24 @@ describe('etcdDiscovery resync', () => {
     expect(fake.clients).toBe(1);
     fake.createWatches = true;
   });
+
+  it('etcdDiscovery - shares a watch only between discoveries whose settings all agree', async () => {
+    fake.clients = 0;
+    const logger = { warn() {} };
+    const scheduler = new VirtualTimeScheduler();
+    const base = { hosts: 'http://127.0.0.1:2382', service: 'S', logger, scheduler };
+    const discoveries = [
+      etcdDiscovery(base),
+      etcdDiscovery(base),
+      etcdDiscovery({ ...base, logger: { warn() {} } }),
+      etcdDiscovery({ ...base, scheduler: new VirtualTimeScheduler() }),
+      etcdDiscovery({ ...base, requestTimeoutMs: 1_234 }),
+    ];
+    const subscriptions = discoveries.map((discovery) => discovery.instances$.subscribe());
+    await settle();
+    // The first two share one watch; each of the others has its own.
+    expect(fake.clients).toBe(4);
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    await Promise.all(discoveries.map((discovery) => discovery.close()));
+  });
 });
