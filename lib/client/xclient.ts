@@ -32,7 +32,7 @@ import { failbackup } from '../operators/failbackup.js';
 import { failover } from '../operators/failover.js';
 import { failtry } from '../operators/failtry.js';
 import type { RetryOptions } from '../operators/retry-attempts.js';
-import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
+import { retryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { selectorFor } from '../selector/selector-for.js';
@@ -105,15 +105,12 @@ export class XClient {
   private readonly connectOptions: ResolvedConnectOptions;
   private readonly failMode: FailMode;
   private readonly selector: Selector;
-  private readonly retryOptions: RetryOptions;
-  private readonly backupDelayMs: number;
   /** The fail mode's operator, built once: it holds no per-call state. */
   private readonly failOperator: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
   /** One circuit-break operator per server, next to its breaker. */
   private readonly breakOperators = new Map<string, MonoTypeOperatorFunction<Reply<unknown>>>();
   private readonly breakerFactory: BreakerFactory | undefined;
   private readonly breakers = new Map<string, CircuitBreaker>();
-  private readonly budget: RetryBudget | undefined;
   private readonly pool: ConnectionPool;
   private readonly instances$: Observable<readonly ServiceInstance[]>;
   private readonly pushes = new Subject<ServerPush>();
@@ -148,23 +145,23 @@ export class XClient {
     }
     this.failMode = failMode;
     this.selector = makeSelector(o);
-    this.budget =
+    const budget =
       o.retryBudget === false ? undefined : (o.retryBudget ?? retryBudget({ clock: () => scheduler.now() }));
-    this.retryOptions = {
+    const retryOptions: RetryOptions = {
       retries: integerOption('retries', o.retries, 3, 0),
       ...(o.backoff ? { backoff: o.backoff } : {}),
-      ...(this.budget ? { budget: this.budget } : {}),
+      ...(budget ? { budget } : {}),
       shouldRetry: this.retried,
       scheduler,
     };
-    this.backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
+    const backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
     this.failOperator =
       failMode === 'failover'
-        ? failover(this.retryOptions)
+        ? failover(retryOptions)
         : failMode === 'failtry'
-          ? failtry(this.retryOptions)
+          ? failtry(retryOptions)
           : failMode === 'failbackup'
-            ? failbackup({ delayMs: this.backupDelayMs, scheduler, shouldRetry: this.retried })
+            ? failbackup({ delayMs: backupDelayMs, scheduler, shouldRetry: this.retried })
             : undefined;
     this.breakerFactory = breakerFor(
       o.breaker === undefined ? { kind: 'consecutive', clock: () => scheduler.now() } : o.breaker,
