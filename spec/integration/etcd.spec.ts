@@ -77,17 +77,15 @@ describe('etcd registry and discovery on a real etcd', { timeout: 60_000 }, () =
 
     const [b] = await startGreeters(defer, [{ name: 'b', metadata: 'weight=10&group=blue' }], registry);
     if (b === undefined) throw new Error('no server');
-    const joinedAt = performance.now();
-    const list = await listWhere(discovery.instances$, (l) => l.length === 2);
-    const joinMs = performance.now() - joinedAt;
+    // The issue asks for traffic within a second of joining; the watch event arrives in
+    // milliseconds (benchmarks/etcd-registry.ts measures it). The 5 s deadline only guards against
+    // a hang on a loaded machine: the test times nothing.
+    const list = await listWhere(discovery.instances$, (l) => l.length === 2, 5_000);
     expect(addressesOf(list)).toEqual([a.address, b.address].sort());
     expect(list.find((instance) => instance.address === b.address)?.metadata).toEqual({
       group: 'blue',
       weight: '10',
     });
-    // The issue asks for traffic within a second of joining; the watch event arrives in
-    // milliseconds (the deadline only guards against a hang on a loaded machine).
-    expect(joinMs).toBeLessThan(5_000);
     for (let i = 0; i < 20; i++) await client.call('Greet', { First: 'both' });
     expect(b.calls).toBeGreaterThan(0);
     expect(a.calls).toBeGreaterThan(1);
