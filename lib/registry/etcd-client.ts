@@ -25,8 +25,10 @@ const shared = new Map<string, Shared>();
  * client closes when the last reference is released.
  *
  * Requests fail over between members (a member that failed three times in a row is skipped for a
- * second), and each request has the `requestTimeoutMs` deadline; watch and keepalive streams have
- * none.
+ * second). Each attempt, on one member, has `requestTimeoutMs` divided by the number of hosts as
+ * its deadline, so a member that stopped answering costs that share before the next one is asked,
+ * not the whole deadline (which matters when a lease must move before it runs out). Watch and
+ * keepalive streams have no deadline.
  *
  * @internal
  */
@@ -34,6 +36,7 @@ export function acquireEtcd(options: ResolvedEtcdOptions, purpose: string): Etcd
   const key = JSON.stringify([purpose, options.hosts, options.dialTimeoutMs, options.requestTimeoutMs]);
   let entry = shared.get(key);
   if (entry === undefined) {
+    const attemptMs = Math.max(1, Math.ceil(options.requestTimeoutMs / options.hosts.length));
     const client = new Etcd3({
       hosts: [...options.hosts],
       dialTimeout: options.dialTimeoutMs,
@@ -47,8 +50,7 @@ export function acquireEtcd(options: ResolvedEtcdOptions, purpose: string): Etcd
         'grpc.keepalive_time_ms': 5_000,
         'grpc.keepalive_timeout_ms': 2_000,
       },
-      defaultCallOptions: (context) =>
-        context.isStream ? {} : { deadline: Date.now() + options.requestTimeoutMs },
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + attemptMs }),
       faultHandling: {
         host: () =>
           circuitBreaker(handleWhen(isRecoverableError), {

@@ -27,7 +27,11 @@ export interface EtcdConnectionOptions {
   readonly basePath?: string;
   /** How long to wait for a connection to an etcd member. Default 2,000 ms. */
   readonly dialTimeoutMs?: number;
-  /** Deadline of one request to etcd. Default 3,000 ms. */
+  /**
+   * Deadline of a request to etcd, shared among the members it tries: with three hosts, each
+   * attempt has a third of it, so a member that stopped answering is left for the next one
+   * quickly. Default 3,000 ms.
+   */
   readonly requestTimeoutMs?: number;
   /** Longest wait between two attempts to reach etcd again (the backoff's cap). Default 2,000 ms. */
   readonly retryMaxMs?: number;

@@ -257,15 +257,24 @@ class EtcdLeaseRegistry implements EtcdRegistry {
       return;
     }
     const lease = await this.currentLease();
-    const service = serviceKey(this.options.basePath, registration.service);
-    if (!this.servicesPut.has(service)) {
-      await this.client().put(service).value(registration.service);
-      this.servicesPut.add(service);
-    }
     // The registration may have changed or gone while waiting: write what holds now.
     const now = this.registrations.get(key);
-    if (now === undefined) await this.client().delete().key(key);
-    else await lease.put(key).value(formatMetadata(now.metadata));
+    if (now === undefined) {
+      await this.client().delete().key(key);
+      return;
+    }
+    // The service key goes with the first key of its service under each lease, in the same round
+    // trip: one round trip less when the keys must move to a new lease before the old one ends.
+    const service = serviceKey(this.options.basePath, now.service);
+    await Promise.all([
+      lease.put(key).value(formatMetadata(now.metadata)),
+      this.servicesPut.has(service) ? undefined : this.putServiceKey(service, now.service),
+    ]);
+  }
+
+  private async putServiceKey(key: string, service: string): Promise<void> {
+    await this.client().put(key).value(service);
+    this.servicesPut.add(key);
   }
 
   private client() {

@@ -49,6 +49,11 @@ vi.mock('../../lib/registry/etcd-client.js', () => {
 
 const { etcdRegistry } = await import('../../lib/registry/index.js');
 
+/** The puts since `from`, in key order (the service key and the instance key go in parallel). */
+function putsSince(from: number): Array<{ key: string; lease: number | undefined }> {
+  return fake.puts.slice(from).sort((a, b) => a.key.localeCompare(b.key));
+}
+
 describe('etcdRegistry lease keepalive watch', () => {
   it('etcdRegistry - moves the keys to a new lease once no keepalive was answered for half the TTL, and not before', async () => {
     const scheduler = new VirtualTimeScheduler();
@@ -62,7 +67,10 @@ describe('etcdRegistry lease keepalive watch', () => {
     await settle();
     const [first] = fake.leases;
     expect(fake.leases).toHaveLength(1);
-    expect(fake.puts.at(-1)).toEqual({ key: '/phobos/S/tcp@127.0.0.1:1', lease: 1 });
+    expect(putsSince(0)).toEqual([
+      { key: '/phobos/S', lease: undefined },
+      { key: '/phobos/S/tcp@127.0.0.1:1', lease: 1 },
+    ]);
 
     // Keepalives answered every 1,333 ms (a third of the TTL): the lease stays.
     for (const at of [1_333, 2_666, 3_999, 5_332]) {
@@ -72,6 +80,7 @@ describe('etcdRegistry lease keepalive watch', () => {
     advanceTo(scheduler, 7_000);
     await settle();
     expect(fake.leases).toHaveLength(1);
+    const putsBeforeMove = fake.puts.length;
 
     // Then silence: 2,000 ms after the last answer (at 5,332) the keys move, within one check.
     advanceTo(scheduler, 7_332);
@@ -81,7 +90,11 @@ describe('etcdRegistry lease keepalive watch', () => {
     await settle();
     expect(fake.leases).toHaveLength(2);
     expect(first?.released).toBe(true);
-    expect(fake.puts.at(-1)).toEqual({ key: '/phobos/S/tcp@127.0.0.1:1', lease: 2 });
+    // Both keys again: the service key too, in case the old lease went with etcd's data.
+    expect(putsSince(putsBeforeMove)).toEqual([
+      { key: '/phobos/S', lease: undefined },
+      { key: '/phobos/S/tcp@127.0.0.1:1', lease: 2 },
+    ]);
     const states: string[] = [];
     registry.state$.subscribe((state) => states.push(state));
     expect(states).toEqual(['registered']);
