@@ -29,9 +29,11 @@ export const DEFAULT_ETCD_TTL_SECONDS = 10;
 export interface EtcdRegistryOptions extends EtcdConnectionOptions {
   /**
    * Time to live of the lease the keys are put under: a server that dies without withdrawing
-   * disappears from etcd this long after its last keepalive. Default 10 s, at least 1. Keep it
-   * above 7 s where etcd members can go silent without closing their sockets (a partition): that
-   * is how long the keepalive takes to notice and move to another member.
+   * disappears from etcd this long after its last keepalive. Default 10 s, at least 1. When no
+   * keepalive was answered for half of it (a member that went silent without closing its
+   * sockets), the keys move to a new lease through another member, in two requests that may each
+   * spend one attempt's deadline (`requestTimeoutMs` / number of hosts) on the silent member: keep
+   * half the TTL above twice that share, as the defaults do (5 s against 2 s with three hosts).
    */
   readonly ttlSeconds?: number;
 }
