@@ -28,9 +28,9 @@ export interface EtcdConnectionOptions {
   /** How long to wait for a connection to an etcd member. Default 2,000 ms. */
   readonly dialTimeoutMs?: number;
   /**
-   * Deadline of a request to etcd, shared among the members it tries: with three hosts, each
-   * attempt has a third of it, so a member that stopped answering is left for the next one
-   * quickly. Default 3,000 ms.
+   * Deadline of a request to etcd, divided among the hosts: a request tries the members in turn,
+   * each attempt with this deadline divided by the number of hosts, so with three hosts a member
+   * that stopped answering costs a third of it before the next one is asked. Default 3,000 ms.
    */
   readonly requestTimeoutMs?: number;
   /** Longest wait between two attempts to reach etcd again (the backoff's cap). Default 2,000 ms. */
