@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// The etcd3 client, replaced by one that keeps the options it was made with.
+const made = vi.hoisted(() => [] as Array<Record<string, unknown>>);
+vi.mock('etcd3', async (importOriginal) => {
+  const real = await importOriginal<typeof import('etcd3')>();
+  class Etcd3 {
+    constructor(options: Record<string, unknown>) {
+      made.push(options);
+    }
+    close(): void {}
+  }
+  return { ...real, Etcd3 };
+});
+
+const { acquireEtcd } = await import('../../lib/registry/etcd-client.js');
+const { resolveEtcdOptions } = await import('../../lib/registry/etcd-options.js');
+
+type CallOptionsFactory = (context: { isStream: boolean }) => { deadline?: number };
+
+/** The per-call options a client made for `hosts` and `requestTimeoutMs` gives a request and a stream. */
+function callOptions(hosts: string[], requestTimeoutMs: number) {
+  const handle = acquireEtcd(resolveEtcdOptions('spec', { hosts, requestTimeoutMs }), 'spec');
+  const factory = made.at(-1)?.defaultCallOptions as CallOptionsFactory;
+  handle.release();
+  return { request: factory({ isStream: false }), stream: factory({ isStream: true }) };
+}
+
+describe('etcd client', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('etcd client - each attempt of a request has the request deadline divided among the hosts; streams have none', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_000_000);
+    const three = ['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3'];
+    // A silent member costs a third of the deadline before the next one is asked.
+    expect(callOptions(three, 900)).toEqual({ request: { deadline: 1_000_300 }, stream: {} });
+    expect(callOptions(three, 1_000).request).toEqual({ deadline: 1_000_334 });
+    expect(callOptions(['http://127.0.0.1:1'], 900).request).toEqual({ deadline: 1_000_900 });
+    // Never a deadline of 0, which would fail every request.
+    expect(callOptions(three, 1).request).toEqual({ deadline: 1_000_001 });
+  });
+});
