@@ -265,8 +265,8 @@ class EtcdLeaseRegistry implements EtcdRegistry {
       await this.client().delete().key(key);
       return;
     }
-    // The service key goes with the first key of its service under each lease, in the same round
-    // trip: one round trip less when the keys must move to a new lease before the old one ends.
+    // The service key is put alongside the first key of its service under each lease, not before
+    // it: one round trip less when the keys must move to a new lease before the old one ends.
     const service = serviceKey(this.options.basePath, now.service);
     await Promise.all([
       lease.put(key).value(formatMetadata(now.metadata)),
