@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inGroup, isActive, type ServiceInstance, sameInstances } from '../../lib/discovery/index.js';
-import { thrown } from './record.js';
+import { thrown } from '../support/thrown.js';
 
 const instance = (key: string, metadata: Record<string, string> = {}): ServiceInstance => ({
   key,

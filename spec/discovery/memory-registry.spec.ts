@@ -8,7 +8,8 @@ import {
   type ServiceInstance,
 } from '../../lib/discovery/index.js';
 import type { ServiceRegistry } from '../../lib/server/service-registry.js';
-import { type Recording, record, thrown } from './record.js';
+import { thrown } from '../support/thrown.js';
+import { type Recording, record } from './record.js';
 
 const keys = (list: readonly ServiceInstance[] | undefined) => list?.map((instance) => instance.key);
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatMetadata, parseMetadata } from '../../lib/discovery/index.js';
-import { thrown } from './record.js';
+import { thrown } from '../support/thrown.js';
 
 const entries = (record: Record<string, string>) =>
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { multipleServersDiscovery, type ServerPair } from '../../lib/discovery/index.js';
-import { record, thrown } from './record.js';
+import { thrown } from '../support/thrown.js';
+import { record } from './record.js';
 
 const keys = (list: readonly { key: string }[] | undefined) => list?.map((instance) => instance.key);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { p2pDiscovery } from '../../lib/discovery/index.js';
-import { record, thrown } from './record.js';
+import { thrown } from '../support/thrown.js';
+import { record } from './record.js';
 
 describe('p2pDiscovery', () => {
   it('p2pDiscovery - emits the one server once, keyed by its address, then completes', () => {

@@ -35,13 +35,3 @@ export function record<T>(observable: Observable<T>): Recording<T> {
     stop: () => subscription.unsubscribe(),
   };
 }
-
-/** The error an action throws; fails when it throws nothing. */
-export function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the action to throw');
-}

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { type ServiceInstance, usableInstances } from '../../lib/discovery/index.js';
-import { thrown } from './record.js';
+import { thrown } from '../support/thrown.js';
 
 const instance = (key: string, metadata: Record<string, string> = {}): ServiceInstance => ({
   key,

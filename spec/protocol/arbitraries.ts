@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { ProtocolError } from '../../lib/errors/index.js';
 import type { Message, MessageType } from '../../lib/protocol/index.js';
+import { thrown } from '../support/thrown.js';
 
 /** The largest uint64. */
 export const MAX_UINT64 = 2n ** 64n - 1n;
@@ -164,19 +165,9 @@ export function cutEvery(bytes: Uint8Array, size: number): Uint8Array[] {
 /** Random cut positions for {@link cutAt}. */
 export const cutsArb: fc.Arbitrary<number[]> = fc.array(fc.nat(), { maxLength: 24 });
 
-/** What `fn` threw; fails the test when it returned. */
-export function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw, but the call returned');
-}
-
 /** Asserts that `fn` throws a ProtocolError naming `field`, and returns it. */
 export function expectProtocolError(fn: () => unknown, field: string): ProtocolError {
-  const error = thrownBy(fn);
+  const error = thrown(fn);
   expect(error).toBeInstanceOf(ProtocolError);
   const protocolError = error as ProtocolError;
   expect(protocolError.field).toBe(field);

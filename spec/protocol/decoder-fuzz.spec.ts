@@ -9,6 +9,7 @@ import {
   FrameDecoder,
   type Message,
 } from '../../lib/protocol/index.js';
+import { thrown } from '../support/thrown.js';
 import {
   cutAt,
   cutEvery,
@@ -18,7 +19,6 @@ import {
   lengthPrefixed,
   messageArb,
   seededBytes,
-  thrownBy,
   u32,
   view,
 } from './arbitraries.js';
@@ -67,7 +67,7 @@ function feedChecked(decoder: FrameDecoder, chunks: readonly Uint8Array[], maxMe
         expect(FRAME_FIELDS).toContain(error.field);
       }
     } else {
-      expect(thrownBy(() => decoder.push(chunk))).toBe(error);
+      expect(thrown(() => decoder.push(chunk))).toBe(error);
     }
     expect(decoder.bufferedBytes).toBeLessThanOrEqual(maxMessageBytes + chunk.length);
   }
@@ -247,7 +247,7 @@ describe('FrameDecoder fuzzing', () => {
             } else {
               const error = expectProtocolError(() => decoder.push(chunk), 'length');
               expect(error.details.frameBytes).toBe(16 + length);
-              expect(thrownBy(() => decoder.push(new Uint8Array(1)))).toBe(error);
+              expect(thrown(() => decoder.push(new Uint8Array(1)))).toBe(error);
               return;
             }
             expect(decoder.bufferedBytes).toBeLessThanOrEqual(maxMessageBytes + chunk.length);
@@ -295,9 +295,9 @@ describe('FrameDecoder - specific bad frames', () => {
       'length',
     );
     expect(decoder.bufferedBytes).toBe(0);
-    expect(thrownBy(() => decoder.push(new Uint8Array(0)))).toBe(error);
-    expect(thrownBy(() => decoder.push(encodeMessage(REQUEST)))).toBe(error);
-    expect(thrownBy(() => decoder.push(Uint8Array.of(0x42)))).toBe(error);
+    expect(thrown(() => decoder.push(new Uint8Array(0)))).toBe(error);
+    expect(thrown(() => decoder.push(encodeMessage(REQUEST)))).toBe(error);
+    expect(thrown(() => decoder.push(Uint8Array.of(0x42)))).toBe(error);
   });
 
   const BAD_BODIES: readonly [string, string, readonly number[]][] = [
@@ -388,8 +388,8 @@ describe('maxMessageBytes', () => {
 
   it.each(BAD_FIELDS)('encodeMessage - refuses %s with RangeError', (_, fields) => {
     const message = { ...REQUEST, ...fields } as Message;
-    expect(thrownBy(() => encodeMessage(message))).toBeInstanceOf(RangeError);
-    expect(thrownBy(() => encodeFrame(message))).toBeInstanceOf(RangeError);
+    expect(thrown(() => encodeMessage(message))).toBeInstanceOf(RangeError);
+    expect(thrown(() => encodeFrame(message))).toBeInstanceOf(RangeError);
   });
 });
 
@@ -397,14 +397,14 @@ describe('FrameDecoder options', () => {
   it.each([0, 1.5, Number.NaN, 31, Number.POSITIVE_INFINITY, -1])(
     'FrameDecoder - rejects maxMessageBytes %s with RangeError',
     (maxMessageBytes) => {
-      expect(thrownBy(() => new FrameDecoder({ maxMessageBytes }))).toBeInstanceOf(RangeError);
+      expect(thrown(() => new FrameDecoder({ maxMessageBytes }))).toBeInstanceOf(RangeError);
     },
   );
 
   it.each([[[]], [[256]], [[-1]], [[0x42, 1.5]]])(
     'FrameDecoder - rejects magics %j with RangeError',
     (magics) => {
-      expect(thrownBy(() => new FrameDecoder({ magics }))).toBeInstanceOf(RangeError);
+      expect(thrown(() => new FrameDecoder({ magics }))).toBeInstanceOf(RangeError);
     },
   );
 

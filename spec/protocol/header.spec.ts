@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HEADER_BYTES, Header } from '../../lib/protocol/index.js';
-import { expectProtocolError, fromHex, MAX_UINT64, thrownBy } from './arbitraries.js';
+import { thrown } from '../support/thrown.js';
+import { expectProtocolError, fromHex, MAX_UINT64 } from './arbitraries.js';
 
 type FieldName =
   | 'magic'
@@ -247,7 +248,7 @@ describe('Header', () => {
     (field, value) => {
       const initial = fromHex('42 00 b5 a0 01 02 03 04 05 06 07 08');
       const header = new Header(Uint8Array.from(initial));
-      expect(thrownBy(() => assign(header, field, value))).toBeInstanceOf(RangeError);
+      expect(thrown(() => assign(header, field, value))).toBeInstanceOf(RangeError);
       expect(Buffer.from(header.bytes)).toEqual(initial);
     },
   );
@@ -282,7 +283,7 @@ describe('Header', () => {
         bad,
         (initial, [field, value]) => {
           const header = new Header(Uint8Array.from(initial));
-          expect(thrownBy(() => assign(header, field, value))).toBeInstanceOf(RangeError);
+          expect(thrown(() => assign(header, field, value))).toBeInstanceOf(RangeError);
           expect([...header.bytes]).toEqual([...initial]);
         },
       ),
