@@ -18,7 +18,6 @@ import {
   eventually,
   freshBasePath,
   listWhere,
-  recordingLogger,
 } from '../support/etcd-helpers.js';
 import { trackHandles } from '../support/handles.js';
 import { startGreeters } from '../support/xclient-servers.js';
@@ -109,6 +108,24 @@ async function childServersCalled(etcdName: string, names: readonly string[], tt
   return { etcd, basePath, servers, discovery, loop };
 }
 
+/**
+ * A 3-member cluster, servers `a` and `b` registered there (one registry, `ttlSeconds` lease),
+ * and a failover call loop over them that has made 100 calls.
+ */
+async function clusterCalled(ttlSeconds: number) {
+  const cluster = await startEtcdCluster(3);
+  defer(() => cluster.stop());
+  const hosts = cluster.clientUrls;
+  const basePath = freshBasePath();
+  const registry = registryOn(hosts, basePath, ttlSeconds);
+  await startGreeters(defer, ['a', 'b'], registry);
+  const discovery = discoveryOn(hosts, basePath);
+  await listWhere(discovery.instances$, (l) => l.length === 2);
+  const loop = track(callLoop(failoverClient(discovery), LANES));
+  await loop.until((s) => s.ok >= 100);
+  return { cluster, hosts, basePath, registry, discovery, loop };
+}
+
 describe('etcd faults', { timeout: 120_000 }, () => {
   it('a server killed with SIGKILL: its key goes when the lease expires, clients stop selecting it, no call fails under failover', async () => {
     const { etcd, basePath, servers, discovery, loop } = await childServersCalled(
@@ -192,28 +209,8 @@ describe('etcd faults', { timeout: 120_000 }, () => {
   }
 
   it('a 3-member cluster: killing the member the clients talk to, discovery and registration carry on through the others', async () => {
-    const cluster = await startEtcdCluster(3);
-    defer(() => cluster.stop());
-    const hosts = cluster.clientUrls;
-    const basePath = freshBasePath();
     const ttlSeconds = 2;
-    const logger = recordingLogger();
-    const registry = etcdRegistry({
-      hosts,
-      basePath,
-      ttlSeconds,
-      logger,
-      dialTimeoutMs: 500,
-      requestTimeoutMs: 1_000,
-      retryMaxMs: 300,
-    });
-    defer(() => registry.close());
-    await startGreeters(defer, ['a', 'b'], registry);
-    const discovery = discoveryOn(hosts, basePath);
-    await listWhere(discovery.instances$, (l) => l.length === 2);
-    const client = failoverClient(discovery);
-    const loop = track(callLoop(client, LANES));
-    await loop.until((s) => s.ok >= 100);
+    const { cluster, hosts, basePath, registry, discovery, loop } = await clusterCalled(ttlSeconds);
 
     const busiest = busiestMember(hosts);
     const member = cluster.nodes.find((node) => node.clientUrl === busiest);
@@ -234,20 +231,10 @@ describe('etcd faults', { timeout: 120_000 }, () => {
   });
 
   it('a 3-member cluster: the member the clients talk to stops answering without closing its sockets (SIGSTOP): they move to the others', async () => {
-    const cluster = await startEtcdCluster(3);
-    defer(() => cluster.stop());
-    const hosts = cluster.clientUrls;
-    const basePath = freshBasePath();
     // A 4 s lease: shorter than the 7 s the gRPC keepalive takes to notice a frozen member, so
     // the keys survive only because the registry moves them to a new lease once keepalives go
     // unanswered for half the TTL.
-    const registry = registryOn(hosts, basePath, 4);
-    await startGreeters(defer, ['a', 'b'], registry);
-    const discovery = discoveryOn(hosts, basePath);
-    await listWhere(discovery.instances$, (l) => l.length === 2);
-    const client = failoverClient(discovery);
-    const loop = track(callLoop(client, LANES));
-    await loop.until((s) => s.ok >= 100);
+    const { cluster, hosts, registry, discovery, loop } = await clusterCalled(4);
 
     // Which member holds the watch stream is not visible from here: freeze each in turn, so one
     // of the rounds freezes it. A frozen member is noticed by the gRPC keepalive (5 s + 2 s) or
