@@ -1,3 +1,4 @@
+import { describeThrown } from '../errors/describe-thrown.js';
 import { CodecError } from '../errors/index.js';
 import type { Codec } from './codec.js';
 
@@ -35,7 +36,7 @@ export function guard<T>(codec: CodecIdentity, what: string | (() => string), ac
     return action();
   } catch (error) {
     if (error instanceof CodecError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = describeThrown(error);
     // `what` may be a function so that a hot path builds no message unless it fails.
     throw createCodecError(codec, `${typeof what === 'function' ? what() : what}: ${reason}`, error);
   }
@@ -55,6 +56,11 @@ export function guard<T>(codec: CodecIdentity, what: string | (() => string), ac
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
-  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  let name: unknown;
+  try {
+    name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  } catch {
+    // A Proxy or a getter that throws: the type stays unnamed.
+  }
   return typeof name === 'string' && name !== '' ? name : 'object';
 }

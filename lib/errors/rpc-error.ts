@@ -1,3 +1,5 @@
+import { describeThrown } from './describe-thrown.js';
+
 const BRAND = Symbol.for('phobos.RpcError.kinds');
 
 /** Machine-readable error codes carried by every {@link RpcError}. */
@@ -60,20 +62,28 @@ export class RpcError extends Error {
 
   /**
    * Brand-checked `instanceof`: true for errors built by any copy of this package whose class
-   * is this class or one of its subclasses.
+   * is this class or one of its subclasses. False, never a throw, for a value that throws when
+   * looked at (a revoked Proxy, a getter that throws).
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
-    const kinds = (value as { [BRAND]?: unknown })[BRAND];
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass that instanceof asks about.
-    if (Array.isArray(kinds)) return kinds.includes(this.name);
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass that instanceof asks about.
-    return Function.prototype[Symbol.hasInstance].call(this, value);
+    try {
+      const kinds = (value as { [BRAND]?: unknown })[BRAND];
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass that instanceof asks about.
+      if (Array.isArray(kinds)) return kinds.includes(this.name);
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass that instanceof asks about.
+      return Function.prototype[Symbol.hasInstance].call(this, value);
+    } catch {
+      return false;
+    }
   }
 
   /**
    * Turns anything thrown into an {@link RpcError}: an `RpcError` is returned as is, an
    * `Error` keeps its message and becomes the cause, anything else is described.
+   *
+   * Never throws, whatever the value: one that cannot be read (a revoked Proxy, getters that
+   * throw, a null prototype holding a BigInt or a cycle) gets a fallback description.
    *
    * @example
    * ```ts
@@ -82,16 +92,6 @@ export class RpcError extends Error {
    */
   static from(value: unknown): RpcError {
     if (value instanceof RpcError) return value;
-    if (value instanceof Error) return new RpcError(value.message, 'UNKNOWN', { cause: value });
-    return new RpcError(describe(value), 'UNKNOWN', { cause: value });
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return `non-error value thrown: ${JSON.stringify(value)}`;
-  } catch {
-    return `non-error value thrown: ${String(value)}`;
+    return new RpcError(describeThrown(value), 'UNKNOWN', { cause: value });
   }
 }

@@ -1,13 +1,8 @@
 import type { Socket } from 'node:net';
 import { AsyncSubject, defer, from, isObservable, type Observable, of, type Subscription, take } from 'rxjs';
 import { CompressType, compressPayload } from '../compress/index.js';
-import {
-  CancelledError,
-  ConnectionClosedError,
-  DeadlineExceededError,
-  RpcError,
-  ServiceError,
-} from '../errors/index.js';
+import { describeThrown } from '../errors/describe-thrown.js';
+import { CancelledError, ConnectionClosedError, DeadlineExceededError, RpcError } from '../errors/index.js';
 import {
   CANCEL_SERVICE_PATH,
   type Dialect,
@@ -63,7 +58,17 @@ class InflightCall {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(reason);
-    this.subscription?.unsubscribe();
+    this.stop();
+  }
+
+  /** Ends the handler's Observable and the deadline timer; a teardown that throws is ignored. */
+  stop(): void {
+    this.timer?.unsubscribe();
+    try {
+      this.subscription?.unsubscribe();
+    } catch {
+      // The handler's own teardown threw: the call is over all the same.
+    }
   }
 }
 
@@ -279,7 +284,7 @@ export class ServerConnectionHandler implements ServerConnection {
         if (verdict) this.run(request, call);
         else this.refuse(request, call, undefined);
       } else {
-        Promise.resolve(verdict).then(
+        adopt(verdict).then(
           (ok) => {
             if (call.done) return;
             if (ok === true) this.run(request, call);
@@ -297,9 +302,7 @@ export class ServerConnectionHandler implements ServerConnection {
 
   private refuse(request: Message, call: InflightCall, error: unknown): void {
     const why =
-      error === undefined
-        ? 'the __AUTH token was refused'
-        : `authorization failed: ${RpcError.from(error).message}`;
+      error === undefined ? 'the __AUTH token was refused' : `authorization failed: ${describeThrown(error)}`;
     this.finish(request.seq, call, this.errorReply(request, `unauthorized: ${why}`, undefined));
     this.refusing = true;
     this.options.logger.warn('closing connection: call refused by authorize', {
@@ -340,7 +343,7 @@ export class ServerConnectionHandler implements ServerConnection {
           ? undefined
           : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
     } catch (error) {
-      this.finish(seq, call, this.errorReply(request, RpcError.from(error).message, undefined));
+      this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined));
       return;
     }
     const timeout = request.metadata.get(MetadataKey.ServerTimeout);
@@ -362,7 +365,7 @@ export class ServerConnectionHandler implements ServerConnection {
     const reply = (value: unknown): void =>
       this.finish(seq, call, this.okReply(request, value, codec, replyType, ctx));
     const fail = (error: unknown): void =>
-      this.finish(seq, call, this.errorReply(request, errorMessage(error), ctx));
+      this.finish(seq, call, this.errorReply(request, describeThrown(error), ctx));
     let result: unknown;
     try {
       // Without interceptors the method is called directly: most handlers return a value or a
@@ -370,10 +373,24 @@ export class ServerConnectionHandler implements ServerConnection {
       result = this.core.intercepted
         ? this.core.handlerFor(method)({ service: service.name, method: method.name, args, ctx })
         : method.invoke(args, ctx);
+      this.settle(call, result, reply, fail);
     } catch (error) {
+      // Thrown by the handler, or by what it returned when looked at (a getter, a Proxy).
       fail(error);
-      return;
     }
+  }
+
+  /**
+   * Replies with what a handler returned: the first value of an Observable, what a thenable
+   * settles to, or the value itself. Reading the result may throw (a `then` getter, a Proxy):
+   * the caller turns that into an error reply.
+   */
+  private settle(
+    call: InflightCall,
+    result: unknown,
+    reply: (value: unknown) => void,
+    fail: (error: unknown) => void,
+  ): void {
     if (isObservable(result)) {
       let replied = false;
       call.subscription = result.pipe(take(1)).subscribe({
@@ -386,9 +403,10 @@ export class ServerConnectionHandler implements ServerConnection {
           if (!replied) reply(undefined);
         },
       });
-    } else if (isPromiseLike(result)) {
-      // A late settlement after a cancel or a deadline finds the call done and is dropped.
-      result.then(reply, fail);
+    } else if (isThenable(result)) {
+      // A thenable is adopted by a promise, which catches a `then` that throws. A late settlement
+      // after a cancel or a deadline finds the call done and is dropped.
+      adopt(result).then(reply, fail);
     } else {
       reply(result);
     }
@@ -426,7 +444,7 @@ export class ServerConnectionHandler implements ServerConnection {
         payload,
       };
     } catch (error) {
-      return this.errorReply(request, `cannot encode the reply: ${RpcError.from(error).message}`, ctx);
+      return this.errorReply(request, `cannot encode the reply: ${describeThrown(error)}`, ctx);
     }
   }
 
@@ -436,8 +454,8 @@ export class ServerConnectionHandler implements ServerConnection {
     ctx: CallContext | undefined,
     code?: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED',
   ): Message {
-    const metadata = new Map(ctx?.replyMetadata);
-    metadata.set(this.dialect.errorKey, message);
+    const metadata = replyMetadataOf(ctx);
+    metadata.set(this.dialect.errorKey, boundedMessage(message));
     if (code) metadata.set(MetadataKey.ErrorCode, code);
     return {
       ...request,
@@ -453,8 +471,7 @@ export class ServerConnectionHandler implements ServerConnection {
   private finish(seq: bigint, call: InflightCall, reply: Message | undefined): void {
     if (call.done) return;
     call.done = true;
-    call.timer?.unsubscribe();
-    call.subscription?.unsubscribe();
+    call.stop();
     this.inflight.delete(seq);
     if (reply && !reply.oneway) this.send(reply);
     this.next();
@@ -464,10 +481,16 @@ export class ServerConnectionHandler implements ServerConnection {
     try {
       this.frames.send(reply);
     } catch (error) {
-      // The reply did not fit in a frame (maxMessageBytes): say so instead.
-      this.frames.send(
-        this.errorReply(reply, `cannot send the reply: ${RpcError.from(error).message}`, undefined),
-      );
+      // The reply did not fit in a frame (maxMessageBytes), or the handler put something other
+      // than strings in its reply metadata: say so instead.
+      const why = `cannot send the reply: ${describeThrown(error)}`;
+      try {
+        this.frames.send(this.errorReply(reply, why, undefined));
+      } catch (again) {
+        this.options.logger.warn(`${why}; nor the error reply: ${describeThrown(again)}`, {
+          remoteAddress: this.remoteAddress,
+        });
+      }
     }
     if (!this.frames.writable) this.updateReading();
   }
@@ -524,7 +547,7 @@ export class ServerConnectionHandler implements ServerConnection {
  */
 export function toObservable(result: unknown): Observable<unknown> {
   if (isObservable(result)) return result;
-  if (isPromiseLike(result)) return from(result);
+  if (isThenable(result)) return from(adopt(result));
   return of(result);
 }
 
@@ -537,13 +560,45 @@ export function invokeMethod(method: ServiceMethod): ServerHandler {
   return (call) => defer(() => toObservable(method.invoke(call.args, call.ctx)));
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-  );
+/** Error messages longer than this (in UTF-16 units) are cut before they go on the wire. */
+const MAX_ERROR_MESSAGE_LENGTH = 8 * 1024;
+
+/** An error message of at most {@link MAX_ERROR_MESSAGE_LENGTH}, saying when it was cut. */
+function boundedMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
+  return `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}... (${message.length - MAX_ERROR_MESSAGE_LENGTH} more characters cut)`;
 }
 
-function errorMessage(error: unknown): string {
-  if (error instanceof ServiceError || error instanceof Error) return error.message;
-  return RpcError.from(error).message;
+/**
+ * The string entries of a handler's reply metadata, for an error reply: the handler may have put
+ * anything in the map, and building an error reply must not fail.
+ */
+function replyMetadataOf(ctx: CallContext | undefined): Map<string, string> {
+  const metadata = new Map<string, string>();
+  if (ctx === undefined) return metadata;
+  try {
+    for (const [key, value] of ctx.replyMetadata) {
+      if (typeof key === 'string' && typeof value === 'string') metadata.set(key, value);
+    }
+  } catch {
+    // An iterator replaced by the handler threw: the error reply goes without its metadata.
+  }
+  return metadata;
+}
+
+/**
+ * A promise that settles as `value` does. Unlike `Promise.resolve`, it never throws: a `then` or
+ * `constructor` that throws when read or called rejects the promise instead.
+ */
+function adopt(value: unknown): Promise<unknown> {
+  return new Promise((resolve) => resolve(value));
+}
+
+/** Whether a value has a `then` method; throws when reading `then` throws. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { describeThrown } from '../errors/describe-thrown.js';
 import { ConnectionClosedError, ProtocolError } from '../errors/index.js';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { encodeFrame } from '../protocol/encode.js';
@@ -176,7 +177,20 @@ export class FrameSocket {
     }
     for (const message of messages) {
       if (this.closed) return;
-      this.handlers.onMessage(message);
+      try {
+        this.handlers.onMessage(message);
+      } catch (error) {
+        // A fault in the owner's handling must cost this connection, never the process.
+        this.destroy(
+          new ConnectionClosedError(
+            `closing the connection after an internal error: ${describeThrown(error)}`,
+            {
+              cause: error,
+            },
+          ),
+        );
+        return;
+      }
     }
     if (this.decoder.error) this.fail(this.decoder.error);
   }

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { describeThrown, UNDESCRIBABLE } from '../../lib/errors/describe-thrown.js';
 import {
   CancelledError,
   CircuitOpenError,
@@ -11,6 +13,7 @@ import {
   RpcError,
   ServiceError,
 } from '../../lib/index.js';
+import { hostileValue } from '../support/hostile-values.js';
 
 describe('RpcError', () => {
   it.each([
@@ -76,5 +79,45 @@ describe('RpcError', () => {
     cyclic.self = cyclic;
     expect(RpcError.from(cyclic).message).toBe('non-error value thrown: [object Object]');
     expect(RpcError.from(undefined).message).toBe('non-error value thrown: undefined');
+  });
+
+  it('from() and instanceof never throw, whatever the value (property)', () => {
+    fc.assert(
+      fc.property(hostileValue, (recipe) => {
+        const value = recipe.make();
+        const error = RpcError.from(value);
+        expect(error).toBeInstanceOf(RpcError);
+        expect(typeof error.message).toBe('string');
+        expect(value instanceof ServiceError).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('describeThrown', () => {
+  it('falls back step by step: message, JSON, String, then a fixed text', () => {
+    expect(describeThrown(new TypeError('bad'))).toBe('bad');
+    expect(describeThrown('text')).toBe('text');
+    expect(describeThrown([1, 'a'])).toBe('non-error value thrown: [1,"a"]');
+    expect(describeThrown(10n)).toBe('non-error value thrown: 10');
+    expect(describeThrown(Symbol('s'))).toBe('non-error value thrown: Symbol(s)');
+    const nullPrototype = Object.create(null) as Record<string, unknown>;
+    nullPrototype.big = 1n;
+    expect(describeThrown(nullPrototype)).toBe(UNDESCRIBABLE);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(describeThrown(proxy)).toBe(UNDESCRIBABLE);
+    const badMessage = new Error('unused');
+    Object.defineProperty(badMessage, 'message', {
+      get() {
+        throw new Error('getter');
+      },
+    });
+    expect(describeThrown(badMessage)).toMatch(/^non-error value thrown: /);
+  });
+
+  it('never shows the source of a function', () => {
+    expect(describeThrown(function secret() {})).toBe('non-error value thrown: a function');
   });
 });

@@ -295,6 +295,37 @@ describe('auth', () => {
     expect((error as ServiceError).message).toMatch(/^unauthorized: .*token store unavailable/);
     await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
   });
+
+  it.each([
+    [
+      'a thenable whose then throws',
+      () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is what this test feeds the server.
+        then() {
+          throw new Error('then threw');
+        },
+      }),
+    ],
+    [
+      'a revoked proxy',
+      () => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      },
+    ],
+    ['a string', () => 'yes'],
+    ['a promise of 1', () => Promise.resolve(1)],
+  ])('auth - an authorize that returns %s refuses, and the server goes on', async (_name, verdict) => {
+    const { address } = await authServer(verdict as unknown as Authorize);
+    const connection = await openConnection(defer, address, { auth: 'secret' });
+    const error = await rejection(firstValueFrom(connection.call$('Vault', 'Open')));
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).message).toMatch(/^unauthorized/);
+    await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
+    const again = await openConnection(defer, address, { auth: 'secret' });
+    await expect(firstValueFrom(again.ping$())).resolves.toBeGreaterThanOrEqual(0);
+  });
 });
 
 describe('shutdown', () => {
