@@ -318,13 +318,22 @@ export class ServerConnectionHandler implements ServerConnection {
     const service = this.core.service(request.servicePath);
     if (!service) {
       const known = this.core.serviceNames();
-      const message = `can not find service "${request.servicePath}"; registered: ${known.length ? known.join(', ') : '(none)'}`;
-      this.finish(seq, call, this.errorReply(request, message, undefined));
+      const listed = this.options.listMethodsInErrors
+        ? `; registered: ${known.length ? known.join(', ') : '(none)'}`
+        : '';
+      this.finish(
+        seq,
+        call,
+        this.errorReply(request, `can not find service "${request.servicePath}"${listed}`, undefined),
+      );
       return;
     }
     const method = service.methods.get(request.serviceMethod);
     if (!method) {
-      const message = `can not find method "${request.serviceMethod}" of service "${service.name}"; methods: ${[...service.methods.keys()].join(', ')}`;
+      const listed = this.options.listMethodsInErrors
+        ? `; methods: ${[...service.methods.keys()].join(', ')}`
+        : '';
+      const message = `can not find method "${request.serviceMethod}" of service "${service.name}"${listed}`;
       this.finish(seq, call, this.errorReply(request, message, undefined));
       return;
     }

@@ -5,7 +5,7 @@ import {
   type ResolvedPayloadOptions,
   resolvePayloadOptions,
 } from '../util/payload-options.js';
-import { functionOption, integerOption, optionsObject } from '../util/validate.js';
+import { booleanOption, functionOption, integerOption, optionsObject } from '../util/validate.js';
 import { type Logger, loggerOption } from './logger.js';
 import type { ServiceRegistry } from './service-registry.js';
 
@@ -55,6 +55,12 @@ export interface ServerOptions extends PayloadOptions {
   readonly registries?: readonly ServiceRegistry[];
   /** Where connection-level problems are reported. Default: the console. */
   readonly logger?: Logger;
+  /**
+   * Name the registered services, or the service's methods, in the error reply to a call of an
+   * unknown service or method. Handy in development; off by default, so that a caller learns
+   * nothing it was not told.
+   */
+  readonly listMethodsInErrors?: boolean;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -69,6 +75,8 @@ export interface ResolvedServerOptions extends ResolvedPayloadOptions {
   readonly registries: readonly ServiceRegistry[];
   /** Where problems are reported. */
   readonly logger: Logger;
+  /** Whether unknown-service and unknown-method errors list what is registered. */
+  readonly listMethodsInErrors: boolean;
 }
 
 /**
@@ -99,6 +107,7 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
     ),
     registries: registriesOption(o.registries),
     logger: loggerOption(o.logger),
+    listMethodsInErrors: booleanOption('listMethodsInErrors', o.listMethodsInErrors, false),
   };
 }
 

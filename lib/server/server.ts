@@ -35,9 +35,10 @@ export interface ShutdownOptions {
  *
  * A method receives `(args, ctx)` and returns a value, a Promise, or an Observable (its first
  * value is the reply). A thrown or rejected error becomes an error reply with its message.
- * Unknown services and methods get an error reply that lists what is registered. Heartbeats
- * are echoed, oneway requests get no reply, and `ctx.push` sends server pushes. One server
- * accepts both magics (0x42 Phobos, 0x08 rpcx) and answers each connection in its own dialect.
+ * Unknown services and methods get an error reply naming what was asked for (and, with
+ * `listMethodsInErrors`, what is registered). Heartbeats are echoed, oneway requests get no
+ * reply, and `ctx.push` sends server pushes. One server accepts both magics (0x42 Phobos, 0x08
+ * rpcx) and answers each connection in its own dialect.
  *
  * @example
  * ```ts
@@ -90,19 +91,28 @@ export class Server {
   }
 
   /**
-   * Exposes an object's methods as a service: its own and inherited functions, not the
-   * constructor, not names starting with `_`.
+   * Exposes an object's methods as a service: the functions of the object and of the classes it
+   * was built from, up to a built-in base class (never those of `Object.prototype`,
+   * `EventEmitter`, streams or other platform classes); not the constructor; not names starting
+   * with `_`. `options.methods` lists exactly what to expose instead; `options.exclude` hides
+   * names.
    *
-   * @param options - registry metadata (`weight=10&group=a` or a record) and protobuf types per
-   *   method.
+   * @param options - registry metadata (`weight=10&group=a` or a record), protobuf types per
+   *   method, and the `methods` allow-list or `exclude` deny-list.
    * @throws TypeError when `implementation` is not an object; RangeError when the name is empty,
-   *   reserved (`__phobos...`) or already registered, or the object has no methods.
+   *   reserved (`__phobos...`) or already registered, the object has no methods, or `methods`,
+   *   `exclude` or `protobuf` name something that is not an exposed method.
    * @example
    * ```ts
    * class Arith {
    *   Mul(args: { A: number; B: number }) { return { C: args.A * args.B }; }
    * }
    * server.register('Arith', new Arith(), { metadata: 'weight=10' });
+   * class Feed extends EventEmitter {
+   *   Latest() { return 'news'; }   // exposed; emit, on... are not
+   *   Reset() { this.emit('reset'); }
+   * }
+   * server.register('Feed', new Feed(), { exclude: ['Reset'] });   // Latest only
    * ```
    */
   register(name: string, implementation: object, options?: RegisterOptions): this {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import protobuf from 'protobufjs';
 import { firstValueFrom, interval, map, Observable, take, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -157,8 +158,21 @@ describe('calls over loopback', () => {
     await expect(client.call('Stream', 'Ticks')).resolves.toBe(10);
   });
 
-  it('unknown service and method get an error reply listing what is registered', async () => {
+  it('unknown service and method get an error reply that names only what was asked for', async () => {
     const { address } = await arithServer();
+    const client = startClient(defer, address);
+    const serviceError = await client.call('Nope', 'Mul', {}).catch((e: unknown) => e);
+    expect(serviceError).toBeInstanceOf(ServiceError);
+    expect((serviceError as ServiceError).message).toBe('can not find service "Nope"');
+    await expect(client.call('Arith', 'Pow', {})).rejects.toThrow(
+      /^can not find method "Pow" of service "Arith"$/,
+    );
+  });
+
+  it('listMethodsInErrors - unknown service and method errors list what is registered', async () => {
+    const { address } = await startServer(defer, (server) => server.register('Arith', new Arith()), {
+      listMethodsInErrors: true,
+    });
     const client = startClient(defer, address);
     await expect(client.call('Nope', 'Mul', {})).rejects.toThrow(
       'can not find service "Nope"; registered: Arith',
@@ -166,6 +180,37 @@ describe('calls over loopback', () => {
     await expect(client.call('Arith', 'Pow', {})).rejects.toThrow(
       'can not find method "Pow" of service "Arith"; methods: Mul, Div, Echo',
     );
+  });
+
+  it('inherited methods of built-in classes are not callable: a remote emit fires nothing', async () => {
+    const fired: string[] = [];
+    class Feed extends EventEmitter {
+      secret = 'internal state';
+      Latest() {
+        return 'news';
+      }
+    }
+    const feed = new Feed();
+    feed.on('reset', () => fired.push('reset'));
+    const { address } = await startServer(defer, (server) => server.register('Feed', feed));
+    const client = startClient(defer, address, { serializeType: SerializeType.JSON });
+    for (const method of [
+      'emit',
+      'on',
+      'removeAllListeners',
+      'setMaxListeners',
+      'toString',
+      'hasOwnProperty',
+      'constructor',
+      '__proto__',
+    ]) {
+      await expect(client.call('Feed', method, 'reset')).rejects.toThrow(
+        `can not find method "${method}" of service "Feed"`,
+      );
+    }
+    expect(fired).toEqual([]);
+    expect(feed.listenerCount('reset')).toBe(1);
+    await expect(client.call('Feed', 'Latest')).resolves.toBe('news');
   });
 
   it('metadata travels both ways', async () => {
