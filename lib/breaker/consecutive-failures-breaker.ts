@@ -1,4 +1,4 @@
-import { integerOption, optionsObject } from '../util/validate.js';
+import { durationOption, integerOption, optionsObject } from '../util/validate.js';
 import { type BreakerStrategy, DEFAULT_BREAKER_WINDOW_MS } from './breaker-strategy.js';
 import {
   type BreakerPolicyOptions,
@@ -62,7 +62,7 @@ export function resolveConsecutiveFailuresBreakerOptions(
     DEFAULT_BREAKER_FAILURE_THRESHOLD,
     1,
   );
-  const windowMs = integerOption('windowMs', o.windowMs, DEFAULT_BREAKER_WINDOW_MS, 1);
+  const windowMs = durationOption('windowMs', o.windowMs, DEFAULT_BREAKER_WINDOW_MS, 1);
   return { ...resolveBreakerPolicyOptions(o), failureThreshold, windowMs };
 }
 

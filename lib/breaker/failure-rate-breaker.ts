@@ -1,4 +1,4 @@
-import { describeValue, integerOption, optionsObject } from '../util/validate.js';
+import { describeValue, durationOption, integerOption, optionsObject } from '../util/validate.js';
 import { type BreakerStrategy, DEFAULT_BREAKER_WINDOW_MS } from './breaker-strategy.js';
 import {
   type BreakerPolicyOptions,
@@ -81,7 +81,7 @@ export function resolveFailureRateBreakerOptions(
     DEFAULT_BREAKER_MINIMUM_REQUESTS,
     1,
   );
-  const windowMs = integerOption('windowMs', o.windowMs, DEFAULT_BREAKER_WINDOW_MS, 1);
+  const windowMs = durationOption('windowMs', o.windowMs, DEFAULT_BREAKER_WINDOW_MS, 1);
   const buckets = integerOption('buckets', o.buckets, DEFAULT_BREAKER_BUCKETS, 1, windowMs);
   return { ...resolveBreakerPolicyOptions(o), failureRateThreshold, minimumRequests, windowMs, buckets };
 }

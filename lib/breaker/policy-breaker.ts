@@ -1,5 +1,11 @@
 import { type Observable, Subject } from 'rxjs';
-import { describeValue, functionOption, integerOption, optionsObject } from '../util/validate.js';
+import {
+  describeValue,
+  durationOption,
+  functionOption,
+  integerOption,
+  optionsObject,
+} from '../util/validate.js';
 import type { BreakerState, BreakerTransition, CircuitBreaker, Clock } from './breaker.js';
 import type { BreakerStrategy } from './breaker-strategy.js';
 
@@ -77,7 +83,7 @@ export interface ResettableBreaker extends CircuitBreaker {
  */
 export function resolveBreakerPolicyOptions(options?: BreakerPolicyOptions): ResolvedBreakerPolicyOptions {
   const o = optionsObject('breaker options', options);
-  const openMs = integerOption('openMs', o.openMs, DEFAULT_BREAKER_OPEN_MS, 1);
+  const openMs = durationOption('openMs', o.openMs, DEFAULT_BREAKER_OPEN_MS, 1);
   const halfOpenProbes = integerOption(
     'halfOpenProbes',
     o.halfOpenProbes,

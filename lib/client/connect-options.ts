@@ -7,7 +7,13 @@ import {
   type ResolvedPayloadOptions,
   resolvePayloadOptions,
 } from '../util/payload-options.js';
-import { booleanOption, describeValue, integerOption, optionsObject } from '../util/validate.js';
+import {
+  booleanOption,
+  describeValue,
+  durationOption,
+  integerOption,
+  optionsObject,
+} from '../util/validate.js';
 
 /** Default of {@link ConnectOptions.connectTimeoutMs}: 5 seconds. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -91,10 +97,10 @@ export function resolveConnectOptions(options: ConnectOptions | undefined): Reso
     ...payload,
     dialect: o.dialect ?? PHOBOS,
     tls: o.tls,
-    connectTimeoutMs: integerOption('connectTimeoutMs', o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    connectTimeoutMs: durationOption('connectTimeoutMs', o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     serializeType,
     compress: booleanOption('compress', o.compress, false),
-    timeoutMs: integerOption('timeoutMs', o.timeoutMs, 0, 0),
+    timeoutMs: durationOption('timeoutMs', o.timeoutMs, 0, 0),
     auth: o.auth,
     protobuf: o.protobuf ?? {},
   };

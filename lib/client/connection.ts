@@ -13,7 +13,14 @@ import {
 import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
 import { FrameSocket } from '../transport/frame-socket.js';
-import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
+import {
+  booleanOption,
+  describeValue,
+  durationOption,
+  integerOption,
+  optionsObject,
+  toMetadata,
+} from '../util/validate.js';
 import type { ProtobufTypes, ResolvedConnectOptions } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
 
@@ -354,7 +361,7 @@ export class Connection {
     const defaults = this.options;
     const serializeType = integerOption('serializeType', o.serializeType, defaults.serializeType, 0, 15);
     const compress = booleanOption('compress', o.compress, defaults.compress);
-    const timeoutMs = integerOption('timeoutMs', o.timeoutMs, defaults.timeoutMs, 0);
+    const timeoutMs = durationOption('timeoutMs', o.timeoutMs, defaults.timeoutMs, 0);
     const oneway = booleanOption('oneway', o.oneway, false);
     const types = defaults.protobuf[`${service}.${method}`];
     const requestType = o.requestType ?? types?.requestType;

@@ -10,7 +10,7 @@ import {
   timer,
 } from 'rxjs';
 import { ConnectionError } from '../errors/index.js';
-import { integerOption, optionsObject } from '../util/validate.js';
+import { durationOption, integerOption, optionsObject } from '../util/validate.js';
 
 /** Default of {@link HeartbeatOptions.maxMisses}: 3. */
 export const DEFAULT_HEARTBEAT_MAX_MISSES = 3;
@@ -50,7 +50,7 @@ export function heartbeat(
   options?: HeartbeatOptions,
 ): Observable<number> {
   if (typeof ping !== 'function') throw new RangeError('ping must be a function returning an Observable');
-  const interval = integerOption('intervalMs', intervalMs, 0, 1);
+  const interval = durationOption('intervalMs', intervalMs, 0, 1);
   const o = optionsObject('heartbeat options', options);
   const maxMisses = integerOption('maxMisses', o.maxMisses, DEFAULT_HEARTBEAT_MAX_MISSES, 1);
   const scheduler = o.scheduler ?? asyncScheduler;

@@ -5,6 +5,7 @@ import {
   lastValueFrom,
   type MonoTypeOperatorFunction,
   map,
+  NEVER,
   Observable,
   of,
   ReplaySubject,
@@ -36,7 +37,7 @@ import { retryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { selectorFor } from '../selector/selector-for.js';
-import { describeValue, integerOption, optionsObject } from '../util/validate.js';
+import { describeValue, durationOption, integerOption, optionsObject } from '../util/validate.js';
 import type { ClientCallOptions } from './client.js';
 import { type ResolvedConnectOptions, resolveConnectOptions } from './connect-options.js';
 import type { CallOptions, Reply, ServerPush } from './connection.js';
@@ -154,7 +155,7 @@ export class XClient {
       shouldRetry: this.retried,
       scheduler,
     };
-    const backupDelayMs = integerOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
+    const backupDelayMs = durationOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
     this.failOperator =
       failMode === 'failover'
         ? failover(retryOptions)
@@ -169,7 +170,7 @@ export class XClient {
     const heartbeat = o.heartbeat === undefined || o.heartbeat === false ? undefined : o.heartbeat;
     const heartbeatOptions = heartbeat
       ? {
-          intervalMs: integerOption('heartbeat.intervalMs', heartbeat.intervalMs, 0, 1),
+          intervalMs: durationOption('heartbeat.intervalMs', heartbeat.intervalMs, 0, 1),
           maxMisses: integerOption(
             'heartbeat.maxMisses',
             heartbeat.maxMisses,
@@ -181,7 +182,7 @@ export class XClient {
     const redial = exponentialBackoff({ initialMs: 50, maxMs: 5_000 });
     this.pool = new ConnectionPool({
       connect: o,
-      idleTimeoutMs: integerOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
+      idleTimeoutMs: durationOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
       heartbeat: heartbeatOptions,
       redialDelayMs: redial,
       scheduler,
@@ -239,16 +240,21 @@ export class XClient {
   ): Observable<Reply<T>> {
     return defer(() => {
       const callOptions = optionsObject('call options', options);
-      const timeoutMs = integerOption('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs, 0);
+      const timeoutMs = durationOption('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs, 0);
       const scheduler = this.connectOptions.scheduler;
       const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
       const info: CallInfo = { service: this.service, method, args };
       const tried = new Set<string>();
-      const attempt = (instance: ServiceInstance): Observable<Reply<T>> =>
-        this.attempt<T>(instance, method, args, {
+      const attempt = (instance: ServiceInstance): Observable<Reply<T>> => {
+        const now = scheduler.now();
+        // Past the deadline no attempt is sent: the whole call's callTimeout (below) is due now
+        // and fails the call with DeadlineExceededError.
+        if (deadline !== undefined && now >= deadline) return NEVER;
+        return this.attempt<T>(instance, method, args, {
           ...callOptions,
-          timeoutMs: remaining(deadline, scheduler.now()),
+          timeoutMs: remaining(deadline, now),
         });
+      };
       const pickNew = (): Observable<Reply<T>> => {
         const known = this.closed ? undefined : this.latest;
         const onto = (instance: ServiceInstance): Observable<Reply<T>> => {
@@ -569,6 +575,7 @@ function retriedByXClient(error: unknown): boolean {
   return isRetryable(error) || (error instanceof CircuitOpenError && 'state' in error.details);
 }
 
+/** What is left of a deadline (whole ms, at least 1), or 0 for none. */
 function remaining(deadline: number | undefined, now: number): number {
   return deadline === undefined ? 0 : Math.max(1, Math.ceil(deadline - now));
 }

@@ -104,8 +104,8 @@ function widenIntegers(value: unknown, ancestors: Set<object>, codec: Codec): un
  * (see {@link MsgpackCodecOptions.integersAsInt64}). Bin decodes to a plain `Uint8Array` copy, never
  * a view of the frame. An empty payload decodes to `undefined`. A key `__proto__` decodes as `__proto_`.
  *
- * `encode` throws a `CodecError` for what MessagePack cannot hold (a symbol, a cycle, a
- * BigInt past 64 bits); `decode` throws a `CodecError` for truncated, trailing or garbage bytes.
+ * `encode` throws a `CodecError` for what MessagePack cannot hold (a function or a symbol, as
+ * the JSON codec does; a symbol anywhere; a cycle; a BigInt past 64 bits); `decode` throws a `CodecError` for truncated, trailing or garbage bytes.
  *
  * @example
  * ```ts
@@ -121,6 +121,14 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     serializeType: SerializeType.MsgPack,
     name: 'msgpack',
     encode(value: unknown): Uint8Array {
+      if (typeof value === 'function' || typeof value === 'symbol') {
+        // msgpackr would write nil for a function: a handler that returned a method instead of
+        // calling it would look like one that returned nothing. JSON refuses both too.
+        throw createCodecError(
+          codec,
+          `msgpack codec cannot encode a ${typeof value}; pass an object, array, string, number, boolean, null or bytes`,
+        );
+      }
       return guard(codec, 'msgpack codec cannot encode the value', () =>
         packr.pack(integersAsInt64 ? widenIntegers(value, new Set(), codec) : value),
       );

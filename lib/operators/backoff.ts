@@ -1,8 +1,8 @@
 import {
   describeValue,
+  durationOption,
   finiteOption,
   functionOption,
-  integerOption,
   optionsObject,
 } from '../util/validate.js';
 
@@ -61,8 +61,8 @@ const JITTERS: readonly Jitter[] = ['full', 'equal', 'none'];
  */
 export function exponentialBackoff(options?: ExponentialBackoffOptions): Backoff {
   const o = optionsObject('exponentialBackoff options', options);
-  const initialMs = integerOption('initialMs', o.initialMs, DEFAULT_BACKOFF_INITIAL_MS, 0);
-  const maxMs = integerOption('maxMs', o.maxMs, DEFAULT_BACKOFF_MAX_MS, 0);
+  const initialMs = durationOption('initialMs', o.initialMs, DEFAULT_BACKOFF_INITIAL_MS, 0);
+  const maxMs = durationOption('maxMs', o.maxMs, DEFAULT_BACKOFF_MAX_MS, 0);
   if (initialMs > maxMs) {
     throw new RangeError(`initialMs must not exceed maxMs (${maxMs}), got ${initialMs}`);
   }
@@ -95,6 +95,6 @@ export function exponentialBackoff(options?: ExponentialBackoffOptions): Backoff
  */
 export function constantBackoff(ms: number): Backoff {
   if (ms === undefined) throw new RangeError('constantBackoff needs ms, an integer >= 0');
-  const delayMs = integerOption('ms', ms, 0, 0);
+  const delayMs = durationOption('ms', ms, 0, 0);
   return () => delayMs;
 }

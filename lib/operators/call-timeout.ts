@@ -1,6 +1,6 @@
 import { identity, type MonoTypeOperatorFunction, type SchedulerLike, throwError, timeout } from 'rxjs';
 import { DeadlineExceededError } from '../errors/errors.js';
-import { integerOption, optionsObject, schedulerOption } from '../util/validate.js';
+import { durationOption, optionsObject, schedulerOption } from '../util/validate.js';
 
 /** Options of {@link callTimeout}. */
 export interface CallTimeoutOptions {
@@ -39,7 +39,7 @@ export interface CallTimeoutOptions {
 export function callTimeout<T>(options: CallTimeoutOptions): MonoTypeOperatorFunction<T> {
   const o = optionsObject('callTimeout options', options);
   if (o.timeoutMs === undefined) throw new RangeError('timeoutMs is required by callTimeout');
-  const timeoutMs = integerOption('timeoutMs', o.timeoutMs, 0, 0);
+  const timeoutMs = durationOption('timeoutMs', o.timeoutMs, 0, 0);
   const scheduler = schedulerOption('scheduler', o.scheduler);
   if (timeoutMs === 0) return identity;
   return timeout({

@@ -1,5 +1,5 @@
 import { type MonoTypeOperatorFunction, Observable, type SchedulerLike, Subscription, timer } from 'rxjs';
-import { functionOption, integerOption, optionsObject, schedulerOption } from '../util/validate.js';
+import { durationOption, functionOption, optionsObject, schedulerOption } from '../util/validate.js';
 import { isRetryable, type RetryPredicate } from './retryable.js';
 
 /** Options of {@link failbackup}. */
@@ -42,7 +42,7 @@ export interface FailbackupOptions {
 export function failbackup<T>(options: FailbackupOptions): MonoTypeOperatorFunction<T> {
   const o = optionsObject('failbackup options', options);
   if (o.delayMs === undefined) throw new RangeError('delayMs is required by failbackup');
-  const delayMs = integerOption('delayMs', o.delayMs, 0, 0);
+  const delayMs = durationOption('delayMs', o.delayMs, 0, 0);
   const shouldRetry = functionOption('shouldRetry', o.shouldRetry) ?? isRetryable;
   const scheduler = schedulerOption('scheduler', o.scheduler);
 

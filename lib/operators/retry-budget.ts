@@ -1,6 +1,12 @@
 import { asyncScheduler } from 'rxjs';
 import type { Clock } from '../breaker/breaker.js';
-import { finiteOption, functionOption, integerOption, optionsObject } from '../util/validate.js';
+import {
+  durationOption,
+  finiteOption,
+  functionOption,
+  integerOption,
+  optionsObject,
+} from '../util/validate.js';
 
 /** Default of {@link RetryBudgetOptions.ratio}: retries may add 20% to the calls. */
 export const DEFAULT_RETRY_BUDGET_RATIO = 0.2;
@@ -79,7 +85,7 @@ export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
     DEFAULT_RETRY_BUDGET_MIN_RETRIES_PER_SECOND,
     0,
   );
-  const ttlMs = integerOption('ttlMs', o.ttlMs, DEFAULT_RETRY_BUDGET_TTL_MS, 1);
+  const ttlMs = durationOption('ttlMs', o.ttlMs, DEFAULT_RETRY_BUDGET_TTL_MS, 1);
   const clock = functionOption('clock', o.clock) ?? (() => asyncScheduler.now());
 
   const scaledRatio = Math.round(ratio * SCALE);

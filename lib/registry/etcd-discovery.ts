@@ -5,7 +5,7 @@ import { createInstance } from '../discovery/create-instance.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { checkGroup } from '../discovery/instance-filters.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
-import { integerOption, optionsObject } from '../util/validate.js';
+import { durationOption, optionsObject } from '../util/validate.js';
 import { acquireEtcd, type EtcdHandle } from './etcd-client.js';
 import {
   type EtcdConnectionOptions,
@@ -96,8 +96,8 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   const service = checkServiceName('service', o.service);
   const group = o.group;
   if (group !== undefined) checkGroup('group', group);
-  const graceMs = integerOption('dataLossGraceMs', o.dataLossGraceMs, DEFAULT_ETCD_DATA_LOSS_GRACE_MS, 0);
-  const resyncMs = integerOption('resyncMs', o.resyncMs, DEFAULT_ETCD_RESYNC_MS, 1);
+  const graceMs = durationOption('dataLossGraceMs', o.dataLossGraceMs, DEFAULT_ETCD_DATA_LOSS_GRACE_MS, 0);
+  const resyncMs = durationOption('resyncMs', o.resyncMs, DEFAULT_ETCD_RESYNC_MS, 1);
   // Discoveries share a watch only when every setting agrees (the logger and the scheduler by
   // identity), so that none is left with another's.
   const key = JSON.stringify([

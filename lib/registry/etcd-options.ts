@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { type Backoff, exponentialBackoff } from '../operators/backoff.js';
 import { type Logger, loggerOption } from '../server/logger.js';
-import { describeValue, integerOption, optionsObject, schedulerOption } from '../util/validate.js';
+import { describeValue, durationOption, optionsObject, schedulerOption } from '../util/validate.js';
 
 /** Default base path of the keys: `/phobos`. */
 export const DEFAULT_ETCD_BASE_PATH = '/phobos';
@@ -67,14 +67,14 @@ export function resolveEtcdOptions(
   const o = optionsObject(`${what} options`, options);
   const hosts = checkHosts(o.hosts);
   const basePath = checkBasePath(o.basePath ?? DEFAULT_ETCD_BASE_PATH);
-  const dialTimeoutMs = integerOption('dialTimeoutMs', o.dialTimeoutMs, DEFAULT_ETCD_DIAL_TIMEOUT_MS, 1);
-  const requestTimeoutMs = integerOption(
+  const dialTimeoutMs = durationOption('dialTimeoutMs', o.dialTimeoutMs, DEFAULT_ETCD_DIAL_TIMEOUT_MS, 1);
+  const requestTimeoutMs = durationOption(
     'requestTimeoutMs',
     o.requestTimeoutMs,
     DEFAULT_ETCD_REQUEST_TIMEOUT_MS,
     1,
   );
-  const retryMaxMs = integerOption('retryMaxMs', o.retryMaxMs, DEFAULT_ETCD_RETRY_MAX_MS, 1);
+  const retryMaxMs = durationOption('retryMaxMs', o.retryMaxMs, DEFAULT_ETCD_RETRY_MAX_MS, 1);
   const logger = loggerOption(o.logger);
   const scheduler = schedulerOption('scheduler', o.scheduler);
   return { hosts, basePath, dialTimeoutMs, requestTimeoutMs, retryMaxMs, logger, scheduler };

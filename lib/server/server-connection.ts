@@ -14,7 +14,7 @@ import {
 import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
 import { formatAddress } from '../transport/address.js';
 import { FrameSocket } from '../transport/frame-socket.js';
-import { toMetadata } from '../util/validate.js';
+import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
 import type { ServerHandler } from './interceptor.js';
 import type { ResolvedServerOptions } from './server-options.js';
@@ -355,8 +355,7 @@ export class ServerConnectionHandler implements ServerConnection {
       this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined));
       return;
     }
-    const timeout = request.metadata.get(MetadataKey.ServerTimeout);
-    const timeoutMs = timeout === undefined ? 0 : Number(timeout);
+    const timeoutMs = serverTimeoutMs(request.metadata.get(MetadataKey.ServerTimeout));
     const ctx = this.context(request, call, timeoutMs);
     if (timeoutMs > 0) {
       call.timer = this.options.scheduler.schedule(() => {
@@ -567,6 +566,17 @@ export function toObservable(result: unknown): Observable<unknown> {
  */
 export function invokeMethod(method: ServiceMethod): ServerHandler {
   return (call) => defer(() => toObservable(method.invoke(call.args, call.ctx)));
+}
+
+/**
+ * The caller's deadline from `__ServerTimeout`: 0 (none) when absent or not a positive number,
+ * and at most what a timer can wait (a longer deadline is as good as none, not one that passes
+ * at once).
+ */
+function serverTimeoutMs(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const ms = Number(value);
+  return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
 }
 
 /** Error messages longer than this (in UTF-16 units) are cut before they go on the wire. */

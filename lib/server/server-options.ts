@@ -7,6 +7,7 @@ import {
 } from '../util/payload-options.js';
 import { booleanOption, functionOption, integerOption, optionsObject } from '../util/validate.js';
 import { type Logger, loggerOption } from './logger.js';
+import { rateLimitedLogger } from './rate-limited-logger.js';
 import type { ServiceRegistry } from './service-registry.js';
 
 /** Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection. */
@@ -53,7 +54,11 @@ export interface ServerOptions extends PayloadOptions {
    * on `listen` (and on `register` after it), and withdrawn first thing on `shutdown`. Default none.
    */
   readonly registries?: readonly ServiceRegistry[];
-  /** Where connection-level problems are reported. Default: the console. */
+  /**
+   * Where connection-level problems are reported. Default: the console. Warnings caused by a
+   * peer are rate limited: at most 5 per peer host and 100 in all per minute, the number
+   * dropped told with the next one let through.
+   */
   readonly logger?: Logger;
   /**
    * Name the registered services, or the service's methods, in the error reply to a call of an
@@ -106,7 +111,7 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
       1,
     ),
     registries: registriesOption(o.registries),
-    logger: loggerOption(o.logger),
+    logger: rateLimitedLogger(loggerOption(o.logger), payload.scheduler),
     listMethodsInErrors: booleanOption('listMethodsInErrors', o.listMethodsInErrors, false),
   };
 }

@@ -3,7 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { RpcError } from '../errors/index.js';
 import { parseAddress } from '../transport/address.js';
 import { listen } from '../transport/dial.js';
-import { describeValue, integerOption, optionsObject } from '../util/validate.js';
+import { describeValue, durationOption, optionsObject } from '../util/validate.js';
 import type { ServerHandler, ServerInterceptor } from './interceptor.js';
 import { invokeMethod, ServerConnectionHandler, type ServerCore } from './server-connection.js';
 import {
@@ -223,7 +223,7 @@ export class Server {
    * ```
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    const graceMs = integerOption(
+    const graceMs = durationOption(
       'graceMs',
       optionsObject('shutdown options', options).graceMs,
       DEFAULT_SHUTDOWN_GRACE_MS,

@@ -18,6 +18,23 @@ export function integerOption(
 }
 
 /**
+ * The longest delay a timer can wait: Node's timers (and RxJS's, which use them) fire at once for
+ * anything longer than 2^31 - 1 ms (about 24.8 days).
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Resolves an optional duration in milliseconds: an integer option within [min, MAX_TIMER_MS],
+ * since a longer delay would make a timer fire at once.
+ *
+ * @throws RangeError naming the option when the value is not such an integer.
+ * @internal
+ */
+export function durationOption(name: string, value: unknown, fallback: number, min: number): number {
+  return integerOption(name, value, fallback, min, MAX_TIMER_MS);
+}
+
+/**
  * Resolves an optional finite number option: its default when undefined, else checked to be a
  * finite number within [min, max].
  *

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMsgpackCodec, msgpackCodec, SerializeType } from '../../lib/codec/index.js';
+import { createMsgpackCodec, jsonCodec, msgpackCodec, SerializeType } from '../../lib/codec/index.js';
 import { CodecError } from '../../lib/errors/index.js';
 import { thrown } from '../support/thrown.js';
 
@@ -165,6 +165,17 @@ describe('msgpack codec', () => {
     expect(error).toBeInstanceOf(CodecError);
     expect((error as CodecError).details).toEqual({ serializeType: 3, codec: 'msgpack' });
     expect(thrown(() => msgpackCodec.encode(Symbol('s')))).toBeInstanceOf(CodecError);
+  });
+
+  it('msgpack codec - refuses a function or a symbol as the JSON codec does, instead of writing nil', () => {
+    for (const value of [() => 'a method', Symbol('s')]) {
+      const error = thrown(() => msgpackCodec.encode(value));
+      expect(error).toBeInstanceOf(CodecError);
+      expect((error as CodecError).message).toMatch(
+        /^msgpack codec cannot encode a (function|symbol); pass an object/,
+      );
+      expect(thrown(() => jsonCodec.encode(value))).toBeInstanceOf(CodecError);
+    }
   });
 
   it('msgpack codec - refuses truncated and trailing bytes with a CodecError', () => {

@@ -216,6 +216,30 @@ describe('the server facing bad peers', () => {
     expect(await peer.frame(1)).toMatchObject({ seq: 2n, status: 0 });
   });
 
+  it.each(['99999999999', 'Infinity'])(
+    '__ServerTimeout %s - past what a timer can wait: clamped, and the call is served',
+    async (timeout) => {
+      // A handler that takes a little while: a deadline that overflowed the timer would fail it.
+      const { address } = await startServer(defer, (s) =>
+        s.register('Echo', {
+          Say: (args: unknown) => new Promise((resolve) => setTimeout(() => resolve(args), 20)),
+        }),
+      );
+      const peer = await peerOf(address);
+      peer.send(request({ seq: 5n, metadata: new Map([['__ServerTimeout', timeout]]) }));
+      const reply = await peer.frame(0);
+      expect(reply).toMatchObject({ seq: 5n, status: 0 });
+      expect(Buffer.from(reply.payload).toString()).toBe('"hi"');
+    },
+  );
+
+  it.each(['-5', 'soon', '0'])('__ServerTimeout %s - not a positive number: no deadline', async (timeout) => {
+    const { address } = await echoServer();
+    const peer = await peerOf(address);
+    peer.send(request({ seq: 6n, metadata: new Map([['__ServerTimeout', timeout]]) }));
+    expect(await peer.frame(0)).toMatchObject({ seq: 6n, status: 0 });
+  });
+
   it('response frame - one sent to the server is ignored', async () => {
     const { address, calls } = await echoServer();
     const peer = await peerOf(address);
@@ -318,6 +342,7 @@ describe('wrong types and out-of-range values at every public entry', () => {
       ['logger {}', { logger: {} }, RangeError, /logger/],
       ['logger null', { logger: null }, RangeError, /logger/],
       ['tls 5', { tls: 5 }, RangeError, /tls/],
+      ['listMethodsInErrors 1', { listMethodsInErrors: 1 }, RangeError, /listMethodsInErrors/],
       ['options "x"', 'x', TypeError, /server options/],
       ['options []', [], TypeError, /server options/],
     ])('new Server - %s', (_name, options, errorClass, pattern) => {
@@ -399,6 +424,12 @@ describe('wrong types and out-of-range values at every public entry', () => {
 
     it.each<[string, unknown, ErrorConstructor, RegExp]>([
       ['timeoutMs -1', { timeoutMs: -1 }, RangeError, /timeoutMs/],
+      [
+        'timeoutMs 2^31 (past what a timer can wait)',
+        { timeoutMs: 2 ** 31 },
+        RangeError,
+        /timeoutMs must be an integer in 0\.\.2147483647/,
+      ],
       ['connectTimeoutMs 0', { connectTimeoutMs: 0 }, RangeError, /connectTimeoutMs/],
       ['serializeType 16', { serializeType: 16 }, RangeError, /serializeType/],
       [

@@ -25,6 +25,8 @@ import {
 import { type CallLoop, callLoop } from '../support/call-loop.js';
 import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
+import { rawServer } from '../support/raw-peer.js';
+import { startServer } from '../support/servers.js';
 import { advanceTo } from '../support/virtual-time.js';
 import {
   byKey,
@@ -564,6 +566,45 @@ describe('XClient - retries', () => {
     expect((error as ConnectionError).code).toBe('UNAVAILABLE');
     await turns(10);
     expect(probe.crashes.items).toHaveLength(1);
+  });
+});
+
+describe('XClient - deadline', () => {
+  it('failover - no attempt starts once the call deadline has passed; the call fails with DeadlineExceededError', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    // Server a takes the first attempt past the deadline, then drops the connection (retryable).
+    const a = await rawServer((peer) => {
+      peer.socket.on('data', () => {
+        scheduler.frame = 1_500;
+        peer.socket.destroy();
+      });
+    });
+    defer(() => a.close());
+    let servedByB = 0;
+    const { address: b } = await startServer(defer, (server) =>
+      server.register('Greeter', {
+        Greet: () => {
+          servedByB += 1;
+          return 'from b';
+        },
+      }),
+    );
+    const client = xclient('Greeter', {
+      discovery: multipleServersDiscovery([{ address: a.address }, { address: b }]),
+      failMode: 'failover',
+      selectMode: { select: (instances) => instances.find((i) => i.address === a.address) ?? instances[0] },
+      retryBudget: false,
+      heartbeat: false,
+      timeoutMs: 1_000,
+      scheduler,
+    });
+    const outcome = client.call('Greet', {}).catch((e: unknown) => e);
+    for (let turn = 0; turn < 200 && scheduler.frame < 1_500; turn++) await turns(1);
+    await turns(20);
+    advanceTo(scheduler, 1_500);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(servedByB).toBe(0);
   });
 });
 
