@@ -40,7 +40,11 @@ export interface ConnectOptions extends PayloadOptions {
   readonly compress?: boolean;
   /** Default deadline of calls in ms; 0 means none. Default 0. */
   readonly timeoutMs?: number;
-  /** Auth token sent as `__AUTH` with every call. Default none. */
+  /**
+   * Auth token sent as `__AUTH` with every call and every heartbeat; a heartbeat carrying it is
+   * sent as soon as the connection opens, so that a server's `authTimeoutMs` sees it even before
+   * the first call. Default none.
+   */
   readonly auth?: string;
   /** Protobuf types per `Service.Method`, for calls with serialize type 2. */
   readonly protobuf?: Readonly<Record<string, ProtobufTypes>>;

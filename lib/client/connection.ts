@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { BehaviorSubject, map, Observable, Subject } from 'rxjs';
 import type { Codec } from '../codec/index.js';
-import { CompressType, compressPayload } from '../compress/index.js';
+import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
 import {
   CodecError,
   ConnectionClosedError,
@@ -148,9 +148,17 @@ export class Connection {
     this.authMetadata = options.auth === undefined ? undefined : new Map([[MetadataKey.Auth, options.auth]]);
     this.frames = new FrameSocket(
       socket,
-      { maxMessageBytes: options.maxMessageBytes, magics: [options.dialect.magic] },
+      {
+        maxMessageBytes: options.maxMessageBytes,
+        maxMetadataEntries: options.maxMetadataEntries,
+        maxMetadataBytes: options.maxMetadataBytes,
+        magics: [options.dialect.magic],
+      },
       { onMessage: (message) => this.receive(message), onClose: (error) => this.closed(error) },
     );
+    // A server with authorize closes a connection that shows no valid token within its
+    // authTimeoutMs: a heartbeat carrying the token shows it at once, even if no call comes.
+    if (this.authMetadata) this.send(this.heartbeatFrame(this.takeSeq()));
   }
 
   /** True while the connection is open. */
@@ -287,20 +295,7 @@ export class Connection {
         fail: (error) => subscriber.error(error),
       };
       this.pending.set(seq, pending);
-      this.send({
-        magic: this.options.dialect.magic,
-        messageType: MessageType.Request,
-        heartbeat: true,
-        oneway: false,
-        compressType: CompressType.None,
-        status: 0,
-        serializeType: 0,
-        seq,
-        servicePath: '',
-        serviceMethod: '',
-        metadata: EMPTY_METADATA,
-        payload: EMPTY_PAYLOAD,
-      });
+      this.send(this.heartbeatFrame(seq));
       return () => {
         if (this.pending.get(seq) === pending) this.pending.delete(seq);
       };
@@ -408,6 +403,7 @@ export class Connection {
     service: string,
     method: string,
   ): Reply<unknown> | RpcError {
+    if (message.invalid) return message.invalid;
     if (message.status !== 0) {
       const text =
         message.metadata.get(this.options.dialect.errorKey) ??
@@ -421,12 +417,7 @@ export class Connection {
       return new ServiceError(text, options);
     }
     try {
-      let payload = message.payload;
-      if (message.compressType !== CompressType.None) {
-        payload = this.options.compressors
-          .get(message.compressType)
-          .decompress(payload, this.options.maxDecompressedBytes);
-      }
+      const payload = decompressPayload(message.payload, message.compressType, this.options);
       const replyCodec =
         message.serializeType === codec.serializeType
           ? codec
@@ -469,17 +460,32 @@ export class Connection {
     };
     let payload = message.payload;
     try {
-      if (message.compressType !== CompressType.None) {
-        payload = this.options.compressors
-          .get(message.compressType)
-          .decompress(payload, this.options.maxDecompressedBytes);
-      }
+      if (message.invalid) throw message.invalid;
+      payload = decompressPayload(payload, message.compressType, this.options);
       const data =
         payload.length === 0 ? undefined : this.options.codecs.get(message.serializeType).decode(payload);
       return { ...base, payload, data };
     } catch (error) {
       return { ...base, payload, data: undefined, error: RpcError.from(error) };
     }
+  }
+
+  /** A heartbeat request; it carries the `__AUTH` token when the connection has one. */
+  private heartbeatFrame(seq: bigint): Message {
+    return {
+      magic: this.options.dialect.magic,
+      messageType: MessageType.Request,
+      heartbeat: true,
+      oneway: false,
+      compressType: CompressType.None,
+      status: 0,
+      serializeType: 0,
+      seq,
+      servicePath: '',
+      serviceMethod: '',
+      metadata: this.authMetadata ?? EMPTY_METADATA,
+      payload: EMPTY_PAYLOAD,
+    };
   }
 
   private sendCancel(seq: bigint): void {

@@ -6,6 +6,12 @@ export type { Compressor } from './compressor.js';
 export { CompressType } from './compressor.js';
 // Registry
 export { CompressorRegistry, createDefaultCompressors } from './compressor-registry.js';
+export type { DecompressLimits } from './decompress-payload.js';
+export {
+  DEFAULT_MAX_COMPRESSION_RATIO,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  decompressPayload,
+} from './decompress-payload.js';
 // Built-in compressors
 export type { GzipCompressorOptions } from './gzip-compressor.js';
 export { createGzipCompressor, DEFAULT_GZIP_LEVEL, gzipCompressor } from './gzip-compressor.js';

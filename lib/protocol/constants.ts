@@ -8,6 +8,10 @@ export const PROTOCOL_VERSION = 0;
 export const FRAME_PREFIX_BYTES = 16;
 /** Default largest frame accepted or sent, header included: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Default limit on the metadata entries of one frame: 128. */
+export const DEFAULT_MAX_METADATA_ENTRIES = 128;
+/** Default limit on the metadata section of one frame (keys, values and their lengths): 32 KiB. */
+export const DEFAULT_MAX_METADATA_BYTES = 32 * 1024;
 
 /** The message type bit of header byte 2. */
 export const MessageType = {

@@ -1,12 +1,14 @@
 import { ProtocolError } from '../errors/index.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_METADATA_BYTES,
+  DEFAULT_MAX_METADATA_ENTRIES,
   FRAME_PREFIX_BYTES,
   MAGIC_PHOBOS,
   MAGIC_RPCX,
   type MessageType,
 } from './constants.js';
-import { EMPTY_METADATA, type Message, type Metadata } from './message.js';
+import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from './message.js';
 
 /** Options of a {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -14,6 +16,18 @@ export interface FrameDecoderOptions {
   readonly maxMessageBytes?: number;
   /** Magic bytes accepted. Default both 0x42 (Phobos) and 0x08 (rpcx). */
   readonly magics?: readonly number[];
+  /** Most metadata entries a frame may carry. Default 128. */
+  readonly maxMetadataEntries?: number;
+  /** Largest metadata section a frame may carry (keys, values, their lengths). Default 32 KiB. */
+  readonly maxMetadataBytes?: number;
+}
+
+/** Limits a frame must keep, past its lengths; see {@link decodeFrame}. */
+export interface FrameLimits {
+  /** Most metadata entries. */
+  readonly maxMetadataEntries: number;
+  /** Largest metadata section in bytes. */
+  readonly maxMetadataBytes: number;
 }
 
 /**
@@ -26,6 +40,10 @@ export interface FrameDecoderOptions {
  * throws the same error. Frames completed in the same chunk before the bad one are returned
  * first (then `error` is set and the next `push` throws).
  *
+ * A frame that breaks a metadata limit (`maxMetadataEntries`, `maxMetadataBytes`) is returned
+ * with `invalid` set and its metadata and payload left unread: the stream goes on, and the
+ * receiver answers that one frame with an error.
+ *
  * @example
  * ```ts
  * const decoder = new FrameDecoder({ maxMessageBytes: 1 << 20 });
@@ -37,13 +55,14 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   private readonly maxMessageBytes: number;
   private readonly magics: readonly number[];
+  private readonly limits: FrameLimits;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private failure: ProtocolError | undefined;
 
   /**
-   * @throws RangeError when `maxMessageBytes` is not an integer of at least 32, or `magics` is
-   *   empty or holds a value that is not a byte.
+   * @throws RangeError when `maxMessageBytes` is not an integer of at least 32, `magics` is
+   *   empty or holds a value that is not a byte, or a metadata limit is not an integer >= 0.
    */
   constructor(options: FrameDecoderOptions = {}) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -56,6 +75,14 @@ export class FrameDecoder {
     }
     this.maxMessageBytes = max;
     this.magics = magics;
+    this.limits = {
+      maxMetadataEntries: limitOption(
+        'maxMetadataEntries',
+        options.maxMetadataEntries,
+        DEFAULT_MAX_METADATA_ENTRIES,
+      ),
+      maxMetadataBytes: limitOption('maxMetadataBytes', options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES),
+    };
   }
 
   /** Bytes received but not yet returned as a message. */
@@ -81,7 +108,7 @@ export class FrameDecoder {
       for (;;) {
         const frameBytes = this.nextFrameBytes();
         if (frameBytes === undefined || this.buffered < frameBytes) break;
-        messages.push(decodeFrame(this.take(frameBytes)));
+        messages.push(decodeFrame(this.take(frameBytes), this.limits));
       }
     } catch (error) {
       this.failure =
@@ -175,7 +202,9 @@ export class FrameDecoder {
 }
 
 /**
- * Decodes one complete frame (prefix included).
+ * Decodes one complete frame (prefix included). Given `limits`, a frame whose metadata breaks
+ * them is returned with `invalid` set (a {@link ProtocolError} naming the limit), empty metadata
+ * and payload; the limits are checked before any metadata entry is read past them.
  *
  * @throws ProtocolError naming the field whose length runs past the frame, or when the frame's
  *   declared length does not match its size. Does not check the magic (the caller decides which
@@ -185,7 +214,7 @@ export class FrameDecoder {
  * const message = decodeFrame(Buffer.from(hex, 'hex'));
  * ```
  */
-export function decodeFrame(frame: Uint8Array): Message {
+export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
   const buffer = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
   if (buffer.length < FRAME_PREFIX_BYTES + 16) {
     throw new ProtocolError('length', `a frame needs at least 32 bytes, got ${buffer.length}`);
@@ -212,10 +241,8 @@ export function decodeFrame(frame: Uint8Array): Message {
   offset += 4 + methodBytes;
 
   const metadataBytes = fieldLength(buffer, offset, end, 'metadata');
-  const metadata =
-    metadataBytes === 0 ? EMPTY_METADATA : decodeMetadata(buffer, offset + 4, offset + 4 + metadataBytes);
-  offset += 4 + metadataBytes;
-
+  const metadataStart = offset + 4;
+  offset = metadataStart + metadataBytes;
   const payloadBytes = fieldLength(buffer, offset, end, 'payload');
   offset += 4;
   if (offset + payloadBytes !== end) {
@@ -224,7 +251,7 @@ export function decodeFrame(frame: Uint8Array): Message {
       `payload length ${payloadBytes} leaves ${end - offset - payloadBytes} bytes unread in the frame`,
     );
   }
-  return {
+  const header = {
     magic: buffer[0] as number,
     messageType: (flags >> 7) as MessageType,
     heartbeat: (flags & 0x40) !== 0,
@@ -235,9 +262,28 @@ export function decodeFrame(frame: Uint8Array): Message {
     seq: buffer.readBigUInt64BE(4),
     servicePath,
     serviceMethod,
-    metadata,
-    payload: buffer.subarray(offset, end),
   };
+  if (limits && metadataBytes > limits.maxMetadataBytes) {
+    return invalidFrame(
+      header,
+      new ProtocolError(
+        'metadata',
+        `metadata of ${metadataBytes} bytes exceeds maxMetadataBytes (${limits.maxMetadataBytes})`,
+        { details: { metadataBytes, maxMetadataBytes: limits.maxMetadataBytes } },
+      ),
+    );
+  }
+  let metadata: Metadata = EMPTY_METADATA;
+  if (metadataBytes > 0) {
+    const decoded = decodeMetadata(buffer, metadataStart, metadataStart + metadataBytes, limits);
+    if (decoded instanceof ProtocolError) return invalidFrame(header, decoded);
+    metadata = decoded;
+  }
+  return { ...header, metadata, payload: buffer.subarray(offset, end) };
+}
+
+function invalidFrame(header: Omit<Message, 'metadata' | 'payload'>, invalid: ProtocolError): Message {
+  return { ...header, metadata: EMPTY_METADATA, payload: EMPTY_PAYLOAD, invalid };
 }
 
 function fieldLength(buffer: Buffer, offset: number, end: number, field: string): number {
@@ -252,18 +298,41 @@ function fieldLength(buffer: Buffer, offset: number, end: number, field: string)
   return length;
 }
 
-function decodeMetadata(buffer: Buffer, start: number, end: number): Metadata {
+function decodeMetadata(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  limits: FrameLimits | undefined,
+): Metadata | ProtocolError {
   const metadata = new Map<string, string>();
+  const maxEntries = limits?.maxMetadataEntries ?? Number.POSITIVE_INFINITY;
+  let entries = 0;
   let offset = start;
   while (offset < end) {
+    if (entries === maxEntries) {
+      return new ProtocolError(
+        'metadata',
+        `metadata has more than maxMetadataEntries (${maxEntries}) entries`,
+        { details: { maxMetadataEntries: maxEntries } },
+      );
+    }
     const keyBytes = fieldLength(buffer, offset, end, 'metadata');
     const key = buffer.toString('utf8', offset + 4, offset + 4 + keyBytes);
     offset += 4 + keyBytes;
     const valueBytes = fieldLength(buffer, offset, end, 'metadata');
     metadata.set(key, buffer.toString('utf8', offset + 4, offset + 4 + valueBytes));
     offset += 4 + valueBytes;
+    entries += 1;
   }
   return metadata;
+}
+
+function limitOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be an integer >= 0, got ${String(value)}`);
+  }
+  return value;
 }
 
 function hex(byte: number): string {

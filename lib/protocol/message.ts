@@ -1,3 +1,4 @@
+import type { ProtocolError } from '../errors/index.js';
 import type { MessageType } from './constants.js';
 
 /** Metadata of a frame: UTF-8 keys and values. */
@@ -40,6 +41,12 @@ export interface Message {
   readonly metadata: Metadata;
   /** The (possibly compressed) payload bytes. */
   readonly payload: Uint8Array;
+  /**
+   * Set by a decoder with limits on a frame that is well formed but breaks one (too much
+   * metadata): the header, service and method are read, metadata and payload are left empty.
+   * The receiver answers it with an error rather than closing the connection. Never sent.
+   */
+  readonly invalid?: ProtocolError;
 }
 
 /** An empty metadata map, shared. */

@@ -15,8 +15,9 @@ export interface PushOptions {
  * @example
  * ```ts
  * const connection = ctx.connection;
- * const ticks = interval(1_000).pipe(takeUntil(connection.closed$));
- * ticks.subscribe((n) => connection.push('Clock', 'Tick', { n }));
+ * interval(1_000)
+ *   .pipe(takeUntil(connection.closed$), concatMap((n) => connection.push$('Clock', 'Tick', { n })))
+ *   .subscribe({ error: () => {} });
  * ```
  */
 export interface ServerConnection {
@@ -27,13 +28,26 @@ export interface ServerConnection {
   /** Emits once and completes when the connection closes. */
   readonly closed$: Observable<void>;
   /**
-   * Sends a server push (a oneway request frame) to this client.
+   * Sends a server push (a oneway request frame) to this client, if there is room for it.
    *
-   * @returns false when the connection is closed (nothing was sent).
+   * @returns true when the push is queued; false when nothing was sent: the connection is
+   *   closed, or more than the server's `maxPushQueueBytes` (1 MiB) already waits to be written
+   *   because the client reads slowly. A producer should then wait (see `push$`) or drop.
    * @throws CodecError when `data` cannot be encoded; ProtocolError when the frame exceeds
    *   maxMessageBytes.
    */
   push(service: string, method: string, data: unknown, options?: PushOptions): boolean;
+  /**
+   * A push that respects the client's pace: subscribing waits until the connection's socket can
+   * take more (the client has read what was sent before), then queues the push and completes.
+   * `concatMap` over it makes a producer go exactly as fast as the client reads:
+   * `ticks$.pipe(concatMap((tick) => connection.push$('Clock', 'Tick', tick)))`.
+   *
+   * Errors with ConnectionClosedError when the connection closes before the push is queued,
+   * CodecError when `data` cannot be encoded, ProtocolError past maxMessageBytes. Unsubscribing
+   * before it completes sends nothing.
+   */
+  push$(service: string, method: string, data: unknown, options?: PushOptions): Observable<void>;
 }
 
 /**
@@ -77,7 +91,8 @@ export interface CallContext {
   /**
    * Sends a server push to the caller: shorthand for `ctx.connection.push(...)`.
    *
-   * @returns false when the connection is closed.
+   * @returns false when nothing was sent: the connection is closed, or its output is past
+   *   `maxPushQueueBytes` (use `ctx.connection.push$` to wait for room instead).
    */
   push(service: string, method: string, data: unknown, options?: PushOptions): boolean;
 }

@@ -1,6 +1,17 @@
 import type { Socket } from 'node:net';
-import { AsyncSubject, defer, from, isObservable, type Observable, of, type Subscription, take } from 'rxjs';
-import { CompressType, compressPayload } from '../compress/index.js';
+import {
+  AsyncSubject,
+  defer,
+  from,
+  isObservable,
+  merge,
+  Observable,
+  of,
+  Subject,
+  type Subscription,
+  take,
+} from 'rxjs';
+import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { CancelledError, ConnectionClosedError, DeadlineExceededError, RpcError } from '../errors/index.js';
 import {
@@ -16,9 +27,18 @@ import { formatAddress } from '../transport/address.js';
 import { FrameSocket } from '../transport/frame-socket.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
+import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.js';
 import type { ServerHandler } from './interceptor.js';
 import type { ResolvedServerOptions } from './server-options.js';
 import type { Service, ServiceMethod } from './service.js';
+
+/**
+ * A connection holding less than this (a frame still arriving, requests waiting, replies
+ * unsent) is light: it is never closed to bring the server back within `maxBufferedBytes`. A
+ * request whose payload may take this much or more to decode is heavy: it waits its turn in the
+ * server's queue of heavy work, one per turn of the event loop, so that it cannot stall others.
+ */
+export const LIGHT_BYTES = 64 * 1024;
 
 /** What a connection needs from its server. @internal */
 export interface ServerCore {
@@ -26,9 +46,15 @@ export interface ServerCore {
   /** Whether any interceptor is installed (else methods are called directly). */
   readonly intercepted: boolean;
   readonly draining: boolean;
+  /** Whether the server holds more than `maxBufferedBytes`. */
+  readonly overBudget: boolean;
   service(name: string): Service | undefined;
   serviceNames(): string[];
   handlerFor(method: ServiceMethod): ServerHandler;
+  /** The bytes a connection holds changed by `delta`. */
+  account(connection: ServerConnectionHandler, delta: number): void;
+  /** Runs heavy work in its turn: one task per turn of the event loop, server-wide. */
+  later(task: () => void): void;
   connectionIdle(connection: ServerConnectionHandler): void;
   connectionClosed(connection: ServerConnectionHandler): void;
 }
@@ -115,7 +141,11 @@ class ServerCallContext implements CallContext {
 
 /**
  * The server's side of one connection: decodes requests, runs them within the concurrency
- * limit, and writes replies.
+ * limit, writes replies, and enforces the connection's timeouts and limits.
+ *
+ * It reads the socket except while replies are not leaving (the peer does not read, which
+ * `frameTimeoutMs` bounds): never merely because calls are many, so that cancel notices,
+ * heartbeats and the peer's close are always seen.
  *
  * @internal
  */
@@ -125,13 +155,26 @@ export class ServerConnectionHandler implements ServerConnection {
   private readonly core: ServerCore;
   private readonly options: ResolvedServerOptions;
   private readonly frames: FrameSocket;
+  private readonly watchdog: ConnectionWatchdog;
   private readonly inflight = new Map<bigint, InflightCall>();
   private readonly backlog: Message[] = [];
   private readonly closed = new AsyncSubject<void>();
+  /** Fires when the socket drains, so that waiting pushes go. */
+  private readonly drained = new Subject<void>();
   private dialect: Dialect = PHOBOS;
   private pushSeq = 0n;
   private lastSerializeType = 3;
   private refusing = false;
+  private authenticated: boolean;
+  /** The echo of the last heartbeat that came while replies were not leaving. */
+  private heldEcho: Message | undefined = undefined;
+  /** Payload bytes of waiting requests: the backlog and the heavy ones not yet decoded. */
+  private waitingBytes = 0;
+  /** What this connection last told the server it holds. */
+  private accounted = 0;
+  /** When input last arrived or output last drained: a connection not moving is evicted first. */
+  private progressAt: number;
+  private evicted = false;
 
   constructor(socket: Socket, core: ServerCore) {
     this.core = core;
@@ -140,15 +183,20 @@ export class ServerConnectionHandler implements ServerConnection {
       ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
       : 'unix@';
     this.closed$ = this.closed.asObservable();
+    this.authenticated = this.options.authorize === undefined;
+    this.progressAt = this.options.scheduler.now();
+    const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes } = this.options;
     this.frames = new FrameSocket(
       socket,
-      { maxMessageBytes: this.options.maxMessageBytes },
+      { maxMessageBytes, maxMetadataEntries, maxMetadataBytes },
       {
         onMessage: (message) => this.receive(message),
+        onChunk: (completed) => this.chunkDone(completed),
         onClose: (error) => this.onClose(error),
-        onDrain: () => this.next(),
+        onDrain: () => this.onDrain(),
       },
     );
+    this.watchdog = new ConnectionWatchdog(this.options, this.options.scheduler, (why) => this.expire(why));
   }
 
   /** True until the connection closes. */
@@ -167,24 +215,37 @@ export class ServerConnectionHandler implements ServerConnection {
   }
 
   push(service: string, method: string, data: unknown, options: PushOptions = {}): boolean {
-    if (!this.frames.open) return false;
-    const serializeType = options.serializeType ?? this.lastSerializeType;
-    const codec = this.options.codecs.get(serializeType);
-    const payload = data === undefined ? EMPTY_PAYLOAD : codec.encode(data);
-    this.pushSeq += 1n;
-    return this.frames.send({
-      magic: this.dialect.magic,
-      messageType: MessageType.Request,
-      heartbeat: false,
-      oneway: true,
-      compressType: CompressType.None,
-      status: 0,
-      serializeType,
-      seq: this.pushSeq,
-      servicePath: service,
-      serviceMethod: method,
-      metadata: toMetadata('push metadata', options.metadata),
-      payload,
+    if (!this.frames.open || this.frames.queuedBytes > this.options.maxPushQueueBytes) return false;
+    this.sendPush(service, method, data, options);
+    return true;
+  }
+
+  push$(service: string, method: string, data: unknown, options: PushOptions = {}): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const attempt = (): boolean => {
+        if (!this.frames.open) {
+          subscriber.error(
+            new ConnectionClosedError('the client connection closed before the push was sent', {
+              details: { remoteAddress: this.remoteAddress },
+            }),
+          );
+          return true;
+        }
+        if (!this.frames.writable) return false;
+        try {
+          this.sendPush(service, method, data, options);
+        } catch (error) {
+          subscriber.error(error);
+          return true;
+        }
+        subscriber.complete();
+        return true;
+      };
+      if (attempt()) return;
+      const waiting = merge(this.drained, this.closed).subscribe(() => {
+        if (attempt()) waiting.unsubscribe();
+      });
+      return waiting;
     });
   }
 
@@ -193,7 +254,7 @@ export class ServerConnectionHandler implements ServerConnection {
    * connection once the replies are sent.
    */
   close(reason: RpcError): void {
-    this.backlog.length = 0;
+    this.dropBacklog();
     for (const [seq, call] of [...this.inflight]) {
       call.abort(reason);
       this.finish(
@@ -215,11 +276,63 @@ export class ServerConnectionHandler implements ServerConnection {
     this.frames.destroy();
   }
 
+  /** Bytes this connection holds, as the server last heard. */
+  get heldBytes(): number {
+    return this.accounted;
+  }
+
+  /** When input last arrived or output last drained (scheduler time). */
+  get lastProgress(): number {
+    return this.progressAt;
+  }
+
+  /**
+   * Closes the connection to bring the server back within `maxBufferedBytes`; what it held is
+   * released from the server's count at once.
+   */
+  evict(why: string): void {
+    if (this.evicted) return;
+    this.evicted = true;
+    this.account();
+    this.frames.destroy(
+      new ConnectionClosedError(`closing the connection: ${why}`, {
+        details: { remoteAddress: this.remoteAddress },
+      }),
+    );
+  }
+
+  private sendPush(service: string, method: string, data: unknown, options: PushOptions): void {
+    const serializeType = options.serializeType ?? this.lastSerializeType;
+    const codec = this.options.codecs.get(serializeType);
+    const payload = data === undefined ? EMPTY_PAYLOAD : codec.encode(data);
+    this.pushSeq += 1n;
+    this.frames.send({
+      magic: this.dialect.magic,
+      messageType: MessageType.Request,
+      heartbeat: false,
+      oneway: true,
+      compressType: CompressType.None,
+      status: 0,
+      serializeType,
+      seq: this.pushSeq,
+      servicePath: service,
+      serviceMethod: method,
+      metadata: toMetadata('push metadata', options.metadata),
+      payload,
+    });
+    if (!this.frames.writable) this.updateReading();
+  }
+
   private receive(message: Message): void {
     this.dialect = dialectOfMagic(message.magic) ?? PHOBOS;
     if (message.messageType !== MessageType.Request) return;
     if (message.heartbeat) {
-      this.frames.send({ ...message, messageType: MessageType.Response });
+      this.heartbeat(message);
+      return;
+    }
+    if (message.invalid) {
+      // Within the frame's lengths but past a limit: answered, and the connection goes on.
+      if (!message.oneway) this.send(this.errorReply(message, message.invalid.message, undefined));
       return;
     }
     if (message.oneway && message.servicePath === CANCEL_SERVICE_PATH) {
@@ -227,13 +340,91 @@ export class ServerConnectionHandler implements ServerConnection {
       return;
     }
     if (this.refusing) return;
-    if (this.backlog.length > 0 || !this.hasRoom()) {
-      // Past the concurrency limit, or replies are not leaving: hold the request and stop reading.
-      this.backlog.push(message);
-      this.updateReading();
+    if (this.backlog.length === 0 && this.hasRoom()) {
+      this.start(message);
       return;
     }
-    this.start(message);
+    if (this.backlog.length < this.options.maxQueuedRequests && !this.core.overBudget) {
+      // Past the concurrency limit, or replies are not leaving: the request waits its turn.
+      this.backlog.push(message);
+      this.waitingBytes += message.payload.length;
+      this.watchdog.busy(true);
+      return;
+    }
+    this.refuseBusy(message);
+  }
+
+  /** Answers a request that can neither run nor wait: the caller may retry elsewhere. */
+  private refuseBusy(request: Message): void {
+    if (request.oneway) {
+      this.options.logger.warn('server busy: a oneway request was dropped', {
+        remoteAddress: this.remoteAddress,
+        service: request.servicePath,
+        method: request.serviceMethod,
+      });
+      return;
+    }
+    this.send(this.busyReply(request));
+  }
+
+  /** The `UNAVAILABLE` error reply of a request the server has no room for, saying why. */
+  private busyReply(request: Message): Message {
+    const { maxConcurrentRequests, maxQueuedRequests } = this.options;
+    const why = this.core.overBudget
+      ? 'the server holds more than maxBufferedBytes'
+      : `${this.inflight.size} calls run (maxConcurrentRequests ${maxConcurrentRequests}) and ${this.backlog.length} wait (maxQueuedRequests ${maxQueuedRequests}) on this connection`;
+    return this.errorReply(
+      request,
+      `server busy: ${why}; retry later or call another server`,
+      undefined,
+      'UNAVAILABLE',
+    );
+  }
+
+  /**
+   * Echoes a heartbeat, keeping at most one echo back while replies are not leaving (a newer
+   * heartbeat replaces it). One that carries a token `authorize` accepts authenticates the
+   * connection; a refused one is only echoed.
+   */
+  private heartbeat(message: Message): void {
+    if (!this.authenticated && !message.invalid) {
+      const token = message.metadata.get(MetadataKey.Auth);
+      if (token !== undefined) this.checkHeartbeatToken(token, message);
+    }
+    const { invalid: _invalid, ...frame } = message;
+    const echo: Message = { ...frame, messageType: MessageType.Response };
+    if (this.frames.writable) this.send(echo);
+    else this.heldEcho = echo;
+  }
+
+  private checkHeartbeatToken(token: string, message: Message): void {
+    const authorize = this.options.authorize;
+    if (authorize === undefined) return;
+    let verdict: unknown;
+    try {
+      verdict = authorize(token, {
+        service: '',
+        method: '',
+        metadata: message.metadata,
+        remoteAddress: this.remoteAddress,
+      });
+    } catch {
+      return;
+    }
+    if (verdict === true) this.authenticate();
+    else if (typeof verdict !== 'boolean') {
+      adopt(verdict).then(
+        (ok) => {
+          if (ok === true) this.authenticate();
+        },
+        () => {},
+      );
+    }
+  }
+
+  private authenticate(): void {
+    this.authenticated = true;
+    this.watchdog.authenticated();
   }
 
   private cancel(message: Message): void {
@@ -243,6 +434,13 @@ export class ServerConnectionHandler implements ServerConnection {
     if (call) {
       call.abort(new CancelledError('the caller cancelled the call', { details: { seq: String(seq) } }));
       this.finish(seq, call, undefined);
+      return;
+    }
+    const waiting = this.backlog.findIndex((request) => request.seq === seq);
+    if (waiting >= 0) {
+      const [request] = this.backlog.splice(waiting, 1);
+      this.waitingBytes -= request?.payload.length ?? 0;
+      this.next();
     }
   }
 
@@ -257,6 +455,7 @@ export class ServerConnectionHandler implements ServerConnection {
     }
     const call = new InflightCall(request);
     this.inflight.set(seq, call);
+    this.watchdog.busy(true);
     this.lastSerializeType = request.serializeType;
     if (this.core.draining) {
       this.finish(
@@ -267,7 +466,7 @@ export class ServerConnectionHandler implements ServerConnection {
       return;
     }
     const authorize = this.options.authorize;
-    if (authorize && request.servicePath !== CANCEL_SERVICE_PATH) {
+    if (authorize) {
       let verdict: boolean | Promise<boolean>;
       try {
         verdict = authorize(request.metadata.get(MetadataKey.Auth), {
@@ -281,13 +480,13 @@ export class ServerConnectionHandler implements ServerConnection {
         return;
       }
       if (typeof verdict === 'boolean') {
-        if (verdict) this.run(request, call);
+        if (verdict) this.authorized(request, call);
         else this.refuse(request, call, undefined);
       } else {
         adopt(verdict).then(
           (ok) => {
             if (call.done) return;
-            if (ok === true) this.run(request, call);
+            if (ok === true) this.authorized(request, call);
             else this.refuse(request, call, undefined);
           },
           (error: unknown) => {
@@ -297,7 +496,42 @@ export class ServerConnectionHandler implements ServerConnection {
       }
       return;
     }
-    this.run(request, call);
+    this.dispatch(request, call);
+  }
+
+  private authorized(request: Message, call: InflightCall): void {
+    if (!this.authenticated) this.authenticate();
+    this.dispatch(request, call);
+  }
+
+  /**
+   * Runs a call now, or in its turn when its payload is heavy to decode; a heavy one that finds
+   * the server past its budget is answered busy rather than held.
+   */
+  private dispatch(request: Message, call: InflightCall): void {
+    if (this.decodeBound(request) < LIGHT_BYTES) {
+      this.run(request, call);
+      return;
+    }
+    if (this.core.overBudget) {
+      this.finish(request.seq, call, this.busyReply(request));
+      return;
+    }
+    const bytes = request.payload.length;
+    this.waitingBytes += bytes;
+    this.account();
+    this.core.later(() => {
+      this.waitingBytes -= bytes;
+      this.account();
+      if (!call.done) this.run(request, call);
+    });
+  }
+
+  /** The most bytes decoding the request's payload may take: a compressed one may inflate. */
+  private decodeBound(request: Message): number {
+    const bytes = request.payload.length;
+    if (request.compressType === CompressType.None) return bytes;
+    return Math.min(this.options.maxDecompressedBytes, bytes * this.options.maxCompressionRatio);
   }
 
   private refuse(request: Message, call: InflightCall, error: unknown): void {
@@ -341,12 +575,7 @@ export class ServerConnectionHandler implements ServerConnection {
     let codec: ReturnType<ResolvedServerOptions['codecs']['get']>;
     try {
       codec = this.options.codecs.get(request.serializeType);
-      let payload = request.payload;
-      if (request.compressType !== CompressType.None) {
-        payload = this.options.compressors
-          .get(request.compressType)
-          .decompress(payload, this.options.maxDecompressedBytes);
-      }
+      const payload = decompressPayload(request.payload, request.compressType, this.options);
       args =
         payload.length === 0
           ? undefined
@@ -510,19 +739,96 @@ export class ServerConnectionHandler implements ServerConnection {
   /** Starts waiting requests while there is room, then decides whether to read more. */
   private next(): void {
     while (this.backlog.length > 0 && this.hasRoom()) {
-      this.start(this.backlog.shift() as Message);
+      const request = this.backlog.shift() as Message;
+      this.waitingBytes -= request.payload.length;
+      this.start(request);
     }
     this.updateReading();
-    if (this.idle) this.core.connectionIdle(this);
+    if (this.idle) {
+      this.watchdog.busy(false);
+      this.core.connectionIdle(this);
+    }
   }
 
   private hasRoom(): boolean {
     return this.inflight.size < this.options.maxConcurrentRequests && this.frames.writable;
   }
 
+  /**
+   * Reads unless replies are not leaving; tells the watchdog whether output is stalled, and the
+   * server what is held.
+   */
   private updateReading(): void {
-    if (this.backlog.length > 0 || !this.hasRoom()) this.frames.pause();
+    const stalled = !this.frames.writable;
+    this.watchdog.writeStalled(stalled);
+    if (stalled) this.frames.pause();
     else this.frames.resume();
+    this.account();
+  }
+
+  /** A chunk of input was handled: the clocks, and what the connection holds. */
+  private chunkDone(completed: number): void {
+    this.watchdog.chunk(completed, this.frames.bufferedBytes > 0);
+    this.progressAt = this.options.scheduler.now();
+    this.account();
+  }
+
+  private onDrain(): void {
+    this.progressAt = this.options.scheduler.now();
+    const echo = this.heldEcho;
+    this.heldEcho = undefined;
+    if (echo) this.send(echo);
+    this.next();
+    this.drained.next();
+  }
+
+  /** Bytes this connection holds: a frame arriving, requests waiting, output stuck in the socket. */
+  private held(): number {
+    const output = this.frames.writable ? 0 : this.frames.queuedBytes;
+    return this.frames.bufferedBytes + this.waitingBytes + output;
+  }
+
+  /** Tells the server what this connection holds now, if that changed. */
+  private account(): void {
+    const open = this.frames.open && !this.evicted;
+    if (!open && this.accounted === 0) return;
+    const held = open ? this.held() : 0;
+    if (held === this.accounted) return;
+    const delta = held - this.accounted;
+    this.accounted = held;
+    this.core.account(this, delta);
+  }
+
+  private expire(why: WatchdogExpiry): void {
+    const { frameTimeoutMs, authTimeoutMs } = this.options;
+    switch (why) {
+      case 'idle':
+        // Nothing in flight: a quiet close, nothing to report.
+        this.frames.end();
+        return;
+      case 'frame':
+        this.fail(`a frame did not arrive whole within frameTimeoutMs (${frameTimeoutMs} ms)`, why);
+        return;
+      case 'write':
+        this.fail(`the peer read none of its replies for frameTimeoutMs (${frameTimeoutMs} ms)`, why);
+        return;
+      case 'auth':
+        this.fail(`no token authorize accepted within authTimeoutMs (${authTimeoutMs} ms)`, why);
+        return;
+    }
+  }
+
+  private fail(why: string, expiry: WatchdogExpiry): void {
+    this.frames.destroy(
+      new ConnectionClosedError(`closing the connection: ${why}`, {
+        details: { remoteAddress: this.remoteAddress, timeout: expiry },
+      }),
+    );
+  }
+
+  private dropBacklog(): void {
+    this.backlog.length = 0;
+    this.waitingBytes = 0;
   }
 
   private onClose(error: Error | undefined): void {
@@ -532,18 +838,21 @@ export class ServerConnectionHandler implements ServerConnection {
         ...(error instanceof RpcError ? { code: error.code, ...error.details } : {}),
       });
     }
+    this.watchdog.stop();
     const reason = new ConnectionClosedError('the client connection closed', {
       details: { remoteAddress: this.remoteAddress },
     });
     for (const [seq, call] of this.inflight) {
       call.abort(reason);
       call.done = true;
-      call.timer?.unsubscribe();
       this.inflight.delete(seq);
     }
-    this.backlog.length = 0;
+    this.dropBacklog();
+    this.heldEcho = undefined;
+    this.account();
     this.closed.next();
     this.closed.complete();
+    this.drained.complete();
     this.core.connectionClosed(this);
   }
 }

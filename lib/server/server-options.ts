@@ -5,13 +5,33 @@ import {
   type ResolvedPayloadOptions,
   resolvePayloadOptions,
 } from '../util/payload-options.js';
-import { booleanOption, functionOption, integerOption, optionsObject } from '../util/validate.js';
+import {
+  booleanOption,
+  durationOption,
+  functionOption,
+  integerOption,
+  optionsObject,
+} from '../util/validate.js';
 import { type Logger, loggerOption } from './logger.js';
 import { rateLimitedLogger } from './rate-limited-logger.js';
 import type { ServiceRegistry } from './service-registry.js';
 
 /** Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection. */
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1_000;
+/** Default of {@link ServerOptions.maxQueuedRequests}: 10,000 requests per connection. */
+export const DEFAULT_MAX_QUEUED_REQUESTS = 10_000;
+/** Default of {@link ServerOptions.idleTimeoutMs}: 10 minutes (twice the XClient's own idle close). */
+export const DEFAULT_SERVER_IDLE_TIMEOUT_MS = 600_000;
+/** Default of {@link ServerOptions.frameTimeoutMs}: 30 seconds. */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+/** Default of {@link ServerOptions.authTimeoutMs}: 10 seconds. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+/** Default of {@link ServerOptions.maxConnections}: 10,000. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Default of {@link ServerOptions.maxBufferedBytes}: 128 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 128 * 1024 * 1024;
+/** Default of {@link ServerOptions.maxPushQueueBytes}: 1 MiB. */
+export const DEFAULT_MAX_PUSH_QUEUE_BYTES = 1024 * 1024;
 /** Default of the `graceMs` of `Server.shutdown`: 10 seconds. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
@@ -47,8 +67,48 @@ export interface ServerOptions extends PayloadOptions {
   readonly authorize?: Authorize;
   /** Serve TLS with these options (key, cert, ca, requestCert...). Default: plain TCP. */
   readonly tls?: TlsOptions;
-  /** Calls served at once per connection; past it the server stops reading. Default 1,000. */
+  /**
+   * Calls served at once per connection. Past it, requests wait in the connection's queue
+   * (`maxQueuedRequests`); the server keeps reading, so cancel notices, heartbeats and the
+   * client's close are always seen. Default 1,000.
+   */
   readonly maxConcurrentRequests?: number;
+  /**
+   * Requests that may wait per connection once `maxConcurrentRequests` are running. A request
+   * past it (or past `maxBufferedBytes`) is answered at once with an `UNAVAILABLE` error ("server
+   * busy"), which the XClient's failover retries on another server. Default 10,000.
+   */
+  readonly maxQueuedRequests?: number;
+  /**
+   * Close a connection that has no call in flight and has sent no frame (heartbeats count) for
+   * this long, in ms; 0 for never. Default 10 minutes.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * A frame must arrive whole within this many ms of its first byte, and replies queued for a
+   * peer must start leaving (the peer must read) within it; else the connection is closed. Stops
+   * slow senders and peers that never read. 0 for never. Default 30 s.
+   */
+  readonly frameTimeoutMs?: number;
+  /**
+   * With `authorize`: close a connection that has not presented a token `authorize` accepted
+   * within this many ms of connecting (a call, or a heartbeat carrying `__AUTH`). Default 10 s.
+   */
+  readonly authTimeoutMs?: number;
+  /** Connections open at once; a connection past it is closed as soon as it is accepted. Default 10,000. */
+  readonly maxConnections?: number;
+  /**
+   * Bytes the whole server may hold in frames still arriving, requests waiting and replies not
+   * yet taken by the socket. Past it, requests that would wait are answered "server busy", and
+   * connections holding 64 KiB or more are closed until the server is back within it: those
+   * that have not moved (no input, no output drained) for the longest first. Default 128 MiB.
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Per connection: `ctx.push()` refuses (returns false, nothing queued) while more than this
+   * many bytes wait to be written to the peer. Default 1 MiB.
+   */
+  readonly maxPushQueueBytes?: number;
   /**
    * Registries to publish services in: every service is registered under the advertised address
    * on `listen` (and on `register` after it), and withdrawn first thing on `shutdown`. Default none.
@@ -76,6 +136,20 @@ export interface ResolvedServerOptions extends ResolvedPayloadOptions {
   readonly tls: TlsOptions | undefined;
   /** Calls served at once per connection. */
   readonly maxConcurrentRequests: number;
+  /** Requests that may wait per connection. */
+  readonly maxQueuedRequests: number;
+  /** Idle timeout in ms (0: none). */
+  readonly idleTimeoutMs: number;
+  /** Frame timeout in ms (0: none). */
+  readonly frameTimeoutMs: number;
+  /** Auth timeout in ms (0 when there is no `authorize`). */
+  readonly authTimeoutMs: number;
+  /** Connections open at once. */
+  readonly maxConnections: number;
+  /** Bytes held server-wide in arriving frames, waiting requests and unsent replies. */
+  readonly maxBufferedBytes: number;
+  /** Bytes waiting to be written past which `push()` refuses. */
+  readonly maxPushQueueBytes: number;
   /** Registries the services are published in. */
   readonly registries: readonly ServiceRegistry[];
   /** Where problems are reported. */
@@ -100,15 +174,34 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
   if (o.tls !== undefined && (typeof o.tls !== 'object' || o.tls === null)) {
     throw new RangeError('tls must be an object of node:tls server options');
   }
+  const authorize = functionOption('authorize', o.authorize);
+  const authTimeoutMs = durationOption('authTimeoutMs', o.authTimeoutMs, DEFAULT_AUTH_TIMEOUT_MS, 1);
   return {
     ...payload,
-    authorize: functionOption('authorize', o.authorize),
+    authorize,
     tls: o.tls,
     maxConcurrentRequests: integerOption(
       'maxConcurrentRequests',
       o.maxConcurrentRequests,
       DEFAULT_MAX_CONCURRENT_REQUESTS,
       1,
+    ),
+    maxQueuedRequests: integerOption(
+      'maxQueuedRequests',
+      o.maxQueuedRequests,
+      DEFAULT_MAX_QUEUED_REQUESTS,
+      0,
+    ),
+    idleTimeoutMs: durationOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_SERVER_IDLE_TIMEOUT_MS, 0),
+    frameTimeoutMs: durationOption('frameTimeoutMs', o.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS, 0),
+    authTimeoutMs: authorize === undefined ? 0 : authTimeoutMs,
+    maxConnections: integerOption('maxConnections', o.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
+    maxBufferedBytes: integerOption('maxBufferedBytes', o.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 1),
+    maxPushQueueBytes: integerOption(
+      'maxPushQueueBytes',
+      o.maxPushQueueBytes,
+      DEFAULT_MAX_PUSH_QUEUE_BYTES,
+      0,
     ),
     registries: registriesOption(o.registries),
     logger: rateLimitedLogger(loggerOption(o.logger), payload.scheduler),

@@ -1,11 +1,12 @@
 import type { Server as NetServer } from 'node:net';
 import { lastValueFrom } from 'rxjs';
+import { describeThrown } from '../errors/describe-thrown.js';
 import { RpcError } from '../errors/index.js';
 import { parseAddress } from '../transport/address.js';
 import { listen } from '../transport/dial.js';
 import { describeValue, durationOption, optionsObject } from '../util/validate.js';
 import type { ServerHandler, ServerInterceptor } from './interceptor.js';
-import { invokeMethod, ServerConnectionHandler, type ServerCore } from './server-connection.js';
+import { invokeMethod, LIGHT_BYTES, ServerConnectionHandler, type ServerCore } from './server-connection.js';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   type ResolvedServerOptions,
@@ -63,6 +64,11 @@ export class Server {
   private readonly advertised: string[] = [];
   private shutdownPromise: Promise<void> | undefined;
   private readonly core: ServerCore;
+  /** Bytes held by every connection together (see `maxBufferedBytes`). */
+  private bufferedBytesNow = 0;
+  /** Heavy work waiting its turn, and whether a turn is scheduled. */
+  private readonly heavy: Array<() => void> = [];
+  private heavyScheduled = false;
 
   /**
    * @throws TypeError when `options` is not an object; RangeError naming an option that is out of
@@ -81,7 +87,12 @@ export class Server {
       },
       service: (name) => this.services.get(name),
       serviceNames: () => [...this.services.keys()],
+      get overBudget() {
+        return self.bufferedBytesNow > self.options.maxBufferedBytes;
+      },
       handlerFor: (method) => this.handlerFor(method),
+      account: (_connection, delta) => this.account(delta),
+      later: (task) => this.later(task),
       connectionIdle: () => this.notifyIdle(),
       connectionClosed: (connection) => {
         this.connections.delete(connection);
@@ -193,6 +204,14 @@ export class Server {
           socket.destroy();
           return;
         }
+        if (this.connections.size >= this.options.maxConnections) {
+          this.options.logger.warn(
+            `connection refused: ${this.connections.size} connections are open (maxConnections)`,
+            { remoteAddress: `tcp@${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}` },
+          );
+          socket.destroy();
+          return;
+        }
         this.connections.add(new ServerConnectionHandler(socket, this.core));
       },
     );
@@ -209,6 +228,15 @@ export class Server {
   /** Number of open client connections. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /**
+   * Bytes the server holds now in frames still arriving, requests waiting their turn and replies
+   * the peers have not read: what `maxBufferedBytes` bounds (output under a socket's own
+   * high-water mark is not counted).
+   */
+  get bufferedBytes(): number {
+    return this.bufferedBytesNow;
   }
 
   /**
@@ -307,6 +335,53 @@ export class Server {
       }),
     );
   }
+
+  private account(delta: number): void {
+    this.bufferedBytesNow += delta;
+    if (delta > 0 && this.bufferedBytesNow > this.options.maxBufferedBytes) this.evict();
+  }
+
+  /**
+   * Past `maxBufferedBytes`: closes connections that hold 64 KiB or more until the server is
+   * back within it, those that have not moved (no input arrived, no output drained) for the
+   * longest first, the heaviest first among equals. A stalled sender or a peer that does not
+   * read goes before one whose frame is still arriving.
+   */
+  private evict(): void {
+    const max = this.options.maxBufferedBytes;
+    const heavy = [...this.connections]
+      .filter((connection) => connection.heldBytes >= LIGHT_BYTES)
+      .sort((a, b) => a.lastProgress - b.lastProgress || b.heldBytes - a.heldBytes);
+    const now = this.options.scheduler.now();
+    for (const connection of heavy) {
+      if (this.bufferedBytesNow <= max) return;
+      connection.evict(
+        `the server holds ${this.bufferedBytesNow} bytes, past maxBufferedBytes (${max}), and this connection held ${connection.heldBytes} with no progress for ${now - connection.lastProgress} ms`,
+      );
+    }
+  }
+
+  /**
+   * Runs heavy work one task per turn of the event loop, so that the I/O of every other
+   * connection is handled between two heavy decodes.
+   */
+  private later(task: () => void): void {
+    this.heavy.push(task);
+    if (this.heavyScheduled) return;
+    this.heavyScheduled = true;
+    setImmediate(this.runHeavy);
+  }
+
+  private readonly runHeavy = (): void => {
+    const task = this.heavy.shift();
+    try {
+      task?.();
+    } catch (error) {
+      this.options.logger.warn(`internal error in a deferred call: ${describeThrown(error)}`);
+    }
+    if (this.heavy.length > 0) setImmediate(this.runHeavy);
+    else this.heavyScheduled = false;
+  };
 
   private notifyIdle(): void {
     for (const check of this.idleWaiters) check();

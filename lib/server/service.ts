@@ -71,10 +71,9 @@ const BUILT_IN_PROTOTYPES: ReadonlySet<object> = new Set<object>([
 /** Whether a prototype belongs to the platform (a native class or Node's base classes). */
 function isBuiltIn(proto: object): boolean {
   if (BUILT_IN_PROTOTYPES.has(proto)) return true;
-  const constructor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
   return (
-    typeof constructor === 'function' &&
-    /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(constructor))
+    typeof ctor === 'function' && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(ctor))
   );
 }
 

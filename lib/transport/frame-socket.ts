@@ -16,6 +16,11 @@ export interface FrameSocketHandlers {
   onClose(error: Error | undefined): void;
   /** The socket's write buffer drained after being full. */
   onDrain?(): void;
+  /**
+   * A chunk of input was handled: `completed` frames were delivered from it (`bufferedBytes`
+   * tells what is left of an unfinished one).
+   */
+  onChunk?(completed: number): void;
 }
 
 /** Options of a {@link FrameSocket}. */
@@ -24,6 +29,10 @@ export interface FrameSocketOptions {
   readonly maxMessageBytes: number;
   /** Magic bytes accepted on input. */
   readonly magics?: readonly number[];
+  /** Most metadata entries of a frame received (past it, the frame is delivered `invalid`). */
+  readonly maxMetadataEntries?: number;
+  /** Largest metadata section of a frame received (past it, the frame is delivered `invalid`). */
+  readonly maxMetadataBytes?: number;
 }
 
 /**
@@ -59,9 +68,12 @@ export class FrameSocket {
   constructor(socket: Socket, options: FrameSocketOptions, handlers: FrameSocketHandlers) {
     this.socket = socket;
     this.maxMessageBytes = options.maxMessageBytes;
+    const { maxMessageBytes, magics, maxMetadataEntries, maxMetadataBytes } = options;
     this.decoder = new FrameDecoder({
-      maxMessageBytes: options.maxMessageBytes,
-      ...(options.magics ? { magics: options.magics } : {}),
+      maxMessageBytes,
+      ...(magics ? { magics } : {}),
+      ...(maxMetadataEntries === undefined ? {} : { maxMetadataEntries }),
+      ...(maxMetadataBytes === undefined ? {} : { maxMetadataBytes }),
     });
     this.handlers = handlers;
     socket.setNoDelay(true);
@@ -80,6 +92,16 @@ export class FrameSocket {
   /** False once the socket closed or began closing. */
   get open(): boolean {
     return !this.closed && !this.socket.destroyed && this.socket.writable;
+  }
+
+  /** Bytes received and not yet delivered: the part of a frame still arriving. */
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  /** Bytes queued to be written: frames of this tick and what the socket has not sent yet. */
+  get queuedBytes(): number {
+    return this.batchBytes + this.socket.writableLength;
   }
 
   /**
@@ -175,8 +197,10 @@ export class FrameSocket {
       );
       return;
     }
+    let completed = 0;
     for (const message of messages) {
       if (this.closed) return;
+      completed += 1;
       try {
         this.handlers.onMessage(message);
       } catch (error) {
@@ -193,6 +217,7 @@ export class FrameSocket {
       }
     }
     if (this.decoder.error) this.fail(this.decoder.error);
+    else if (!this.closed) this.handlers.onChunk?.(completed);
   }
 
   /** The input broke the protocol: read no more, send the replies already queued, then close. */

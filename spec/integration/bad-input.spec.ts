@@ -181,7 +181,7 @@ describe('the server facing bad peers', () => {
   });
 
   it('gzip bomb - a request past maxDecompressedBytes gets an error reply, and the connection goes on', async () => {
-    const { address, calls } = await echoServer({ maxDecompressedBytes: MiB });
+    const { address, calls } = await echoServer({ maxDecompressedBytes: MiB, maxCompressionRatio: 10_000 });
     const peer = await peerOf(address);
     const bomb = gzipSync(new Uint8Array(2 * MiB));
     expect(bomb.length).toBeLessThan(8 * KiB);
@@ -193,6 +193,22 @@ describe('the server facing bad peers', () => {
     // The same connection serves the next request.
     peer.send(request({ seq: 2n }));
     expect(await peer.frame(1)).toMatchObject({ seq: 2n, status: 0 });
+  });
+
+  it('gzip bomb - a request inflating past maxCompressionRatio gets an error reply naming it, before the size limit', async () => {
+    const { address, calls } = await echoServer();
+    const peer = await peerOf(address);
+    const bomb = gzipSync(new Uint8Array(256 * KiB));
+    expect((256 * KiB) / bomb.length).toBeGreaterThan(200);
+    peer.send(request({ seq: 1n, compressType: 1, serializeType: 0, payload: bomb }));
+    const reply = await peer.frame(0);
+    expect(reply).toMatchObject({ seq: 1n, status: 1 });
+    expect(reply.metadata.get(ERROR_KEY)).toMatch(
+      new RegExp(
+        `^gzip payload of ${bomb.length} bytes inflates more than maxCompressionRatio \\(200\\) times`,
+      ),
+    );
+    expect(calls()).toBe(0);
   });
 
   it('gzip - a payload that is not gzip gets an error reply', async () => {
