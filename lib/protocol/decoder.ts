@@ -251,7 +251,29 @@ export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
       `payload length ${payloadBytes} leaves ${end - offset - payloadBytes} bytes unread in the frame`,
     );
   }
-  const header = {
+  let metadata: Metadata = EMPTY_METADATA;
+  let invalid: ProtocolError | undefined;
+  if (limits && metadataBytes > limits.maxMetadataBytes) {
+    invalid = new ProtocolError(
+      'metadata',
+      `metadata of ${metadataBytes} bytes exceeds maxMetadataBytes (${limits.maxMetadataBytes})`,
+      { details: { metadataBytes, maxMetadataBytes: limits.maxMetadataBytes } },
+    );
+  } else if (metadataBytes > 0) {
+    const maxEntries = limits?.maxMetadataEntries ?? Number.POSITIVE_INFINITY;
+    const decoded = decodeMetadata(buffer, metadataStart, metadataStart + metadataBytes, maxEntries);
+    if (decoded === undefined) {
+      invalid = new ProtocolError(
+        'metadata',
+        `metadata has more than maxMetadataEntries (${maxEntries}) entries`,
+        {
+          details: { maxMetadataEntries: maxEntries },
+        },
+      );
+    } else metadata = decoded;
+  }
+  // One object literal, so that every decoded message has the same shape.
+  const message: Message = {
     magic: buffer[0] as number,
     messageType: (flags >> 7) as MessageType,
     heartbeat: (flags & 0x40) !== 0,
@@ -262,28 +284,10 @@ export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
     seq: buffer.readBigUInt64BE(4),
     servicePath,
     serviceMethod,
+    metadata,
+    payload: invalid ? EMPTY_PAYLOAD : buffer.subarray(offset, end),
   };
-  if (limits && metadataBytes > limits.maxMetadataBytes) {
-    return invalidFrame(
-      header,
-      new ProtocolError(
-        'metadata',
-        `metadata of ${metadataBytes} bytes exceeds maxMetadataBytes (${limits.maxMetadataBytes})`,
-        { details: { metadataBytes, maxMetadataBytes: limits.maxMetadataBytes } },
-      ),
-    );
-  }
-  let metadata: Metadata = EMPTY_METADATA;
-  if (metadataBytes > 0) {
-    const decoded = decodeMetadata(buffer, metadataStart, metadataStart + metadataBytes, limits);
-    if (decoded instanceof ProtocolError) return invalidFrame(header, decoded);
-    metadata = decoded;
-  }
-  return { ...header, metadata, payload: buffer.subarray(offset, end) };
-}
-
-function invalidFrame(header: Omit<Message, 'metadata' | 'payload'>, invalid: ProtocolError): Message {
-  return { ...header, metadata: EMPTY_METADATA, payload: EMPTY_PAYLOAD, invalid };
+  return invalid ? { ...message, invalid } : message;
 }
 
 function fieldLength(buffer: Buffer, offset: number, end: number, field: string): number {
@@ -298,24 +302,18 @@ function fieldLength(buffer: Buffer, offset: number, end: number, field: string)
   return length;
 }
 
+/** The metadata entries, or undefined when there are more than `maxEntries`. */
 function decodeMetadata(
   buffer: Buffer,
   start: number,
   end: number,
-  limits: FrameLimits | undefined,
-): Metadata | ProtocolError {
+  maxEntries: number,
+): Metadata | undefined {
   const metadata = new Map<string, string>();
-  const maxEntries = limits?.maxMetadataEntries ?? Number.POSITIVE_INFINITY;
   let entries = 0;
   let offset = start;
   while (offset < end) {
-    if (entries === maxEntries) {
-      return new ProtocolError(
-        'metadata',
-        `metadata has more than maxMetadataEntries (${maxEntries}) entries`,
-        { details: { maxMetadataEntries: maxEntries } },
-      );
-    }
+    if (entries === maxEntries) return undefined;
     const keyBytes = fieldLength(buffer, offset, end, 'metadata');
     const key = buffer.toString('utf8', offset + 4, offset + 4 + keyBytes);
     offset += 4 + keyBytes;
