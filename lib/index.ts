@@ -85,7 +85,12 @@ export {
   SerializeType,
 } from './codec/index.js';
 // Compression
-export type { CompressedPayload, Compressor, GzipCompressorOptions } from './compress/index.js';
+export type {
+  CompressedPayload,
+  Compressor,
+  DecompressLimits,
+  GzipCompressorOptions,
+} from './compress/index.js';
 export {
   CompressorRegistry,
   CompressType,
@@ -94,6 +99,9 @@ export {
   createGzipCompressor,
   DEFAULT_COMPRESS_THRESHOLD_BYTES,
   DEFAULT_GZIP_LEVEL,
+  DEFAULT_MAX_COMPRESSION_RATIO,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  decompressPayload,
   gzipCompressor,
   noneCompressor,
 } from './compress/index.js';
@@ -168,11 +176,13 @@ export {
   selectInstance,
 } from './operators/index.js';
 // Wire protocol
-export type { Dialect, FrameDecoderOptions, Message, Metadata } from './protocol/index.js';
+export type { Dialect, FrameDecoderOptions, FrameLimits, Message, Metadata } from './protocol/index.js';
 export {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_METADATA_BYTES,
+  DEFAULT_MAX_METADATA_ENTRIES,
   decodeFrame,
   dialectOfMagic,
   EMPTY_METADATA,
@@ -252,7 +262,14 @@ export type {
 } from './server/index.js';
 export {
   consoleLogger,
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PUSH_QUEUE_BYTES,
+  DEFAULT_MAX_QUEUED_REQUESTS,
+  DEFAULT_SERVER_IDLE_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_GRACE_MS,
   resolveServerOptions,
   Server,

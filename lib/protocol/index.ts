@@ -3,6 +3,8 @@ export {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_METADATA_BYTES,
+  DEFAULT_MAX_METADATA_ENTRIES,
   dialectOfMagic,
   FRAME_PREFIX_BYTES,
   MAGIC_PHOBOS,
@@ -14,7 +16,7 @@ export {
   PROTOCOL_VERSION,
   RPCX,
 } from './constants.js';
-export type { FrameDecoderOptions } from './decoder.js';
+export type { FrameDecoderOptions, FrameLimits } from './decoder.js';
 export { decodeFrame, FrameDecoder } from './decoder.js';
 export { encodeFrame, encodeMessage, metadataByteLength } from './encode.js';
 export { HEADER_BYTES, Header } from './header.js';

@@ -6,7 +6,14 @@ export type { ListenAdvertiseOptions, ShutdownOptions } from './server.js';
 export { Server } from './server.js';
 export type { AuthInfo, Authorize, ResolvedServerOptions, ServerOptions } from './server-options.js';
 export {
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PUSH_QUEUE_BYTES,
+  DEFAULT_MAX_QUEUED_REQUESTS,
+  DEFAULT_SERVER_IDLE_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_GRACE_MS,
   resolveServerOptions,
 } from './server-options.js';
