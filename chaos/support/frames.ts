@@ -1,0 +1,112 @@
+// Frames built by hand for the attacks, with dist's encoder (and by hand where the encoder
+// would refuse), and a reader for what the server sends back.
+import type { Message } from '../../lib/index.js';
+import { phobos } from './phobos.js';
+
+/** Serialize types used by the attacks. */
+export const RAW = 0;
+export const JSON_TYPE = 1;
+export const MSGPACK = 3;
+
+/** A request frame; every field has a default (an Echo.Say JSON call, seq 1). */
+export function frame(fields: Partial<Message> = {}): Buffer {
+  return phobos.encodeMessage(
+    {
+      magic: phobos.MAGIC_PHOBOS,
+      messageType: 0,
+      heartbeat: false,
+      oneway: false,
+      compressType: 0,
+      status: 0,
+      serializeType: JSON_TYPE,
+      seq: 1n,
+      servicePath: 'Echo',
+      serviceMethod: 'Say',
+      metadata: new Map(),
+      payload: Buffer.from('"hi"'),
+      ...fields,
+    },
+    // The attacks build frames up to the server's limit and past it on purpose.
+    Number.MAX_SAFE_INTEGER,
+  );
+}
+
+/** A JSON call of `Service.Method` with `args`. */
+export function call(
+  servicePath: string,
+  serviceMethod: string,
+  args: unknown,
+  seq: bigint,
+  metadata: ReadonlyMap<string, string> = new Map(),
+): Buffer {
+  return frame({ servicePath, serviceMethod, seq, metadata, payload: Buffer.from(JSON.stringify(args)) });
+}
+
+/** A heartbeat request (empty service and method) carrying `payloadBytes` bytes. */
+export function heartbeat(
+  payloadBytes = 0,
+  seq = 1n,
+  metadata: ReadonlyMap<string, string> = new Map(),
+): Buffer {
+  return frame({
+    heartbeat: true,
+    seq,
+    servicePath: '',
+    serviceMethod: '',
+    metadata,
+    payload: Buffer.alloc(payloadBytes, 0x68),
+  });
+}
+
+/** The cancel notice a client sends for `seq`: a oneway request to the cancel service path. */
+export function cancel(seq: bigint, ownSeq = 1n): Buffer {
+  const payload = Buffer.alloc(8);
+  payload.writeBigUInt64BE(seq);
+  return frame({
+    oneway: true,
+    seq: ownSeq,
+    servicePath: phobos.CANCEL_SERVICE_PATH,
+    serviceMethod: phobos.CANCEL_METHOD,
+    serializeType: RAW,
+    payload,
+  });
+}
+
+/** The 16-byte prefix of a frame (magic, version, flags, serialize type, seq, body length). */
+export function prefix(
+  bodyBytes: number,
+  fields: { magic?: number; version?: number; seq?: bigint } = {},
+): Buffer {
+  const bytes = Buffer.alloc(16);
+  bytes[0] = fields.magic ?? phobos.MAGIC_PHOBOS;
+  bytes[1] = fields.version ?? 0;
+  bytes[2] = 0;
+  bytes[3] = JSON_TYPE << 4;
+  bytes.writeBigUInt64BE(fields.seq ?? 1n, 4);
+  bytes.writeUInt32BE(bodyBytes >>> 0, 12);
+  return bytes;
+}
+
+/** A frame decoder: feed it chunks, get messages; a protocol error ends it quietly. */
+export function frameReader(onMessage: (message: Message) => void): (chunk: Buffer) => void {
+  const decoder = new phobos.FrameDecoder({ maxMessageBytes: 64 * 1024 * 1024 });
+  let failed = false;
+  return (chunk) => {
+    if (failed) return;
+    try {
+      for (const message of decoder.push(chunk)) onMessage(message);
+    } catch {
+      failed = true;
+    }
+  };
+}
+
+/** The error message of an error reply (status 1), or undefined for a normal reply. */
+export function errorOf(message: Message): string | undefined {
+  if (message.status !== 1) return undefined;
+  return (
+    message.metadata.get(phobos.MetadataKey.PhobosError) ??
+    message.metadata.get(phobos.MetadataKey.RpcxError) ??
+    ''
+  );
+}

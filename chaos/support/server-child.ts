@@ -1,0 +1,88 @@
+// Starts server-main.ts in its own process and speaks to it over IPC: its address, its stats,
+// and how it ended if it did. A server that exits during a scenario is a FAIL, so the exit is
+// recorded from the moment the process starts.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FromServer, ServerConfig, ServerStats, ToServer } from './messages.js';
+
+const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
+
+/** A server child process, started by {@link startServer}. */
+export interface ServerChild {
+  readonly address: string;
+  readonly process: ChildProcess;
+  /** Its figures; with `gc`, the live heap after a full GC. Rejects once the process is gone. */
+  stats(options?: { readonly gc?: boolean }): Promise<ServerStats>;
+  /** How the process ended (`exit 70: TypeError...`, `signal SIGKILL`), or undefined while it runs. */
+  readonly ended: string | undefined;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<void>;
+  /** Asks it to exit (SIGKILL after 3 s) and waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Forks a server child with `node --expose-gc --import tsx` and waits for its address.
+ *
+ * @throws when the process exits before it listens.
+ */
+export async function startServer(config: ServerConfig): Promise<ServerChild> {
+  const child = fork(MAIN, [JSON.stringify(config)], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let ended: string | undefined;
+  let crash = '';
+  const pending = new Map<
+    number,
+    { resolve: (stats: ServerStats) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 0;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      ended = signal ? `signal ${signal}` : `exit ${code}${crash}`;
+      for (const waiter of pending.values()) waiter.reject(new Error(`server ${ended}`));
+      pending.clear();
+      resolve();
+    });
+  });
+  const ready = new Promise<string>((resolve, reject) => {
+    child.on('message', (message: FromServer) => {
+      if (message.type === 'ready') resolve(message.address);
+      else if (message.type === 'crash') crash = `: ${message.error}`;
+      else {
+        pending.get(message.id)?.resolve(message.stats);
+        pending.delete(message.id);
+      }
+    });
+    void exited.then(() => reject(new Error(`server ${ended} before it listened`)));
+  });
+  const address = await ready;
+  const tell = (message: ToServer): void => {
+    if (child.connected) child.send(message);
+  };
+  return {
+    address,
+    process: child,
+    get ended() {
+      return ended;
+    },
+    exited,
+    stats(options = {}) {
+      if (ended) return Promise.reject(new Error(`server ${ended}`));
+      nextId += 1;
+      const id = nextId;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        tell({ type: 'stats', id, gc: options.gc ?? false });
+      });
+    },
+    async stop() {
+      if (ended) return;
+      tell({ type: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
