@@ -50,6 +50,11 @@ export function seconds(ms: number): string {
   return `${(ms / 1_000).toFixed(1)} s`;
 }
 
+/** `85 ms` below a second, else `2.1 s`. */
+export function duration(ms: number): string {
+  return ms < 1_000 ? `${Math.round(ms)} ms` : seconds(ms);
+}
+
 /** A message cut to `max` characters, for quoting inside a verdict line. */
 export function quote(message: string, max = 120): string {
   const line = message.replace(/\s+/g, ' ');
