@@ -71,3 +71,24 @@ export type ToGoodClient =
 export type FromGoodClient =
   | { readonly type: 'ready' }
   | { readonly type: 'result'; readonly result: GoodClientResult };
+
+/** The hostile values of the Hostile service; each is thrown, rejected, returned, errored and emitted. */
+export const HOSTILE_VALUES = [
+  'RevokedProxy',
+  'NullProto',
+  'ThrowingGetters',
+  'TrapProxy',
+  'Symbol',
+  'BigInt',
+] as const;
+/** One of {@link HOSTILE_VALUES}. */
+export type HostileValue = (typeof HOSTILE_VALUES)[number];
+
+/** Every method of the Hostile service: `<Way><Value>`, and two bad thenables. */
+export const HOSTILE_METHODS: readonly string[] = [
+  ...['Throw', 'Reject', 'Return', 'Error', 'Emit'].flatMap((way) =>
+    HOSTILE_VALUES.map((value) => `${way}${value}`),
+  ),
+  'ReturnBadThenable',
+  'ResolveBadThenable',
+];

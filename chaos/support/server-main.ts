@@ -9,7 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Observable, throwError } from 'rxjs';
 import type { CallContext, ServerOptions } from '../../lib/index.js';
-import type { FromServer, ServerConfig, ServerStats, ToServer } from './messages.js';
+import {
+  type FromServer,
+  HOSTILE_VALUES,
+  type HostileValue,
+  type ServerConfig,
+  type ServerStats,
+  type ToServer,
+} from './messages.js';
 import { phobos } from './phobos.js';
 
 const send = (message: FromServer, then?: () => void): void => {
@@ -86,13 +93,16 @@ server.register('Push', {
     for (let i = 0; i < args.count && ctx.connection.isOpen && !ctx.signal.aborted; i += 1) {
       // A fresh payload per push, as a real stream would send: a server that queues what the
       // peer does not read holds every one of them.
-      if (ctx.push('Push', 'Frame', Buffer.alloc(args.bytes, i & 0xff), { serializeType: 0 })) accepted += 1;
-      else refused += 1;
+      if (ctx.push('Push', 'Frame', Buffer.alloc(args.bytes, i & 0xff), { serializeType: 0 })) {
+        accepted += 1;
+        counters.pushesAccepted += 1;
+      } else if (ctx.connection.isOpen) {
+        refused += 1;
+        counters.pushesRefused += 1;
+      }
       // Let the socket write, and timers fire, as an async producer would.
       if (i % 64 === 63) await nextTurn();
     }
-    counters.pushesAccepted += accepted;
-    counters.pushesRefused += refused;
     return { accepted, refused };
   },
 });
@@ -149,7 +159,7 @@ function vmRssBytes(): number {
  * Observable; plus a thenable whose `then` throws.
  */
 function hostileService(): Record<string, (args: unknown, ctx: CallContext) => unknown> {
-  const values: Record<string, () => unknown> = {
+  const values: Record<HostileValue, () => unknown> = {
     RevokedProxy: () => {
       const { proxy, revoke } = Proxy.revocable({}, {});
       revoke();
@@ -188,7 +198,8 @@ function hostileService(): Record<string, (args: unknown, ctx: CallContext) => u
   const run = (): void => {
     counters.handlerRuns += 1;
   };
-  for (const [name, make] of Object.entries(values)) {
+  for (const name of HOSTILE_VALUES) {
+    const make = values[name];
     methods[`Throw${name}`] = () => {
       run();
       throw make();

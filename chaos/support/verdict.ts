@@ -40,9 +40,10 @@ export function broken(name: string, error: unknown, checks: readonly Check[] = 
 
 const MiB = 1024 * 1024;
 
-/** `12.3 MiB`. */
+/** `12.3 MiB` (`128 MiB` when whole). */
 export function mib(bytes: number): string {
-  return `${(bytes / MiB).toFixed(1)} MiB`;
+  const value = bytes / MiB;
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} MiB`;
 }
 
 /** `2.1 s`. */
