@@ -205,6 +205,26 @@ export function longestUntilClose(
   return longest;
 }
 
+/**
+ * A signal that aborts after `ms`, or as soon as `stop` does; `clear()` drops its timer. (On
+ * Node 20 an `AbortSignal.timeout` inside `AbortSignal.any` can be garbage-collected before it
+ * fires, leaving a wait that never ends.)
+ */
+export function deadlineSignal(ms: number, stop: AbortSignal): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  const timer = setTimeout(abort, ms);
+  stop.addEventListener('abort', abort, { once: true });
+  if (stop.aborted) abort();
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', abort);
+    },
+  };
+}
+
 /** The slack allowed past a timeout before a close counts as late: 1 s plus 20%. */
 export function withSlack(timeoutMs: number): number {
   return Math.round(timeoutMs * 1.2 + 1_000);

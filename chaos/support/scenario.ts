@@ -62,6 +62,7 @@ export async function underAttack(
   setup: AttackSetup,
   attack: (env: AttackEnv) => Promise<Check[]>,
 ): Promise<Verdict> {
+  const trace = tracer(setup.name);
   const good = forkGoodClient();
   let goodResult: GoodClientResult | undefined;
   let server: ServerChild;
@@ -72,14 +73,17 @@ export async function underAttack(
     return broken(setup.name, error);
   }
   try {
+    trace('server listening');
     await warmUp(server.address, setup.server.auth);
     const idle = await settle(server);
     if (!idle) return broken(setup.name, new Error(`server ${server.ended} before the attack`));
+    trace('idle figures taken');
     const sampler = sampleServer(server, { idleRssBytes: idle.rssBytes, rssLimitBytes: RSS_LIMIT_BYTES });
     await good.start({
       address: server.address,
       ...(setup.goodClientAuth === undefined ? {} : { auth: setup.goodClientAuth }),
     });
+    trace('good client connected; attacking');
     let attackChecks: Check[] = [];
     let attackError: unknown;
     try {
@@ -93,9 +97,12 @@ export async function underAttack(
     } catch (error) {
       attackError = error;
     }
+    trace('attack over');
     goodResult = await good.stop();
     await sampler.stop();
+    trace('good client stopped');
     const end = await settle(server);
+    trace('settled');
     const checks = [
       ...attackChecks,
       ...(attackError === undefined ? [] : [check(false, `attack broke: ${errorText(attackError)}`)]),
@@ -203,6 +210,13 @@ export async function runIfMain(scenario: Scenario, url: string): Promise<void> 
   const result = await runScenario(scenario, { quick: process.argv.includes('--quick') });
   console.log(result.line);
   process.exitCode = result.ok ? 0 : 1;
+}
+
+/** With CHAOS_TRACE=1, each step of a scenario goes to stderr with its time: where a run stalls. */
+function tracer(name: string): (step: string) => void {
+  if (!process.env.CHAOS_TRACE) return () => {};
+  const start = performance.now();
+  return (step) => process.stderr.write(`[${name} +${Math.round(performance.now() - start)} ms] ${step}\n`);
 }
 
 function errorText(error: unknown): string {
