@@ -2,6 +2,7 @@
 // most connections seen, and a signal that aborts once RSS passes its limit (so an attack that
 // is winning stops before it takes the machine with it). Scenarios also wait on it for a
 // condition on the server's counters (`waitFor`).
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerStats } from './messages.js';
 import type { ServerChild } from './server-child.js';
@@ -48,6 +49,8 @@ export interface Sampler {
 export function sampleServer(server: ServerChild, options: SamplerOptions): Sampler {
   const everyMs = options.everyMs ?? 100;
   const over = new AbortController();
+  // Every attacking socket may wait on it: hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, over.signal);
   const stopping = new AbortController();
   const waiters = new Set<{
     condition: (stats: ServerStats) => boolean;
