@@ -13,28 +13,13 @@ import {
   send,
   waitClosed,
 } from '../support/attackers.js';
-import { call, frame, frameReader, prefix } from '../support/frames.js';
+import { call, frame, frameReader, lengthPrefixed, prefix, withPrefix } from '../support/frames.js';
 import { runIfMain, type Scenario, underAttack } from '../support/scenario.js';
 import { check, duration, info } from '../support/verdict.js';
 
 const SEED = 20_240_601;
 const CLOSE_LIMIT_MS = 2_000;
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-
-/** uint32 length-prefixed fields, as a frame body holds them. */
-function fields(...parts: Uint8Array[]): Buffer {
-  return Buffer.concat(
-    parts.flatMap((part) => {
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(part.length);
-      return [length, part];
-    }),
-  );
-}
-
-function withLength(body: Buffer, fieldsOverride?: { magic?: number; version?: number }): Buffer {
-  return Buffer.concat([prefix(body.length, fieldsOverride), body]);
-}
 
 const text = (s: string): Buffer => Buffer.from(s);
 const EMPTY = Buffer.alloc(0);
@@ -63,19 +48,28 @@ const REFUSED: Record<string, (i: number, random: () => number) => Buffer> = {
     const variants = [
       // servicePath, serviceMethod, metadata, payload, a metadata key: each longer than what is left.
       () => Buffer.concat([Buffer.from([0, 0, 1, 0]), text('Echo')]),
-      () => Buffer.concat([fields(text('Echo')), Buffer.from([0, 0, 0, 200]), text('Say')]),
-      () => Buffer.concat([fields(text('Echo'), text('Say')), Buffer.from([0xff, 0xff, 0xff, 0xff]), EMPTY]),
+      () => Buffer.concat([lengthPrefixed(text('Echo')), Buffer.from([0, 0, 0, 200]), text('Say')]),
       () =>
-        Buffer.concat([fields(text('Echo'), text('Say'), EMPTY), Buffer.from([0, 0, 0, 9]), text('"hi"')]),
-      () => fields(text('Echo'), text('Say'), fields(text('k')).subarray(0, 3), text('"hi"')),
+        Buffer.concat([
+          lengthPrefixed(text('Echo'), text('Say')),
+          Buffer.from([0xff, 0xff, 0xff, 0xff]),
+          EMPTY,
+        ]),
+      () =>
+        Buffer.concat([
+          lengthPrefixed(text('Echo'), text('Say'), EMPTY),
+          Buffer.from([0, 0, 0, 9]),
+          text('"hi"'),
+        ]),
+      () => lengthPrefixed(text('Echo'), text('Say'), lengthPrefixed(text('k')).subarray(0, 3), text('"hi"')),
       // A payload that leaves bytes unread in the frame.
-      () => Buffer.concat([fields(text('Echo'), text('Say'), EMPTY, text('"hi"')), text('trailing')]),
+      () => Buffer.concat([lengthPrefixed(text('Echo'), text('Say'), EMPTY, text('"hi"')), text('trailing')]),
     ];
-    return withLength((variants[i % variants.length] as () => Buffer)());
+    return withPrefix((variants[i % variants.length] as () => Buffer)());
   },
   'past maxMessageBytes': (i) =>
     Buffer.concat([prefix(i % 2 === 0 ? 0xffff_fff0 : MAX_MESSAGE_BYTES), Buffer.alloc(64)]),
-  'body too short': (i) => withLength(Buffer.alloc(i % 16)),
+  'body too short': (i) => withPrefix(Buffer.alloc(i % 16)),
 };
 
 /** A frame whose fields are arbitrary: its magic, version and length are right most of the time. */
@@ -108,8 +102,8 @@ const randomFrame = fc
     ),
   })
   .map((f) => {
-    const metadata = fields(...f.metadata.flatMap(([k, v]) => [text(k), text(v)]));
-    const body = fields(text(f.service), text(f.method), metadata, f.payload);
+    const metadata = lengthPrefixed(...f.metadata.flatMap(([k, v]) => [text(k), text(v)]));
+    const body = lengthPrefixed(text(f.service), text(f.method), metadata, f.payload);
     const head = prefix(Math.max(0, body.length + f.lengthDelta), {
       magic: f.magic,
       version: f.version,

@@ -87,6 +87,25 @@ export function prefix(
   return bytes;
 }
 
+/** uint32 length-prefixed fields, as a frame body holds them (and metadata its entries). */
+export function lengthPrefixed(...parts: Uint8Array[]): Buffer {
+  return Buffer.concat(
+    parts.flatMap((part) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(part.length);
+      return [length, part];
+    }),
+  );
+}
+
+/** A body behind its prefix, whatever the body holds. */
+export function withPrefix(
+  body: Buffer,
+  fields: { magic?: number; version?: number; seq?: bigint } = {},
+): Buffer {
+  return Buffer.concat([prefix(body.length, fields), body]);
+}
+
 /** A frame decoder: feed it chunks, get messages; a protocol error ends it quietly. */
 export function frameReader(onMessage: (message: Message) => void): (chunk: Buffer) => void {
   const decoder = new phobos.FrameDecoder({ maxMessageBytes: 64 * 1024 * 1024 });
