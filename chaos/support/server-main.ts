@@ -28,7 +28,17 @@ process.on('uncaughtException', (error: unknown) => {
   process.stderr.write(`[chaos server ${process.pid}] uncaught: ${text}\n`);
   // Exit even if the channel is gone; the parent sees the exit code either way.
   setTimeout(() => process.exit(70), 500).unref();
-  send({ type: 'crash', error: text.split('\n').slice(0, 3).join(' | ') }, () => process.exit(70));
+  send(
+    {
+      type: 'crash',
+      error: text
+        .split('\n')
+        .slice(0, 2)
+        .map((line) => line.trim())
+        .join(' '),
+    },
+    () => process.exit(70),
+  );
 });
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
