@@ -182,6 +182,19 @@ export async function waitClosed(
   return attackers.filter((attacker) => attacker.closedAt === undefined);
 }
 
+/** Resolves true once the attacker closes, false if it is still open after `ms`. */
+export async function closedWithin(attacker: Attacker, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    attacker.closed.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return closed;
+}
+
 /** Destroys every attacker and waits for their 'close'. */
 export async function destroyAll(attackers: readonly Attacker[]): Promise<void> {
   for (const attacker of attackers) attacker.socket.destroy();
