@@ -36,8 +36,10 @@ export const hostileHandlers: Scenario = {
       );
       const counts: Record<Outcome, number> = { reply: 0, 'error reply': 0, dropped: 0, 'no answer': 0 };
       const bad = new Map<string, string>();
+      let roundsRun = 0;
       try {
         for (let round = 0; round < rounds && !stop.aborted; round += 1) {
+          roundsRun += 1;
           await Promise.all(
             clients.flatMap((client, c) =>
               HOSTILE_METHODS.flatMap((method) =>
@@ -65,7 +67,7 @@ export const hostileHandlers: Scenario = {
       const failures = [...bad.entries()];
       return [
         info(
-          `${total} calls (${HOSTILE_METHODS.length} methods x ${codecs.length} codecs x ${concurrency} at once x ${rounds} rounds)`,
+          `${total} calls (${HOSTILE_METHODS.length} methods x ${codecs.length} codecs x ${concurrency} at once x ${roundsRun} of ${rounds} rounds)`,
         ),
         check(
           counts.dropped === 0 && counts['no answer'] === 0,
