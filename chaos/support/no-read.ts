@@ -41,7 +41,11 @@ export async function floodWithoutReading(
     attackers.map(async (attacker) => {
       const deadline = deadlineSignal(limitMs, stop);
       try {
-        return await flood(attacker, frame, deadline.signal);
+        const bytes = await flood(attacker, frame, deadline.signal);
+        // A socket the server reset is destroyed a tick before its 'close': wait for it, so
+        // that its close time is recorded before the verdict is drawn.
+        if (attacker.socket.destroyed) await attacker.closed;
+        return bytes;
       } finally {
         deadline.clear();
       }
