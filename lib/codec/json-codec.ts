@@ -16,6 +16,30 @@ function goCompatibleReplacer(this: unknown, key: string, value: unknown): unkno
   return value;
 }
 
+/** Past this depth the byte check gives up and the careful path (with the replacer) decides. */
+const MAX_SCAN_DEPTH = 64;
+
+/**
+ * Whether JSON.stringify could meet a `Uint8Array` in `value` (then the Go-compatible replacer
+ * is needed). A replacer makes V8 leave its fast path: on a 1.5 MB array, 210 ms against 7 ms.
+ * Anything this scan cannot vouch for (a `toJSON` other than Date's, a very deep or cyclic
+ * value) answers true, and the replacer path decides, errors included.
+ */
+function mayHoldBytes(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof Uint8Array || depth > MAX_SCAN_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (mayHoldBytes(item, depth + 1)) return true;
+    return false;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return !(value instanceof Date);
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && mayHoldBytes((value as Record<string, unknown>)[key], depth + 1))
+      return true;
+  }
+  return false;
+}
+
 /**
  * The JSON codec (serialize type 1): UTF-8 JSON, read and written the way Go's `encoding/json`
  * does. A `Uint8Array` anywhere in the value is written as a base64 string, which is how Go
@@ -38,7 +62,11 @@ export const jsonCodec: Codec = Object.freeze({
   name: 'json',
   encode(value: unknown): Uint8Array {
     const text = guard(jsonCodec, 'json codec cannot encode the value', () =>
-      JSON.stringify(value === undefined ? null : value, goCompatibleReplacer),
+      value === undefined
+        ? 'null'
+        : mayHoldBytes(value, 0)
+          ? JSON.stringify(value, goCompatibleReplacer)
+          : JSON.stringify(value),
     );
     if (text === undefined) {
       throw createCodecError(

@@ -63,6 +63,35 @@ describe('json codec', () => {
     });
   });
 
+  it('json codec - writes what JSON.stringify writes with every Uint8Array as base64, bytes or none (property)', () => {
+    const withBytes = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue(),
+        fc.uint8Array({ maxLength: 8 }),
+        fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes)),
+        fc.date({ noInvalidDate: true }),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    // The reference: replace bytes by base64 first, then a plain JSON.stringify.
+    const base64Bytes = (value: unknown): unknown => {
+      if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+      if (Array.isArray(value)) return value.map(base64Bytes);
+      if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, base64Bytes(item)]));
+      }
+      return value;
+    };
+    fc.assert(
+      fc.property(withBytes, (value) => {
+        expect(Buffer.from(jsonCodec.encode(value)).toString()).toBe(JSON.stringify(base64Bytes(value)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('json codec - round trips bytes as Go does: base64 out, base64 string back', () => {
     fc.assert(
       fc.property(fc.uint8Array(), (bytes) => {
