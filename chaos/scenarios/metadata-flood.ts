@@ -1,6 +1,7 @@
 // metadata-flood: Echo.Say frames within maxMessageBytes (16 MiB) whose metadata is the attack:
-// a million tiny entries (distinct keys, empty values, ~11 MiB), one 8 MiB key, one 8 MiB value.
-// The server allows maxMetadataEntries (64) and maxMetadataBytes (32 KiB). Expects each frame
+// a million tiny entries (distinct keys, empty values, ~11 MiB), one 8 MiB key, one 8 MiB value,
+// and 1,000 entries in 12 KiB (within maxMetadataBytes, past maxMetadataEntries). The server runs
+// with its defaults (maxMetadataEntries 128, maxMetadataBytes 32 KiB). Expects each frame
 // refused, by an error reply or a close, within 1 s of its last byte, and the good client
 // unaffected (its slowest call under 1 s).
 import { connectAttacker, destroyAll, send } from '../support/attackers.js';
@@ -17,10 +18,10 @@ function callWithMetadata(metadata: Buffer): Buffer {
   return withPrefix(lengthPrefixed(Buffer.from('Echo'), Buffer.from('Say'), metadata, Buffer.from('"hi"')));
 }
 
-/** A million entries: keys 0..999999 in base 36, empty values. */
-function millionEntries(): Buffer {
+/** `count` entries: keys 0, 1, 2... in base 36, empty values. */
+function manyEntries(count: number): Buffer {
   const entries: Buffer[] = [];
-  for (let i = 0; i < 1_000_000; i += 1)
+  for (let i = 0; i < count; i += 1)
     entries.push(lengthPrefixed(Buffer.from(i.toString(36)), Buffer.alloc(0)));
   return Buffer.concat(entries);
 }
@@ -90,22 +91,24 @@ function judge(label: string, outcomes: readonly Outcome[]) {
 export const metadataFlood: Scenario = {
   name: 'metadata-flood',
   run: ({ quick }) => {
-    const tiny = callWithMetadata(millionEntries());
+    const tiny = callWithMetadata(manyEntries(1_000_000));
+    const thousand = callWithMetadata(manyEntries(1_000));
     const hugeKey = callWithMetadata(lengthPrefixed(Buffer.alloc(8 * MiB, 0x6b), Buffer.from('v')));
     const hugeValue = callWithMetadata(lengthPrefixed(Buffer.from('k'), Buffer.alloc(8 * MiB, 0x76)));
     return underAttack(
       {
         name: 'metadata-flood',
-        server: { options: { maxMetadataEntries: 64, maxMetadataBytes: 32 * 1024 } },
+        server: { options: {} },
       },
       async ({ address, stop }) => {
         const many = quick ? 2 : 5;
         const huge = quick ? 1 : 3;
-        const [tinyOutcomes, keyOutcomes, valueOutcomes] = await Promise.all(
+        const [tinyOutcomes, keyOutcomes, valueOutcomes, thousandOutcomes] = await Promise.all(
           [
             { bytes: tiny, count: many },
             { bytes: hugeKey, count: huge },
             { bytes: hugeValue, count: huge },
+            { bytes: thousand, count: many },
           ].map(({ bytes, count }) =>
             Promise.all(Array.from({ length: count }, () => attempt(address, bytes, stop))),
           ),
@@ -114,6 +117,10 @@ export const metadataFlood: Scenario = {
           judge(`1,000,000 metadata entries (${mib(tiny.length)} frame)`, tinyOutcomes ?? []),
           judge('8 MiB metadata key', keyOutcomes ?? []),
           judge('8 MiB metadata value', valueOutcomes ?? []),
+          judge(
+            `1,000 metadata entries in ${(thousand.length / 1024).toFixed(1)} KiB`,
+            thousandOutcomes ?? [],
+          ),
         ];
       },
     );

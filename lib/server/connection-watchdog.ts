@@ -2,7 +2,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 
 /** Why a {@link ConnectionWatchdog} gave up on a connection. */
 export type WatchdogExpiry =
-  /** No frame arrived for `idleTimeoutMs` while no call was in flight. */
+  /** No frame came or went (a push counts) for `idleTimeoutMs` while no call was in flight. */
   | 'idle'
   /** A frame started arriving and did not finish within `frameTimeoutMs`. */
   | 'frame'
@@ -13,7 +13,7 @@ export type WatchdogExpiry =
 
 /** The timeouts a {@link ConnectionWatchdog} enforces, in ms; 0 turns one off. */
 export interface WatchdogTimeouts {
-  /** Close a connection with no call in flight after this long without a frame. */
+  /** Close a connection with no call in flight after this long without a frame in or a push out. */
   readonly idleTimeoutMs: number;
   /** A frame must arrive, and queued output must start leaving, within this. */
   readonly frameTimeoutMs: number;
@@ -22,8 +22,8 @@ export interface WatchdogTimeouts {
 }
 
 /**
- * The clocks of one server connection, on one timer: idle (no frame while no call is in
- * flight), frame (a frame started must finish), write (queued output must start leaving) and
+ * The clocks of one server connection, on one timer: idle (no frame in and no push out while
+ * no call is in flight), frame (a frame started must finish), write (queued output must start leaving) and
  * auth (a valid token must come). Events only note the time; the single timer, read from the
  * scheduler, is moved only when an event brings the earliest deadline closer, so the hot path
  * (a chunk of frames, a call starting or ending) costs an assignment, not a timer.
@@ -83,6 +83,11 @@ export class ConnectionWatchdog {
       this.partialSince = now;
       this.arm();
     }
+  }
+
+  /** A frame went out that is not a reply (a server push): the idle clock starts again. */
+  sent(): void {
+    if (!this.stopped) this.lastActive = this.scheduler.now();
   }
 
   /** Whether calls are in flight or waiting: the idle clock runs only while there are none. */

@@ -320,6 +320,7 @@ export class ServerConnectionHandler implements ServerConnection {
       metadata: toMetadata('push metadata', options.metadata),
       payload,
     });
+    this.watchdog.sent();
     if (!this.frames.writable) this.updateReading();
   }
 

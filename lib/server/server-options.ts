@@ -80,8 +80,8 @@ export interface ServerOptions extends PayloadOptions {
    */
   readonly maxQueuedRequests?: number;
   /**
-   * Close a connection that has no call in flight and has sent no frame (heartbeats count) for
-   * this long, in ms; 0 for never. Default 10 minutes.
+   * Close a connection that has no call in flight, has sent no frame (heartbeats count) and was
+   * sent no push for this long, in ms; 0 for never. Default 10 minutes.
    */
   readonly idleTimeoutMs?: number;
   /**

@@ -20,6 +20,7 @@ const events: Record<string, Event> = {
   s: (w) => w.writeStalled(true),
   d: (w) => w.writeStalled(false),
   a: (w) => w.authenticated(),
+  o: (w) => w.sent(), // a push went out
   x: (w) => w.stop(),
 };
 
@@ -57,6 +58,10 @@ describe('ConnectionWatchdog', () => {
 
   it('idle - the clock stops while calls are in flight and starts again when the last ends', () => {
     expectExpiry({ idleTimeoutMs: 10 }, '2ms b 30ms i', '2ms - 30ms - 9ms e', 'idle');
+  });
+
+  it('idle - a push going out restarts the clock as a frame coming in does', () => {
+    expectExpiry({ idleTimeoutMs: 10 }, '8ms o', '8ms - 9ms e', 'idle');
   });
 
   it('idle - 0 means never', () => {
