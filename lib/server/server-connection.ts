@@ -242,10 +242,11 @@ export class ServerConnectionHandler implements ServerConnection {
         return true;
       };
       if (attempt()) return;
-      const waiting = merge(this.drained, this.closed).subscribe(() => {
-        if (attempt()) waiting.unsubscribe();
+      // The subscriber ends in attempt(), which runs this subscription's teardown.
+      let settled = false;
+      return merge(this.drained, this.closed).subscribe(() => {
+        if (!settled) settled = attempt();
       });
-      return waiting;
     });
   }
 

@@ -16,6 +16,9 @@ import {
 import { createService, type RegisterOptions, type Service, type ServiceMethod } from './service.js';
 import type { ServiceRegistry } from './service-registry.js';
 
+/** Past `maxBufferedBytes`, connections are closed until the server holds this share of it. */
+const EVICT_DOWN_TO = 0.75;
+
 /** Options of {@link Server.listen}. */
 export interface ListenAdvertiseOptions {
   /**
@@ -342,19 +345,21 @@ export class Server {
   }
 
   /**
-   * Past `maxBufferedBytes`: closes connections that hold 64 KiB or more until the server is
-   * back within it, those that have not moved (no input arrived, no output drained) for the
-   * longest first, the heaviest first among equals. A stalled sender or a peer that does not
-   * read goes before one whose frame is still arriving.
+   * Past `maxBufferedBytes`: closes connections that hold 64 KiB or more until the server holds
+   * three quarters of it (so that a flood does not make it sort its connections on every chunk),
+   * those that have not moved (no input arrived, no output drained) for the longest first, the
+   * heaviest first among equals. A stalled sender or a peer that does not read goes before one
+   * whose frame is still arriving.
    */
   private evict(): void {
     const max = this.options.maxBufferedBytes;
+    const target = max * EVICT_DOWN_TO;
     const heavy = [...this.connections]
       .filter((connection) => connection.heldBytes >= LIGHT_BYTES)
       .sort((a, b) => a.lastProgress - b.lastProgress || b.heldBytes - a.heldBytes);
     const now = this.options.scheduler.now();
     for (const connection of heavy) {
-      if (this.bufferedBytesNow <= max) return;
+      if (this.bufferedBytesNow <= target) return;
       connection.evict(
         `the server holds ${this.bufferedBytesNow} bytes, past maxBufferedBytes (${max}), and this connection held ${connection.heldBytes} with no progress for ${now - connection.lastProgress} ms`,
       );
