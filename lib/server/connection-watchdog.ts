@@ -66,7 +66,8 @@ export class ConnectionWatchdog {
     this.openedAt = scheduler.now();
     this.lastActive = this.openedAt;
     this.authenticatedNow = timeouts.authTimeoutMs === 0;
-    this.arm();
+    if (!this.authenticatedNow) this.arm(this.openedAt + timeouts.authTimeoutMs);
+    if (timeouts.idleTimeoutMs > 0) this.arm(this.openedAt + timeouts.idleTimeoutMs);
   }
 
   /**
@@ -81,7 +82,7 @@ export class ConnectionWatchdog {
     if (!partial) this.partialSince = undefined;
     else if (this.partialSince === undefined || completed > 0) {
       this.partialSince = now;
-      this.arm();
+      if (this.timeouts.frameTimeoutMs > 0) this.arm(now + this.timeouts.frameTimeoutMs);
     }
   }
 
@@ -96,7 +97,7 @@ export class ConnectionWatchdog {
     this.busyNow = busy;
     if (!busy) {
       this.lastActive = this.scheduler.now();
-      this.arm();
+      if (this.timeouts.idleTimeoutMs > 0) this.arm(this.lastActive + this.timeouts.idleTimeoutMs);
     }
   }
 
@@ -104,7 +105,9 @@ export class ConnectionWatchdog {
   writeStalled(stalled: boolean): void {
     if (this.stopped || stalled === (this.stalledSince !== undefined)) return;
     this.stalledSince = stalled ? this.scheduler.now() : undefined;
-    if (stalled) this.arm();
+    if (this.stalledSince !== undefined && this.timeouts.frameTimeoutMs > 0) {
+      this.arm(this.stalledSince + this.timeouts.frameTimeoutMs);
+    }
   }
 
   /** A valid token was presented: the auth clock stops for good. */
@@ -119,42 +122,48 @@ export class ConnectionWatchdog {
     this.timer = undefined;
   }
 
-  /** The earliest running clock's deadline and its kind, or undefined when none runs. */
-  private earliest(): { at: number; expiry: WatchdogExpiry } | undefined {
-    const { idleTimeoutMs, frameTimeoutMs, authTimeoutMs } = this.timeouts;
-    let next: { at: number; expiry: WatchdogExpiry } | undefined;
-    const consider = (at: number, expiry: WatchdogExpiry): void => {
-      if (next === undefined || at < next.at) next = { at, expiry };
-    };
-    if (!this.authenticatedNow) consider(this.openedAt + authTimeoutMs, 'auth');
-    if (frameTimeoutMs > 0 && this.partialSince !== undefined)
-      consider(this.partialSince + frameTimeoutMs, 'frame');
-    if (frameTimeoutMs > 0 && this.stalledSince !== undefined)
-      consider(this.stalledSince + frameTimeoutMs, 'write');
-    if (idleTimeoutMs > 0 && !this.busyNow) consider(this.lastActive + idleTimeoutMs, 'idle');
-    return next;
-  }
-
-  /** Moves the timer to the earliest deadline when that is sooner than where it is set. */
-  private arm(): void {
-    const next = this.earliest();
-    if (next === undefined || next.at >= this.due) return;
+  /**
+   * Makes sure the timer goes off by `at`, a clock's new deadline: only a clock that starts can
+   * bring the earliest deadline closer, so the timer moves only when `at` is sooner than where
+   * it is set (deadlines that move later are found when it fires).
+   */
+  private arm(at: number): void {
+    if (at >= this.due) return;
     this.timer?.unsubscribe();
-    this.due = next.at;
-    this.timer = this.scheduler.schedule(() => this.fire(), Math.max(0, next.at - this.scheduler.now()));
+    this.due = at;
+    this.timer = this.scheduler.schedule(() => this.fire(), Math.max(0, at - this.scheduler.now()));
   }
 
+  /** The timer went off: give up on the connection if a clock ran out, else wait for the next. */
   private fire(): void {
     this.timer = undefined;
     this.due = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
-    const next = this.earliest();
-    if (next === undefined) return;
-    if (next.at <= this.scheduler.now()) {
+    const { idleTimeoutMs, frameTimeoutMs, authTimeoutMs } = this.timeouts;
+    let at = Number.POSITIVE_INFINITY;
+    let expiry: WatchdogExpiry = 'idle';
+    if (!this.authenticatedNow && this.openedAt + authTimeoutMs < at) {
+      at = this.openedAt + authTimeoutMs;
+      expiry = 'auth';
+    }
+    if (frameTimeoutMs > 0 && this.partialSince !== undefined && this.partialSince + frameTimeoutMs < at) {
+      at = this.partialSince + frameTimeoutMs;
+      expiry = 'frame';
+    }
+    if (frameTimeoutMs > 0 && this.stalledSince !== undefined && this.stalledSince + frameTimeoutMs < at) {
+      at = this.stalledSince + frameTimeoutMs;
+      expiry = 'write';
+    }
+    if (idleTimeoutMs > 0 && !this.busyNow && this.lastActive + idleTimeoutMs < at) {
+      at = this.lastActive + idleTimeoutMs;
+      expiry = 'idle';
+    }
+    if (at === Number.POSITIVE_INFINITY) return;
+    if (at <= this.scheduler.now()) {
       this.stop();
-      this.onExpire(next.expiry);
+      this.onExpire(expiry);
       return;
     }
-    this.arm();
+    this.arm(at);
   }
 }
