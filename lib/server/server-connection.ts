@@ -36,7 +36,8 @@ import type { Service, ServiceMethod } from './service.js';
  * A connection holding less than this (a frame still arriving, requests waiting, replies
  * unsent) is light: it is never closed to bring the server back within `maxBufferedBytes`. A
  * request whose payload may take this much or more to decode is heavy: it waits its turn in the
- * server's queue of heavy work, one per turn of the event loop, so that it cannot stall others.
+ * server's queue of heavy work, run in slices between turns of I/O, so that it cannot stall
+ * other clients' calls.
  */
 export const LIGHT_BYTES = 64 * 1024;
 
@@ -53,8 +54,11 @@ export interface ServerCore {
   handlerFor(method: ServiceMethod): ServerHandler;
   /** The bytes a connection holds changed by `delta`. */
   account(connection: ServerConnectionHandler, delta: number): void;
-  /** Runs heavy work in its turn: one task per turn of the event loop, server-wide. */
-  later(task: () => void): void;
+  /**
+   * Runs a connection's heavy work later, in slices between turns of I/O, round robin across
+   * connections.
+   */
+  later(connection: ServerConnectionHandler, task: () => void): void;
   connectionIdle(connection: ServerConnectionHandler): void;
   connectionClosed(connection: ServerConnectionHandler): void;
 }
@@ -522,7 +526,7 @@ export class ServerConnectionHandler implements ServerConnection {
     const bytes = request.payload.length;
     this.waitingBytes += bytes;
     this.account();
-    this.core.later(() => {
+    this.core.later(this, () => {
       this.waitingBytes -= bytes;
       this.account();
       if (!call.done) this.run(request, call);

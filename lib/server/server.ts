@@ -15,6 +15,10 @@ import {
 } from './server-options.js';
 import { createService, type RegisterOptions, type Service, type ServiceMethod } from './service.js';
 import type { ServiceRegistry } from './service-registry.js';
+import { TurnQueue } from './turn-queue.js';
+
+/** Heavy decodes run in slices of this much work (ms), with other I/O between two slices. */
+const HEAVY_SLICE_MS = 10;
 
 /** Past `maxBufferedBytes`, connections are closed until the server holds this share of it. */
 const EVICT_DOWN_TO = 0.75;
@@ -69,9 +73,8 @@ export class Server {
   private readonly core: ServerCore;
   /** Bytes held by every connection together (see `maxBufferedBytes`). */
   private bufferedBytesNow = 0;
-  /** Heavy work waiting its turn, and whether a turn is scheduled. */
-  private readonly heavy: Array<() => void> = [];
-  private heavyScheduled = false;
+  /** Heavy decodes, run in slices between turns of I/O (see `later` of ServerCore). */
+  private readonly heavy: TurnQueue<ServerConnectionHandler>;
 
   /**
    * @throws TypeError when `options` is not an object; RangeError naming an option that is out of
@@ -79,6 +82,9 @@ export class Server {
    */
   constructor(options?: ServerOptions) {
     this.options = resolveServerOptions(options);
+    this.heavy = new TurnQueue(HEAVY_SLICE_MS, (error) =>
+      this.options.logger.warn(`internal error in a deferred call: ${describeThrown(error)}`),
+    );
     const self = this;
     this.core = {
       options: this.options,
@@ -95,7 +101,7 @@ export class Server {
       },
       handlerFor: (method) => this.handlerFor(method),
       account: (_connection, delta) => this.account(delta),
-      later: (task) => this.later(task),
+      later: (connection, task) => this.heavy.push(connection, task),
       connectionIdle: () => this.notifyIdle(),
       connectionClosed: (connection) => {
         this.connections.delete(connection);
@@ -365,28 +371,6 @@ export class Server {
       );
     }
   }
-
-  /**
-   * Runs heavy work one task per turn of the event loop, so that the I/O of every other
-   * connection is handled between two heavy decodes.
-   */
-  private later(task: () => void): void {
-    this.heavy.push(task);
-    if (this.heavyScheduled) return;
-    this.heavyScheduled = true;
-    setImmediate(this.runHeavy);
-  }
-
-  private readonly runHeavy = (): void => {
-    const task = this.heavy.shift();
-    try {
-      task?.();
-    } catch (error) {
-      this.options.logger.warn(`internal error in a deferred call: ${describeThrown(error)}`);
-    }
-    if (this.heavy.length > 0) setImmediate(this.runHeavy);
-    else this.heavyScheduled = false;
-  };
 
   private notifyIdle(): void {
     for (const check of this.idleWaiters) check();
