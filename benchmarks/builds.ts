@@ -1,10 +1,10 @@
-// Two builds of the library side by side: the echo64 (or message1) workload at a number of calls
+// Two builds of the library side by side: a workload (echo64, message1, big256k, big256k-gzip) at a number of calls
 // in flight, one `Client` against one server process, both processes loading the same build,
 // the builds alternating round by round; calls/s and the CPU per call of client and server.
 // For a change's cost on the hot path, build the base in a worktree and compare:
 //   git worktree add /tmp/base main && (cd /tmp/base && npm ci && npm run build)
 //   npm run build && npx tsx benchmarks/builds.ts --base /tmp/base/dist [--head dist]
-//     [--workload echo64|message1] [--in-flight 100] [--seconds 3] [--rounds 3]
+//     [--workload echo64|message1|big256k|big256k-gzip] [--in-flight 100] [--seconds 3] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,9 +21,9 @@ const { values } = parseArgs({
     client: { type: 'boolean', default: false },
   },
 });
-const workload = values.workload;
-if (workload !== 'echo64' && workload !== 'message1')
-  throw new RangeError('--workload must be echo64 or message1');
+const WORKLOADS = ['echo64', 'message1', 'big256k', 'big256k-gzip'] as const;
+const workload = values.workload as (typeof WORKLOADS)[number];
+if (!WORKLOADS.includes(workload)) throw new RangeError(`--workload must be one of ${WORKLOADS.join(', ')}`);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const inFlight = Number(values['in-flight']);
@@ -100,9 +100,10 @@ async function run(dist: string): Promise<string> {
 /** The child: warms up, says so, then on `go` measures and prints calls and CPU as JSON. */
 async function runClient(): Promise<void> {
   const { phobos } = await import('./lib/phobos.js');
-  const { echo64Payload, loadMessage1 } = await import('./workloads/index.js');
+  const { big256kPayload, echo64Payload, loadMessage1 } = await import('./workloads/index.js');
   const address = process.env.PHOBOS_ADDRESS ?? '';
   const message1 = workload === 'message1' ? loadMessage1() : undefined;
+  const big = workload === 'big256k' || workload === 'big256k-gzip';
   const client = new phobos.Client(
     address,
     message1
@@ -110,11 +111,13 @@ async function runClient(): Promise<void> {
           serializeType: phobos.SerializeType.Protobuf,
           protobuf: { 'Hello.Say': { requestType: message1.type, replyType: message1.type } },
         }
-      : { serializeType: phobos.SerializeType.MsgPack },
+      : big
+        ? { serializeType: phobos.SerializeType.Raw, compress: workload === 'big256k-gzip' }
+        : { serializeType: phobos.SerializeType.MsgPack },
   );
   const [service, method, payload] = message1
     ? ['Hello', 'Say', message1.payload]
-    : ['Echo', 'Echo', echo64Payload];
+    : ['Echo', 'Echo', big ? big256kPayload : echo64Payload];
   let stop = false;
   let calls = 0;
   const lanes = Array.from({ length: inFlight }, async () => {

@@ -1,7 +1,7 @@
 // calls-no-read: connections pipeline Echo.Say calls with 64 KiB payloads as fast as the server
 // reads them and never read the replies. Expects RSS bounded (the server stops reading while
 // replies wait) and each connection closed within frameTimeoutMs (+ 1 s + 20%) of its writes
-// stalling, which is from the first frames on.
+// stalling (once the kernel buffers are full).
 import { frame } from '../support/frames.js';
 import { floodWithoutReading, noReadChecks } from '../support/no-read.js';
 import { runIfMain, type Scenario, underAttack } from '../support/scenario.js';

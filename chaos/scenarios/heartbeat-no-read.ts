@@ -1,7 +1,7 @@
 // heartbeat-no-read: connections send 1 MiB heartbeats (heartbeat bit, empty service and
 // method, 1 MiB payload) as fast as the socket takes them and never read the echoes. Expects
 // the server to stop queueing echoes nobody reads (RSS bounded) and to close each connection
-// within frameTimeoutMs (+ 1 s + 20%) of its writes stalling, which is from the first frames on.
+// within frameTimeoutMs (+ 1 s + 20%) of its writes stalling (once the kernel buffers are full).
 import { heartbeat } from '../support/frames.js';
 import { floodWithoutReading, noReadChecks } from '../support/no-read.js';
 import { runIfMain, type Scenario, underAttack } from '../support/scenario.js';

@@ -119,8 +119,9 @@ export function send(attacker: Attacker, bytes: Uint8Array): Promise<void> {
       return;
     }
     attacker.firstByteAt ??= performance.now();
-    attacker.socket.write(bytes, () => {
-      attacker.lastByteAt = performance.now();
+    attacker.socket.write(bytes, (error) => {
+      // A write that failed (the socket was reset) took nothing: only one that went counts.
+      if (!error) attacker.lastByteAt = performance.now();
       resolve();
     });
   });
@@ -141,7 +142,8 @@ export async function flood(
   attacker.firstByteAt ??= performance.now();
   while (!signal.aborted && !socket.destroyed) {
     const chunk = frame();
-    const more = socket.write(chunk, () => {
+    const more = socket.write(chunk, (error) => {
+      if (error) return;
       bytes += chunk.length;
       attacker.lastByteAt = performance.now();
     });
