@@ -110,6 +110,11 @@ export class ConnectionWatchdog {
     }
   }
 
+  /** Whether a valid token was presented (or none is needed: no auth clock). */
+  get isAuthenticated(): boolean {
+    return this.authenticatedNow;
+  }
+
   /** A valid token was presented: the auth clock stops for good. */
   authenticated(): void {
     this.authenticatedNow = true;

@@ -29,7 +29,7 @@ import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
 import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.js';
 import type { ServerHandler } from './interceptor.js';
-import type { ResolvedServerOptions } from './server-options.js';
+import type { Authorize, ResolvedServerOptions } from './server-options.js';
 import type { Service, ServiceMethod } from './service.js';
 
 /**
@@ -169,7 +169,6 @@ export class ServerConnectionHandler implements ServerConnection {
   private pushSeq = 0n;
   private lastSerializeType = 3;
   private refusing = false;
-  private authenticated: boolean;
   /** The echo of the last heartbeat that came while replies were not leaving. */
   private heldEcho: Message | undefined = undefined;
   /** Payload bytes of waiting requests: the backlog and the heavy ones not yet decoded. */
@@ -187,7 +186,6 @@ export class ServerConnectionHandler implements ServerConnection {
       ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
       : 'unix@';
     this.closed$ = this.closed.asObservable();
-    this.authenticated = this.options.authorize === undefined;
     this.progressAt = this.options.scheduler.now();
     const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes } = this.options;
     this.frames = new FrameSocket(
@@ -299,11 +297,7 @@ export class ServerConnectionHandler implements ServerConnection {
     if (this.evicted) return;
     this.evicted = true;
     this.account();
-    this.frames.destroy(
-      new ConnectionClosedError(`closing the connection: ${why}`, {
-        details: { remoteAddress: this.remoteAddress },
-      }),
-    );
+    this.cut(why, {});
   }
 
   private sendPush(service: string, method: string, data: unknown, options: PushOptions): void {
@@ -393,9 +387,16 @@ export class ServerConnectionHandler implements ServerConnection {
    * connection; a refused one is only echoed.
    */
   private heartbeat(message: Message): void {
-    if (!this.authenticated && !message.invalid) {
-      const token = message.metadata.get(MetadataKey.Auth);
-      if (token !== undefined) this.checkHeartbeatToken(token, message);
+    const authorize = this.options.authorize;
+    if (
+      authorize &&
+      !this.watchdog.isAuthenticated &&
+      !message.invalid &&
+      message.metadata.has(MetadataKey.Auth)
+    ) {
+      this.askAuthorize(authorize, message, (granted) => {
+        if (granted) this.watchdog.authenticated();
+      });
     }
     const { invalid: _invalid, ...frame } = message;
     const echo: Message = { ...frame, messageType: MessageType.Response };
@@ -403,34 +404,35 @@ export class ServerConnectionHandler implements ServerConnection {
     else this.heldEcho = echo;
   }
 
-  private checkHeartbeatToken(token: string, message: Message): void {
-    const authorize = this.options.authorize;
-    if (authorize === undefined) return;
+  /**
+   * Asks `authorize` about a frame's `__AUTH` token and tells `settle` whether it was granted
+   * (with what it threw or rejected with, if anything). Only `true` grants; a verdict that is a
+   * thenable is adopted by a promise, so nothing it does can throw here.
+   */
+  private askAuthorize(
+    authorize: Authorize,
+    frame: Message,
+    settle: (granted: boolean, error?: unknown) => void,
+  ): void {
     let verdict: unknown;
     try {
-      verdict = authorize(token, {
-        service: '',
-        method: '',
-        metadata: message.metadata,
+      verdict = authorize(frame.metadata.get(MetadataKey.Auth), {
+        service: frame.servicePath,
+        method: frame.serviceMethod,
+        metadata: frame.metadata,
         remoteAddress: this.remoteAddress,
       });
-    } catch {
+    } catch (error) {
+      settle(false, error);
       return;
     }
-    if (verdict === true) this.authenticate();
-    else if (typeof verdict !== 'boolean') {
+    if (typeof verdict === 'boolean') settle(verdict);
+    else {
       adopt(verdict).then(
-        (ok) => {
-          if (ok === true) this.authenticate();
-        },
-        () => {},
+        (ok) => settle(ok === true),
+        (error: unknown) => settle(false, error),
       );
     }
-  }
-
-  private authenticate(): void {
-    this.authenticated = true;
-    this.watchdog.authenticated();
   }
 
   private cancel(message: Message): void {
@@ -473,40 +475,18 @@ export class ServerConnectionHandler implements ServerConnection {
     }
     const authorize = this.options.authorize;
     if (authorize) {
-      let verdict: boolean | Promise<boolean>;
-      try {
-        verdict = authorize(request.metadata.get(MetadataKey.Auth), {
-          service: request.servicePath,
-          method: request.serviceMethod,
-          metadata: request.metadata,
-          remoteAddress: this.remoteAddress,
-        });
-      } catch (error) {
-        this.refuse(request, call, error);
-        return;
-      }
-      if (typeof verdict === 'boolean') {
-        if (verdict) this.authorized(request, call);
-        else this.refuse(request, call, undefined);
-      } else {
-        adopt(verdict).then(
-          (ok) => {
-            if (call.done) return;
-            if (ok === true) this.authorized(request, call);
-            else this.refuse(request, call, undefined);
-          },
-          (error: unknown) => {
-            if (!call.done) this.refuse(request, call, error);
-          },
-        );
-      }
+      this.askAuthorize(authorize, request, (granted, error) => {
+        if (call.done) return;
+        if (granted) this.authorized(request, call);
+        else this.refuse(request, call, error);
+      });
       return;
     }
     this.dispatch(request, call);
   }
 
   private authorized(request: Message, call: InflightCall): void {
-    if (!this.authenticated) this.authenticate();
+    this.watchdog.authenticated();
     this.dispatch(request, call);
   }
 
@@ -813,21 +793,26 @@ export class ServerConnectionHandler implements ServerConnection {
         this.frames.end();
         return;
       case 'frame':
-        this.fail(`a frame did not arrive whole within frameTimeoutMs (${frameTimeoutMs} ms)`, why);
+        this.cut(`a frame did not arrive whole within frameTimeoutMs (${frameTimeoutMs} ms)`, {
+          timeout: why,
+        });
         return;
       case 'write':
-        this.fail(`the peer read none of its replies for frameTimeoutMs (${frameTimeoutMs} ms)`, why);
+        this.cut(`the peer read none of its replies for frameTimeoutMs (${frameTimeoutMs} ms)`, {
+          timeout: why,
+        });
         return;
       case 'auth':
-        this.fail(`no token authorize accepted within authTimeoutMs (${authTimeoutMs} ms)`, why);
+        this.cut(`no token authorize accepted within authTimeoutMs (${authTimeoutMs} ms)`, { timeout: why });
         return;
     }
   }
 
-  private fail(why: string, expiry: WatchdogExpiry): void {
+  /** Closes the connection at once, the reason logged with the peer's address and `details`. */
+  private cut(why: string, details: Readonly<Record<string, unknown>>): void {
     this.frames.destroy(
       new ConnectionClosedError(`closing the connection: ${why}`, {
-        details: { remoteAddress: this.remoteAddress, timeout: expiry },
+        details: { remoteAddress: this.remoteAddress, ...details },
       }),
     );
   }
