@@ -53,7 +53,7 @@ export interface ServerCore {
   serviceNames(): string[];
   handlerFor(method: ServiceMethod): ServerHandler;
   /** The bytes a connection holds changed by `delta`. */
-  account(connection: ServerConnectionHandler, delta: number): void;
+  account(delta: number): void;
   /**
    * Runs a connection's heavy work later, in slices between turns of I/O, round robin across
    * connections.
@@ -182,9 +182,7 @@ export class ServerConnectionHandler implements ServerConnection {
   constructor(socket: Socket, core: ServerCore) {
     this.core = core;
     this.options = core.options;
-    this.remoteAddress = socket.remoteAddress
-      ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
-      : 'unix@';
+    this.remoteAddress = remoteAddressOf(socket);
     this.closed$ = this.closed.asObservable();
     this.progressAt = this.options.scheduler.now();
     const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes } = this.options;
@@ -782,7 +780,7 @@ export class ServerConnectionHandler implements ServerConnection {
     if (held === this.accounted) return;
     const delta = held - this.accounted;
     this.accounted = held;
-    this.core.account(this, delta);
+    this.core.account(delta);
   }
 
   private expire(why: WatchdogExpiry): void {
@@ -866,6 +864,17 @@ export function toObservable(result: unknown): Observable<unknown> {
  */
 export function invokeMethod(method: ServiceMethod): ServerHandler {
   return (call) => defer(() => toObservable(method.invoke(call.args, call.ctx)));
+}
+
+/**
+ * A peer's address as logs and `ctx.remoteAddress` give it: `tcp@host:port`, or `unix@`.
+ *
+ * @internal
+ */
+export function remoteAddressOf(socket: Socket): string {
+  return socket.remoteAddress
+    ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
+    : 'unix@';
 }
 
 /**

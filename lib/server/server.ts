@@ -6,7 +6,13 @@ import { parseAddress } from '../transport/address.js';
 import { listen } from '../transport/dial.js';
 import { describeValue, durationOption, optionsObject } from '../util/validate.js';
 import type { ServerHandler, ServerInterceptor } from './interceptor.js';
-import { invokeMethod, LIGHT_BYTES, ServerConnectionHandler, type ServerCore } from './server-connection.js';
+import {
+  invokeMethod,
+  LIGHT_BYTES,
+  remoteAddressOf,
+  ServerConnectionHandler,
+  type ServerCore,
+} from './server-connection.js';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   type ResolvedServerOptions,
@@ -100,7 +106,7 @@ export class Server {
         return self.bufferedBytesNow > self.options.maxBufferedBytes;
       },
       handlerFor: (method) => this.handlerFor(method),
-      account: (_connection, delta) => this.account(delta),
+      account: (delta) => this.account(delta),
       later: (connection, task) => this.heavy.push(connection, task),
       connectionIdle: () => this.notifyIdle(),
       connectionClosed: (connection) => {
@@ -216,7 +222,7 @@ export class Server {
         if (this.connections.size >= this.options.maxConnections) {
           this.options.logger.warn(
             `connection refused: ${this.connections.size} connections are open (maxConnections)`,
-            { remoteAddress: `tcp@${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}` },
+            { remoteAddress: remoteAddressOf(socket) },
           );
           socket.destroy();
           return;
