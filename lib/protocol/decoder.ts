@@ -1,4 +1,5 @@
 import { ProtocolError } from '../errors/index.js';
+import { integerOption } from '../util/validate.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_METADATA_BYTES,
@@ -76,12 +77,18 @@ export class FrameDecoder {
     this.maxMessageBytes = max;
     this.magics = magics;
     this.limits = {
-      maxMetadataEntries: limitOption(
+      maxMetadataEntries: integerOption(
         'maxMetadataEntries',
         options.maxMetadataEntries,
         DEFAULT_MAX_METADATA_ENTRIES,
+        0,
       ),
-      maxMetadataBytes: limitOption('maxMetadataBytes', options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES),
+      maxMetadataBytes: integerOption(
+        'maxMetadataBytes',
+        options.maxMetadataBytes,
+        DEFAULT_MAX_METADATA_BYTES,
+        0,
+      ),
     };
   }
 
@@ -323,14 +330,6 @@ function decodeMetadata(
     entries += 1;
   }
   return metadata;
-}
-
-function limitOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be an integer >= 0, got ${String(value)}`);
-  }
-  return value;
 }
 
 function hex(byte: number): string {

@@ -408,6 +408,17 @@ describe('FrameDecoder options', () => {
     },
   );
 
+  it.each([
+    ['maxMetadataEntries', -1],
+    ['maxMetadataEntries', 1.5],
+    ['maxMetadataBytes', -1],
+    ['maxMetadataBytes', Number.NaN],
+  ])('FrameDecoder - rejects %s %s with a RangeError naming it', (name, value) => {
+    const error = thrown(() => new FrameDecoder({ [name]: value }));
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as RangeError).message).toMatch(new RegExp(`^${name} must be an integer >= 0`));
+  });
+
   it('FrameDecoder - accepts the smallest maxMessageBytes (32) and decodes an empty frame with it', () => {
     expect(new FrameDecoder({ maxMessageBytes: 32 }).push(encodeMessage(REQUEST)).map(view)).toEqual([
       view(REQUEST),
