@@ -176,7 +176,14 @@ export {
   selectInstance,
 } from './operators/index.js';
 // Wire protocol
-export type { Dialect, FrameDecoderOptions, FrameLimits, Message, Metadata } from './protocol/index.js';
+export type {
+  Dialect,
+  FrameDecoderOptions,
+  FrameLimits,
+  Message,
+  Metadata,
+  ServerErrorCode,
+} from './protocol/index.js';
 export {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
@@ -278,6 +285,7 @@ export {
 // Transport
 export type {
   Address,
+  ByteStream,
   DialOptions,
   FrameSocketHandlers,
   FrameSocketOptions,

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { BehaviorSubject, map, Observable, Subject } from 'rxjs';
 import type { Codec } from '../codec/index.js';
 import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
@@ -13,6 +12,7 @@ import {
 import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
 import { FrameSocket } from '../transport/frame-socket.js';
+import type { ByteStream } from '../transport/memory-pipe.js';
 import {
   booleanOption,
   describeValue,
@@ -43,6 +43,13 @@ export interface CallOptions {
   readonly requestType?: ProtobufTypes['requestType'];
   /** Protobuf type of the reply (serialize type 2). */
   readonly replyType?: ProtobufTypes['replyType'];
+  /**
+   * Pass payloads through without a codec: `args` is the request payload as it goes on the wire
+   * (a `Uint8Array` already serialized in `serializeType`, or `undefined` for none), and the
+   * reply's data is its payload bytes (decompressed), not decoded. What a gateway or a proxy
+   * uses (Go's `SendRaw`). Default false.
+   */
+  readonly raw?: boolean;
 }
 
 /**
@@ -136,7 +143,7 @@ export class Connection {
   /** @internal Use {@link connect}. */
   constructor(
     address: string,
-    socket: Socket,
+    socket: ByteStream,
     options: ResolvedConnectOptions,
     onClosed: (error: ConnectionClosedError | undefined) => void,
   ) {
@@ -213,6 +220,7 @@ export class Connection {
         codec: Codec;
         replyType: ProtobufTypes['replyType'];
         timeoutMs: number;
+        raw: boolean;
       };
       try {
         prepared = this.prepare(service, method, args, options);
@@ -220,7 +228,7 @@ export class Connection {
         subscriber.error(error);
         return;
       }
-      const { request, codec, replyType, timeoutMs } = prepared;
+      const { request, codec, replyType, timeoutMs, raw } = prepared;
       if (request.oneway) {
         this.send(request);
         subscriber.next({ data: undefined as T, metadata: EMPTY_METADATA });
@@ -230,7 +238,7 @@ export class Connection {
       const seq = request.seq;
       const pending: Pending = {
         settle: (message) => {
-          const result = this.decodeReply(message, codec, replyType, service, method);
+          const result = this.decodeReply(message, raw ? undefined : codec, replyType, service, method);
           if (result instanceof RpcError) subscriber.error(result);
           else {
             subscriber.next(result as Reply<T>);
@@ -358,12 +366,16 @@ export class Connection {
     const compress = booleanOption('compress', o.compress, defaults.compress);
     const timeoutMs = durationOption('timeoutMs', o.timeoutMs, defaults.timeoutMs, 0);
     const oneway = booleanOption('oneway', o.oneway, false);
+    const raw = booleanOption('raw', o.raw, false);
     const types = defaults.protobuf[`${service}.${method}`];
     const requestType = o.requestType ?? types?.requestType;
     const replyType = o.replyType ?? types?.replyType;
     const codec = defaults.codecs.get(serializeType);
-    let payload =
-      args === undefined ? EMPTY_PAYLOAD : codec.encode(args, requestType ? { type: requestType } : {});
+    let payload: Uint8Array;
+    if (args === undefined) payload = EMPTY_PAYLOAD;
+    else if (!raw) payload = codec.encode(args, requestType ? { type: requestType } : {});
+    else if (args instanceof Uint8Array) payload = args;
+    else throw new TypeError(`a raw call takes its payload as a Uint8Array, got ${describeValue(args)}`);
     let compressType: number = CompressType.None;
     if (compress) {
       ({ payload, compressType } = compressPayload(
@@ -393,12 +405,13 @@ export class Connection {
       metadata,
       payload,
     };
-    return { request, codec, replyType, timeoutMs };
+    return { request, codec, replyType, timeoutMs, raw };
   }
 
+  /** Decodes a reply with `codec`, or hands over its (decompressed) payload without one. */
   private decodeReply(
     message: Message,
-    codec: Codec,
+    codec: Codec | undefined,
     replyType: ProtobufTypes['replyType'],
     service: string,
     method: string,
@@ -414,10 +427,14 @@ export class Connection {
       const code = message.metadata.get(MetadataKey.ErrorCode);
       if (code === 'UNAVAILABLE') return new ConnectionError(text, options);
       if (code === 'DEADLINE_EXCEEDED') return new DeadlineExceededError(text, options);
-      return new ServiceError(text, options);
+      // The server's own reasons (no such method, arguments that do not decode, refused auth).
+      const reason =
+        code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' || code === 'UNAUTHENTICATED' ? code : undefined;
+      return new ServiceError(text, reason ? { details: { ...options.details, reason } } : options);
     }
     try {
       const payload = decompressPayload(message.payload, message.compressType, this.options);
+      if (codec === undefined) return { data: payload, metadata: message.metadata };
       const replyCodec =
         message.serializeType === codec.serializeType
           ? codec

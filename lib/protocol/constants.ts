@@ -41,8 +41,9 @@ export const MetadataKey = {
   RpcxError: '__rpcx_error__',
   /**
    * Set by a Phobos for TypeScript server on an error reply that is not the handler's own
-   * failure: `UNAVAILABLE` (shutting down) or `DEADLINE_EXCEEDED`. The client raises the matching
-   * error class, so governance can retry it; other peers ignore the key.
+   * failure (a {@link ServerErrorCode}): `UNAVAILABLE` (busy, shutting down) and
+   * `DEADLINE_EXCEEDED` raise the matching error class, so governance can retry them; the others
+   * reach the caller as `ServiceError.details.reason`. Other peers ignore the key.
    */
   ErrorCode: '__phobos_code',
   /** The auth token checked by a server's `authorize` option. */
@@ -54,6 +55,24 @@ export const MetadataKey = {
   /** W3C trace state. */
   TraceState: 'tracestate',
 } as const;
+
+/**
+ * Why a server refused or failed a call by itself (the `__phobos_code` of its error reply):
+ * `UNAVAILABLE` busy or shutting down; `DEADLINE_EXCEEDED` the caller's deadline passed;
+ * `NOT_FOUND` no such service or method; `INVALID_ARGUMENT` the request does not decode;
+ * `UNAUTHENTICATED` `authorize` refused the token.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ServiceError && error.details.reason === 'NOT_FOUND') console.log('no such method');
+ * ```
+ */
+export type ServerErrorCode =
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED';
 
 /**
  * A dialect of the wire format: the magic byte and the metadata key that carries an error

@@ -1,4 +1,4 @@
-export type { Dialect } from './constants.js';
+export type { Dialect, ServerErrorCode } from './constants.js';
 export {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import {
   AsyncSubject,
   defer,
@@ -21,10 +20,12 @@ import {
   MessageType,
   MetadataKey,
   PHOBOS,
+  type ServerErrorCode,
 } from '../protocol/constants.js';
 import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
 import { formatAddress } from '../transport/address.js';
 import { FrameSocket } from '../transport/frame-socket.js';
+import type { ByteStream } from '../transport/memory-pipe.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
 import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.js';
@@ -158,6 +159,7 @@ export class ServerConnectionHandler implements ServerConnection {
   readonly closed$: Observable<void>;
   private readonly core: ServerCore;
   private readonly options: ResolvedServerOptions;
+  private readonly inProcess: boolean;
   private readonly frames: FrameSocket;
   private readonly watchdog: ConnectionWatchdog;
   private readonly inflight = new Map<bigint, InflightCall>();
@@ -179,10 +181,16 @@ export class ServerConnectionHandler implements ServerConnection {
   private progressAt: number;
   private evicted = false;
 
-  constructor(socket: Socket, core: ServerCore) {
+  /**
+   * @param inProcess - the peer is in this process (a gateway serving HTTP on the RPC port): it
+   *   carries the calls of many HTTP clients, so an auth refusal refuses the call but not the
+   *   connection, and there is no auth clock.
+   */
+  constructor(socket: ByteStream, core: ServerCore, inProcess = false) {
     this.core = core;
     this.options = core.options;
-    this.remoteAddress = remoteAddressOf(socket);
+    this.inProcess = inProcess;
+    this.remoteAddress = inProcess ? 'in-process@' : remoteAddressOf(socket);
     this.closed$ = this.closed.asObservable();
     this.progressAt = this.options.scheduler.now();
     const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes } = this.options;
@@ -196,7 +204,8 @@ export class ServerConnectionHandler implements ServerConnection {
         onDrain: () => this.onDrain(),
       },
     );
-    this.watchdog = new ConnectionWatchdog(this.options, this.options.scheduler, (why) => this.expire(why));
+    const timeouts = inProcess ? { ...this.options, authTimeoutMs: 0 } : this.options;
+    this.watchdog = new ConnectionWatchdog(timeouts, this.options.scheduler, (why) => this.expire(why));
   }
 
   /** True until the connection closes. */
@@ -330,7 +339,8 @@ export class ServerConnectionHandler implements ServerConnection {
     }
     if (message.invalid) {
       // Within the frame's lengths but past a limit: answered, and the connection goes on.
-      if (!message.oneway) this.send(this.errorReply(message, message.invalid.message, undefined));
+      if (!message.oneway)
+        this.send(this.errorReply(message, message.invalid.message, undefined, 'INVALID_ARGUMENT'));
       return;
     }
     if (message.oneway && message.servicePath === CANCEL_SERVICE_PATH) {
@@ -521,7 +531,12 @@ export class ServerConnectionHandler implements ServerConnection {
   private refuse(request: Message, call: InflightCall, error: unknown): void {
     const why =
       error === undefined ? 'the __AUTH token was refused' : `authorization failed: ${describeThrown(error)}`;
-    this.finish(request.seq, call, this.errorReply(request, `unauthorized: ${why}`, undefined));
+    this.finish(
+      request.seq,
+      call,
+      this.errorReply(request, `unauthorized: ${why}`, undefined, 'UNAUTHENTICATED'),
+    );
+    if (this.inProcess) return;
     this.refusing = true;
     this.options.logger.warn('closing connection: call refused by authorize', {
       remoteAddress: this.remoteAddress,
@@ -542,7 +557,12 @@ export class ServerConnectionHandler implements ServerConnection {
       this.finish(
         seq,
         call,
-        this.errorReply(request, `can not find service "${request.servicePath}"${listed}`, undefined),
+        this.errorReply(
+          request,
+          `can not find service "${request.servicePath}"${listed}`,
+          undefined,
+          'NOT_FOUND',
+        ),
       );
       return;
     }
@@ -552,7 +572,7 @@ export class ServerConnectionHandler implements ServerConnection {
         ? `; methods: ${[...service.methods.keys()].join(', ')}`
         : '';
       const message = `can not find method "${request.serviceMethod}" of service "${service.name}"${listed}`;
-      this.finish(seq, call, this.errorReply(request, message, undefined));
+      this.finish(seq, call, this.errorReply(request, message, undefined, 'NOT_FOUND'));
       return;
     }
     let args: unknown;
@@ -565,7 +585,7 @@ export class ServerConnectionHandler implements ServerConnection {
           ? undefined
           : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
     } catch (error) {
-      this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined));
+      this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined, 'INVALID_ARGUMENT'));
       return;
     }
     const timeoutMs = serverTimeoutMs(request.metadata.get(MetadataKey.ServerTimeout));
@@ -673,7 +693,7 @@ export class ServerConnectionHandler implements ServerConnection {
     request: Message,
     message: string,
     ctx: CallContext | undefined,
-    code?: 'UNAVAILABLE' | 'DEADLINE_EXCEEDED',
+    code?: ServerErrorCode,
   ): Message {
     const metadata = replyMetadataOf(ctx);
     metadata.set(this.dialect.errorKey, boundedMessage(message));
@@ -871,7 +891,7 @@ export function invokeMethod(method: ServiceMethod): ServerHandler {
  *
  * @internal
  */
-export function remoteAddressOf(socket: Socket): string {
+export function remoteAddressOf(socket: ByteStream): string {
   return socket.remoteAddress
     ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
     : 'unix@';

@@ -1,4 +1,5 @@
 import type { TlsOptions } from 'node:tls';
+import type { GatewayHttpOptions } from '../gateway/gateway-options.js';
 import type { Metadata } from '../protocol/message.js';
 import {
   type PayloadOptions,
@@ -126,6 +127,13 @@ export interface ServerOptions extends PayloadOptions {
    * nothing it was not told.
    */
   readonly listMethodsInErrors?: boolean;
+  /**
+   * Answer HTTP on the RPC port too: a connection whose first bytes are not a Phobos or rpcx
+   * frame is served by the gateway's protocols (plain JSON, JSON-RPC, Connect, the Go header
+   * protocol), which call this server's services in process. `true` takes the gateway's
+   * defaults; an object sets its HTTP options (checked at the first `listen`). Default false.
+   */
+  readonly http?: boolean | GatewayHttpOptions;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -156,6 +164,8 @@ export interface ResolvedServerOptions extends ResolvedPayloadOptions {
   readonly logger: Logger;
   /** Whether unknown-service and unknown-method errors list what is registered. */
   readonly listMethodsInErrors: boolean;
+  /** The HTTP options when the RPC port answers HTTP too, else undefined. */
+  readonly http: GatewayHttpOptions | undefined;
 }
 
 /**
@@ -206,7 +216,14 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
     registries: registriesOption(o.registries),
     logger: rateLimitedLogger(loggerOption(o.logger), payload.scheduler),
     listMethodsInErrors: booleanOption('listMethodsInErrors', o.listMethodsInErrors, false),
+    http: httpOption(o.http),
   };
+}
+
+function httpOption(value: unknown): GatewayHttpOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  return optionsObject('http', value as GatewayHttpOptions);
 }
 
 function registriesOption(value: unknown): readonly ServiceRegistry[] {

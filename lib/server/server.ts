@@ -1,9 +1,12 @@
-import type { Server as NetServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as NetServer, Socket } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { RpcError } from '../errors/index.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { parseAddress } from '../transport/address.js';
 import { listen } from '../transport/dial.js';
+import type { ByteStream } from '../transport/memory-pipe.js';
 import { describeValue, durationOption, optionsObject } from '../util/validate.js';
 import type { ServerHandler, ServerInterceptor } from './interceptor.js';
 import {
@@ -81,6 +84,11 @@ export class Server {
   private bufferedBytesNow = 0;
   /** Heavy decodes, run in slices between turns of I/O (see `later` of ServerCore). */
   private readonly heavy: TurnQueue<ServerConnectionHandler>;
+  /** With the `http` option: the gateway and the HTTP server the RPC port hands HTTP to. */
+  private http: { gateway: Gateway; httpServer: HttpServer } | undefined;
+  /** Sockets whose first bytes have not yet said which protocol they speak, and HTTP ones. */
+  private readonly sniffing = new Set<Socket>();
+  private readonly httpSockets = new Set<Socket>();
 
   /**
    * @throws TypeError when `options` is not an object; RangeError naming an option that is out of
@@ -211,6 +219,14 @@ export class Server {
     if (this.shutdownPromise) throw new RpcError('the server is shut down; create a new one', 'UNAVAILABLE');
     const { advertiseAddress } = optionsObject('listen options', options);
     if (advertiseAddress !== undefined) parseAddress(advertiseAddress);
+    if (this.options.http && !this.http) {
+      const { serveHttpInProcess } = await import('../gateway/in-process.js');
+      this.http = serveHttpInProcess(
+        (stream) => this.acceptInProcess(stream),
+        this.options,
+        this.options.http,
+      );
+    }
     const { server, address: bound } = await listen(
       address,
       this.options.tls ? { tls: this.options.tls } : {},
@@ -219,15 +235,16 @@ export class Server {
           socket.destroy();
           return;
         }
-        if (this.connections.size >= this.options.maxConnections) {
-          this.options.logger.warn(
-            `connection refused: ${this.connections.size} connections are open (maxConnections)`,
-            { remoteAddress: remoteAddressOf(socket) },
-          );
+        const open = this.connections.size + this.sniffing.size + this.httpSockets.size;
+        if (open >= this.options.maxConnections) {
+          this.options.logger.warn(`connection refused: ${open} connections are open (maxConnections)`, {
+            remoteAddress: remoteAddressOf(socket),
+          });
           socket.destroy();
           return;
         }
-        this.connections.add(new ServerConnectionHandler(socket, this.core));
+        if (this.http) this.sniff(socket, this.http.httpServer);
+        else this.connections.add(new ServerConnectionHandler(socket, this.core));
       },
     );
     this.listeners.push(server);
@@ -287,7 +304,12 @@ export class Server {
     const closed = Promise.all(
       this.listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
-    await this.whenIdle(graceMs);
+    for (const socket of this.sniffing) socket.destroy();
+    // HTTP requests in flight drain with the calls they carry.
+    const http = this.http;
+    await Promise.all([this.whenIdle(graceMs), http?.gateway.close({ graceMs })]);
+    http?.httpServer.closeAllConnections();
+    for (const socket of this.httpSockets) socket.destroy();
     const reason = new RpcError(
       `the server shut down before the call finished (grace ${graceMs} ms)`,
       'UNAVAILABLE',
@@ -298,6 +320,52 @@ export class Server {
       closed,
       ...connections.map((connection) => lastValueFrom(connection.closed$, { defaultValue: undefined })),
     ]);
+  }
+
+  /**
+   * Serves a connection from this process (the HTTP side of the RPC port) like any other.
+   *
+   * @internal
+   */
+  acceptInProcess(stream: ByteStream): void {
+    if (this.draining) {
+      stream.destroy();
+      return;
+    }
+    this.connections.add(new ServerConnectionHandler(stream, this.core, true));
+  }
+
+  /**
+   * Reads a connection's first bytes: a Phobos or rpcx frame (magic 0x42 or 0x08, then version 0)
+   * is served as RPC; anything else goes to the HTTP server. A peer that sends nothing within
+   * `frameTimeoutMs` (or `idleTimeoutMs` when that is off) is closed.
+   */
+  private sniff(socket: Socket, httpServer: HttpServer): void {
+    this.sniffing.add(socket);
+    const waitMs = this.options.frameTimeoutMs || this.options.idleTimeoutMs;
+    const timer = waitMs > 0 ? this.options.scheduler.schedule(() => socket.destroy(), waitMs) : undefined;
+    const forget = (): void => {
+      timer?.unsubscribe();
+      this.sniffing.delete(socket);
+      socket.off('data', first);
+      socket.off('close', forget);
+    };
+    const first = (chunk: Buffer): void => {
+      forget();
+      socket.pause();
+      socket.unshift(chunk);
+      const rpc = (chunk[0] === 0x42 || chunk[0] === 0x08) && (chunk.length < 2 || chunk[1] === 0);
+      if (rpc) this.connections.add(new ServerConnectionHandler(socket, this.core));
+      else {
+        this.httpSockets.add(socket);
+        socket.once('close', () => this.httpSockets.delete(socket));
+        httpServer.emit('connection', socket);
+      }
+      socket.resume();
+    };
+    socket.on('data', first);
+    socket.once('close', forget);
+    socket.on('error', () => {});
   }
 
   private whenIdle(graceMs: number): Promise<void> {

@@ -1,9 +1,9 @@
-import type { Socket } from 'node:net';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { ConnectionClosedError, ProtocolError } from '../errors/index.js';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { encodeFrame } from '../protocol/encode.js';
 import type { Message } from '../protocol/message.js';
+import type { ByteStream } from './memory-pipe.js';
 
 /** Batches at most this many bytes into one buffer; larger batches are written as a vector. */
 const CONCAT_BELOW_BYTES = 64 * 1024;
@@ -54,7 +54,7 @@ export interface FrameSocketOptions {
  */
 export class FrameSocket {
   /** The underlying socket. */
-  readonly socket: Socket;
+  readonly socket: ByteStream;
   private readonly decoder: FrameDecoder;
   private readonly maxMessageBytes: number;
   private readonly handlers: FrameSocketHandlers;
@@ -65,7 +65,7 @@ export class FrameSocket {
   private closed = false;
   private failed = false;
 
-  constructor(socket: Socket, options: FrameSocketOptions, handlers: FrameSocketHandlers) {
+  constructor(socket: ByteStream, options: FrameSocketOptions, handlers: FrameSocketHandlers) {
     this.socket = socket;
     this.maxMessageBytes = options.maxMessageBytes;
     const { maxMessageBytes, magics, maxMetadataEntries, maxMetadataBytes } = options;
@@ -76,7 +76,7 @@ export class FrameSocket {
       ...(maxMetadataBytes === undefined ? {} : { maxMetadataBytes }),
     });
     this.handlers = handlers;
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.handlers.onDrain?.());
     socket.on('error', (error) => {

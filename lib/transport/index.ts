@@ -4,3 +4,4 @@ export type { DialOptions, Listening, ListenOptions } from './dial.js';
 export { dial, listen } from './dial.js';
 export type { FrameSocketHandlers, FrameSocketOptions } from './frame-socket.js';
 export { FrameSocket } from './frame-socket.js';
+export type { ByteStream } from './memory-pipe.js';

@@ -1,0 +1,167 @@
+import { defer, finalize, type Observable, tap } from 'rxjs';
+import type { Reply } from '../client/connection.js';
+import { XClient } from '../client/xclient.js';
+import type { XClientOptions } from '../client/xclient-options.js';
+import type { Discovery } from '../discovery/discovery.js';
+import { multipleServersDiscovery } from '../discovery/multiple-servers-discovery.js';
+import { NoInstanceError } from '../errors/index.js';
+
+/**
+ * One call the gateway forwards: the payload is already serialized (`serializeType`), and the
+ * reply comes back as bytes, so nothing is decoded and encoded again on the way.
+ *
+ * @example
+ * ```ts
+ * const call: ForwardCall = {
+ *   service: 'HelloWorld', method: 'Greet', serializeType: 1,
+ *   payload: new TextEncoder().encode('{"First":"a"}'), metadata: new Map(), timeoutMs: 5_000, oneway: false,
+ * };
+ * ```
+ */
+export interface ForwardCall {
+  /** The service name. */
+  readonly service: string;
+  /** The method name. */
+  readonly method: string;
+  /** The serialize type of `payload` and of the reply. */
+  readonly serializeType: number;
+  /** The request payload (uncompressed); `undefined` for none. */
+  readonly payload: Uint8Array | undefined;
+  /** Request metadata. */
+  readonly metadata: ReadonlyMap<string, string>;
+  /** The call's deadline in ms (> 0). */
+  readonly timeoutMs: number;
+  /** Send without waiting for a reply. */
+  readonly oneway: boolean;
+}
+
+/**
+ * Where a gateway sends its calls: the XClients it makes from `discovery` or `addresses`, a
+ * server in the same process, or anything else that answers raw calls.
+ *
+ * `call$` emits the reply (its payload bytes and metadata) and completes, or errors with an
+ * `RpcError`; unsubscribing cancels the call. `close` releases what the backend holds.
+ *
+ * @example
+ * ```ts
+ * const echo: GatewayBackend = {
+ *   call$: (call) => of({ data: call.payload ?? new Uint8Array(), metadata: new Map() }),
+ *   close: async () => {},
+ * };
+ * const gateway = new Gateway({ backend: echo });
+ * ```
+ */
+export interface GatewayBackend {
+  /** Forwards one call. */
+  call$(call: ForwardCall): Observable<Reply<Uint8Array>>;
+  /** Closes what the backend holds; calls after it fail. */
+  close(): Promise<void>;
+}
+
+/** One service's XClient, with what it owns. */
+interface ServiceClient {
+  readonly client: XClient;
+  readonly discovery: Discovery;
+  inFlight: number;
+}
+
+/**
+ * A backend of one XClient per service, made on first use from a discovery factory or a fixed
+ * list of servers. At most `maxServices` are kept: past it, an idle one is closed. A service
+ * whose discovery finds no server is forgotten at once, so names made up by HTTP clients do not
+ * pile up.
+ *
+ * @internal
+ */
+export class XClientBackend implements GatewayBackend {
+  private readonly clients = new Map<string, ServiceClient>();
+  private readonly discoveryOf: (service: string) => Discovery;
+  private readonly options: Omit<XClientOptions, 'discovery'>;
+  private readonly maxServices: number;
+  private closed = false;
+
+  constructor(
+    where: { discovery: (service: string) => Discovery } | { addresses: readonly string[] },
+    options: Omit<XClientOptions, 'discovery'>,
+    maxServices: number,
+  ) {
+    this.discoveryOf =
+      'discovery' in where
+        ? where.discovery
+        : () => multipleServersDiscovery(where.addresses.map((address) => ({ address })));
+    this.options = options;
+    this.maxServices = maxServices;
+    // Checks the XClient options now, not at the first request.
+    const probe = new XClient('probe', { ...options, discovery: multipleServersDiscovery([]) });
+    void probe.close();
+  }
+
+  call$(call: ForwardCall): Observable<Reply<Uint8Array>> {
+    return defer(() => {
+      const entry = this.clientOf(call.service);
+      entry.inFlight++;
+      return entry.client
+        .callWithMetadata$<Uint8Array>(call.method, call.payload, {
+          raw: true,
+          serializeType: call.serializeType,
+          metadata: call.metadata,
+          timeoutMs: call.timeoutMs,
+          oneway: call.oneway,
+        })
+        .pipe(
+          // A service no server offers is not kept: the next call asks discovery afresh.
+          tap({
+            error: (error: unknown) => {
+              if (error instanceof NoInstanceError) this.forget(call.service, entry);
+            },
+          }),
+          finalize(() => {
+            entry.inFlight--;
+          }),
+        );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const entries = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(entries.map((entry) => this.release(entry)));
+  }
+
+  private clientOf(service: string): ServiceClient {
+    if (this.closed) throw new NoInstanceError('the gateway is closed', { details: { service } });
+    const known = this.clients.get(service);
+    if (known) return known;
+    if (this.clients.size >= this.maxServices) this.evictIdle();
+    const discovery = this.discoveryOf(service);
+    const entry: ServiceClient = {
+      client: new XClient(service, { ...this.options, discovery }),
+      discovery,
+      inFlight: 0,
+    };
+    this.clients.set(service, entry);
+    return entry;
+  }
+
+  /** Closes the least recently made client that has no call in flight. */
+  private evictIdle(): void {
+    for (const [service, entry] of this.clients) {
+      if (entry.inFlight === 0) {
+        this.forget(service, entry);
+        return;
+      }
+    }
+  }
+
+  private forget(service: string, entry: ServiceClient): void {
+    if (this.clients.get(service) !== entry) return;
+    this.clients.delete(service);
+    void this.release(entry);
+  }
+
+  private async release(entry: ServiceClient): Promise<void> {
+    await entry.client.close();
+    (entry.discovery as Partial<{ close(): void }>).close?.();
+  }
+}

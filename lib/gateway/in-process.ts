@@ -1,0 +1,91 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { defer, type Observable } from 'rxjs';
+import { resolveConnectOptions } from '../client/connect-options.js';
+import { Connection, type Reply } from '../client/connection.js';
+import { ConnectionClosedError } from '../errors/index.js';
+import type { ResolvedServerOptions } from '../server/server-options.js';
+import { type ByteStream, memoryPipe } from '../transport/memory-pipe.js';
+import type { ForwardCall, GatewayBackend } from './backend.js';
+import { DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS, Gateway } from './gateway.js';
+import type { GatewayHttpOptions } from './gateway-options.js';
+
+/**
+ * A backend that calls a server in the same process over an in-memory pipe: the server serves it
+ * as one more connection (its limits, `authorize`, interceptors and deadlines apply), with no
+ * socket between. A pipe the server closed (idle, shutdown) is replaced at the next call.
+ *
+ * @internal
+ */
+export class InProcessBackend implements GatewayBackend {
+  private connection: Connection | undefined;
+  private closed = false;
+  private readonly accept: (stream: ByteStream) => void;
+  private readonly options: ResolvedServerOptions;
+
+  constructor(accept: (stream: ByteStream) => void, options: ResolvedServerOptions) {
+    this.accept = accept;
+    this.options = options;
+  }
+
+  call$(call: ForwardCall): Observable<Reply<Uint8Array>> {
+    return defer(() =>
+      this.open().callWithMetadata$<Uint8Array>(call.service, call.method, call.payload, {
+        raw: true,
+        serializeType: call.serializeType,
+        metadata: call.metadata,
+        timeoutMs: call.timeoutMs,
+        oneway: call.oneway,
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.connection?.close();
+    this.connection = undefined;
+  }
+
+  private open(): Connection {
+    if (this.closed) throw new ConnectionClosedError('the server is shutting down', { details: {} });
+    if (this.connection?.isOpen) return this.connection;
+    const [client, server] = memoryPipe();
+    this.accept(server);
+    const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes, maxDecompressedBytes, codecs, scheduler } =
+      this.options;
+    this.connection = new Connection(
+      'in-process@',
+      client,
+      resolveConnectOptions({
+        maxMessageBytes,
+        maxMetadataEntries,
+        maxMetadataBytes,
+        maxDecompressedBytes,
+        codecs,
+        scheduler,
+      }),
+      () => {},
+    );
+    return this.connection;
+  }
+}
+
+/**
+ * What a server needs to answer HTTP on its RPC port: a gateway over an in-process backend, and
+ * a node:http server (never listening itself) that the server hands HTTP connections to.
+ *
+ * @internal
+ */
+export function serveHttpInProcess(
+  accept: (stream: ByteStream) => void,
+  serverOptions: ResolvedServerOptions,
+  http: GatewayHttpOptions,
+): { gateway: Gateway; httpServer: HttpServer } {
+  const gateway = new Gateway({
+    logger: serverOptions.logger,
+    ...http,
+    backend: new InProcessBackend(accept, serverOptions),
+  });
+  const httpServer = createServer(gateway.handler);
+  httpServer.headersTimeout = DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS;
+  return { gateway, httpServer };
+}
