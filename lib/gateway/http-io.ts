@@ -74,6 +74,8 @@ export function readBody(request: IncomingMessage, limits: BodyLimits): Promise<
       else chunks.push(chunk);
     };
     const onEnd = (): void => {
+      // The request closes once read; only the response's close says the client went away now.
+      request.off('close', onClose);
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
       if (encoding !== 'gzip') {
         done(undefined, body);

@@ -118,10 +118,16 @@ export async function serveJson(exchange: Exchange, dialect: JsonDialect): Promi
   }
 }
 
-/** JSON, or a `+json` type; no Content-Type at all is taken as JSON. @internal */
+/**
+ * JSON, or a `+json` type other than Connect's streaming one; no Content-Type at all is taken as
+ * JSON.
+ *
+ * @internal
+ */
 export function isJson(type: string): boolean {
+  if (type === '' || type === 'application/json') return true;
   return (
-    type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
+    type.startsWith('application/') && type.endsWith('+json') && !type.startsWith('application/connect+')
   );
 }
 
