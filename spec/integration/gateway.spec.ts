@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
@@ -37,13 +41,12 @@ function helloWorld(
   });
 }
 
-async function gatewayFor(defer: Defer, options: Partial<GatewayOptions> = {}, server?: Server) {
+async function gatewayFor(defer: Defer, options: Partial<GatewayOptions> = {}) {
   const seen: { metadata?: ReadonlyMap<string, string>; signal?: AbortSignal } = {};
   const started = await startServer(defer, (s) => helloWorld(s, seen));
   const gateway = new Gateway({ addresses: [started.address], ...options } as GatewayOptions);
   const url = await gateway.listen('http://127.0.0.1:0');
   defer(() => gateway.close({ graceMs: 0 }));
-  void server;
   return { gateway, url, seen, server: started.server, address: started.address };
 }
 
@@ -430,8 +433,7 @@ describe('gateway: CORS, limits, draining', () => {
   it('a discovery factory: one XClient per service, made on first use', async () => {
     const { defer } = trackHandles();
     const registry = memoryRegistry();
-    const started = await startServer(defer, (server) => helloWorld(server), { registries: [registry] });
-    void started;
+    await startServer(defer, (server) => helloWorld(server), { registries: [registry] });
     const asked: string[] = [];
     const gateway = new Gateway({
       discovery: (service) => {
@@ -451,6 +453,54 @@ describe('gateway: CORS, limits, draining', () => {
     await post(`${url}/Ghost/Greet`, '{}');
     // HelloWorld is kept; Ghost, which no server offers, is asked for afresh each time.
     expect(asked).toEqual(['HelloWorld', 'Ghost', 'Ghost']);
+  });
+});
+
+describe('gateway: listening and mounting', () => {
+  const key = readFileSync(new URL('../fixtures/tls-key.pem', import.meta.url));
+  const cert = readFileSync(new URL('../fixtures/tls-cert.pem', import.meta.url));
+
+  it('listens on https with the tls option', async () => {
+    const { defer } = trackHandles();
+    const started = await startServer(defer, (server) => helloWorld(server));
+    const gateway = new Gateway({ addresses: [started.address] });
+    const url = await gateway.listen('https://127.0.0.1:0', { tls: { key, cert } });
+    defer(() => gateway.close({ graceMs: 0 }));
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const request = httpsRequest(
+        `${url}/HelloWorld/Greet`,
+        { method: 'POST', headers: JSON_HEADERS, ca: cert },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          response.on('end', () => resolve(text));
+        },
+      );
+      request.on('error', reject);
+      request.end('{"First":"tls"}');
+    });
+    expect(JSON.parse(reply)).toEqual({ Second: 'Hello tls' });
+  });
+
+  it("its handler mounts in a node:http server of one's own, beside other routes", async () => {
+    const { defer } = trackHandles();
+    const started = await startServer(defer, (server) => helloWorld(server));
+    const gateway = new Gateway({ addresses: [started.address] });
+    defer(() => gateway.close({ graceMs: 0 }));
+    const own = createServer((request, response) => {
+      if (request.url === '/health') response.end('ok');
+      else gateway.handler(request, response);
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    defer(() => new Promise<void>((resolve) => own.close(() => resolve())));
+    defer(() => own.closeAllConnections());
+    const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+    expect(await (await fetch(`${url}/health`)).text()).toBe('ok');
+    const response = await post(`${url}/HelloWorld/Greet`, '{"First":"mounted"}');
+    expect(await response.json()).toEqual({ Second: 'Hello mounted' });
   });
 });
 
