@@ -25,6 +25,8 @@ createHook({
     Error.stackTraceLimit = 40;
     const stack = new Error('created here').stack ?? '';
     Error.stackTraceLimit = limit;
+    // node:http's cache of the Date header: an unref'd timer that clears it within a second.
+    if (stack.includes('at utcDate (node:internal/http')) return;
     const ours = stack
       .split('\n')
       .some(
