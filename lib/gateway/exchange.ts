@@ -81,6 +81,8 @@ export class Exchange {
         }),
       );
     }
+    // The client may have left while its body was read: the call is not made at all.
+    if (this.response.destroyed) return Promise.reject(new GatewayError('canceled', 'the client went away'));
     return new Promise((resolve, reject) => {
       let reply: Reply<Uint8Array> | undefined;
       const cancel = (): void => {
