@@ -8,6 +8,7 @@
 import { auth } from './scenarios/auth.js';
 import { callsNoRead } from './scenarios/calls-no-read.js';
 import { connFlood } from './scenarios/conn-flood.js';
+import { gateway } from './scenarios/gateway.js';
 import { gzipAmplification } from './scenarios/gzip-amplification.js';
 import { heartbeatNoRead } from './scenarios/heartbeat-no-read.js';
 import { hostileHandlers } from './scenarios/hostile-handlers.js';
@@ -39,6 +40,7 @@ const SCENARIOS: readonly Scenario[] = [
   inheritedMethods,
   xclientFailover,
   connFlood,
+  gateway,
 ];
 
 const args = process.argv.slice(2);

@@ -4,7 +4,7 @@ import { XClient } from '../client/xclient.js';
 import type { XClientOptions } from '../client/xclient-options.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { multipleServersDiscovery } from '../discovery/multiple-servers-discovery.js';
-import { NoInstanceError } from '../errors/index.js';
+import { NoInstanceError, ServiceError } from '../errors/index.js';
 
 /**
  * One call the gateway forwards: the payload is already serialized (`serializeType`), and the
@@ -63,6 +63,8 @@ interface ServiceClient {
   readonly client: XClient;
   readonly discovery: Discovery;
   inFlight: number;
+  /** Whether a call of this service has ever been answered without error. */
+  answered: boolean;
 }
 
 /**
@@ -109,10 +111,15 @@ export class XClientBackend implements GatewayBackend {
           oneway: call.oneway,
         })
         .pipe(
-          // A service no server offers is not kept: the next call asks discovery afresh.
+          // A service no server offers is not kept: the next call asks discovery afresh. A
+          // client that has never been answered is dropped when the server knows no such name.
           tap({
+            next: () => {
+              entry.answered = true;
+            },
             error: (error: unknown) => {
-              if (error instanceof NoInstanceError) this.forget(call.service, entry);
+              if (error instanceof NoInstanceError || (!entry.answered && unknownName(error)))
+                this.forget(call.service, entry);
             },
           }),
           finalize(() => {
@@ -139,6 +146,7 @@ export class XClientBackend implements GatewayBackend {
       client: new XClient(service, { ...this.options, discovery }),
       discovery,
       inFlight: 0,
+      answered: false,
     };
     this.clients.set(service, entry);
     return entry;
@@ -164,4 +172,9 @@ export class XClientBackend implements GatewayBackend {
     await entry.client.close();
     (entry.discovery as Partial<{ close(): void }>).close?.();
   }
+}
+
+/** The server answered that it has no such service or method. */
+function unknownName(error: unknown): boolean {
+  return error instanceof ServiceError && error.details.reason === 'NOT_FOUND';
 }

@@ -139,10 +139,12 @@ export class Gateway {
       DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS,
       1,
     );
+    // Node checks header and request timeouts on this interval (30 s unless told).
+    const checking = { connectionsCheckingInterval: Math.min(headersTimeoutMs, 1_000) };
     const server =
       url.protocol === 'https:'
-        ? createHttpsServer(o.tls ?? {}, this.handler)
-        : createHttpServer(this.handler);
+        ? createHttpsServer({ ...o.tls, ...checking }, this.handler)
+        : createHttpServer(checking, this.handler);
     server.maxConnections = maxConnections;
     server.headersTimeout = headersTimeoutMs;
     // The body's own clock is bodyTimeoutMs; this only bounds a request that never ends.

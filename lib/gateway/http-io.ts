@@ -133,7 +133,7 @@ export async function endWith(
 ): Promise<void> {
   if (response.destroyed || response.headersSent) return;
   // A body left unread (refused, too large, too slow) would be taken for the next request.
-  if (!request.complete) response.setHeader('Connection', 'close');
+  if (!request.complete && hasBody(request)) response.setHeader('Connection', 'close');
   let out = body;
   if (body.length >= gzipThresholdBytes && body.length > 0 && acceptsGzip(request)) {
     out = await gzipAsync(body, { level: 6 });
@@ -144,6 +144,13 @@ export async function endWith(
   response.statusCode = status;
   response.setHeader('Content-Length', out.length);
   response.end(out);
+}
+
+/** Whether a request carries a body (a length above 0, or chunks). */
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  if (request.headers['transfer-encoding'] !== undefined) return true;
+  return length !== undefined && length !== '0';
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

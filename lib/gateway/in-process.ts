@@ -7,7 +7,7 @@ import type { ResolvedServerOptions } from '../server/server-options.js';
 import { type ByteStream, memoryPipe } from '../transport/memory-pipe.js';
 import type { ForwardCall, GatewayBackend } from './backend.js';
 import { DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS, Gateway } from './gateway.js';
-import type { GatewayHttpOptions } from './gateway-options.js';
+import { DEFAULT_GATEWAY_MAX_TIMEOUT_MS, type GatewayHttpOptions } from './gateway-options.js';
 
 /**
  * A backend that calls a server in the same process over an in-memory pipe: the server serves it
@@ -85,7 +85,16 @@ export function serveHttpInProcess(
     ...http,
     backend: new InProcessBackend(accept, serverOptions),
   });
-  const httpServer = createServer(gateway.handler);
-  httpServer.headersTimeout = DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS;
+  // Request headers that started must finish within the frame timeout, as a frame must.
+  const headersTimeoutMs = serverOptions.frameTimeoutMs || DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS;
+  const httpServer = createServer(
+    { connectionsCheckingInterval: Math.min(headersTimeoutMs, 1_000) },
+    gateway.handler,
+  );
+  httpServer.headersTimeout = headersTimeoutMs;
+  httpServer.requestTimeout = headersTimeoutMs + DEFAULT_GATEWAY_MAX_TIMEOUT_MS;
+  // This server never listens (the RPC port hands it connections), and node:http starts the
+  // checks of its header and request timeouts only when one listens: start them as it would.
+  httpServer.emit('listening');
   return { gateway, httpServer };
 }

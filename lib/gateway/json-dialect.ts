@@ -119,16 +119,15 @@ export async function serveJson(exchange: Exchange, dialect: JsonDialect): Promi
 }
 
 /**
- * JSON, or a `+json` type other than Connect's streaming one; no Content-Type at all is taken as
- * JSON.
+ * JSON, or a `+json` type other than the framed ones of streaming protocols (Connect streams,
+ * gRPC-web); no Content-Type at all is taken as JSON.
  *
  * @internal
  */
 export function isJson(type: string): boolean {
   if (type === '' || type === 'application/json') return true;
-  return (
-    type.startsWith('application/') && type.endsWith('+json') && !type.startsWith('application/connect+')
-  );
+  if (type.startsWith('application/connect+') || type.startsWith('application/grpc')) return false;
+  return type.startsWith('application/') && type.endsWith('+json');
 }
 
 /**

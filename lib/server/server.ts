@@ -308,6 +308,8 @@ export class Server {
     // HTTP requests in flight drain with the calls they carry.
     const http = this.http;
     await Promise.all([this.whenIdle(graceMs), http?.gateway.close({ graceMs })]);
+    // Never listening, it closes only to stop its timeout checks.
+    http?.httpServer.close(() => {});
     http?.httpServer.closeAllConnections();
     for (const socket of this.httpSockets) socket.destroy();
     const reason = new RpcError(
