@@ -91,8 +91,10 @@ export function startGatewayExample(options: GatewayExampleOptions): Promise<Gat
         response.once('finish', () => server.closeIdleConnections());
       }
       server.closeIdleConnections();
-      // The gateway closes the discoveries it made, with their XClients.
+      // The gateway lets its calls finish and closes the discoveries it made, with their
+      // XClients; what is left open then is idle (a browser keeps and preopens connections).
       await gateway.close();
+      server.closeAllConnections();
       await closed;
     })();
     return closing;
