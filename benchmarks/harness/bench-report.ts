@@ -28,7 +28,7 @@ export interface RunRecord {
 
 /** What `results/<date>-<mode>.json` holds. */
 export interface BenchReport {
-  readonly mode: 'quick' | 'full';
+  readonly mode: 'quick' | 'full' | 'gateway';
   readonly command: string;
   readonly date: string;
   readonly machine: Machine;

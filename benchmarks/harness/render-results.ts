@@ -1,11 +1,22 @@
-import { WORKLOAD_DESCRIPTIONS, WORKLOADS } from '../workloads/workload.js';
+import { GREET_CLIENT_CONFIGURATION } from '../systems/greet-json-client.js';
+import {
+  isRpcWorkload,
+  RPC_WORKLOADS,
+  WORKLOAD_DESCRIPTIONS,
+  type WorkloadName,
+} from '../workloads/workload.js';
 import { type BenchReport, type CellSummary, summarize } from './bench-report.js';
-import type { SystemName } from './system.js';
+import { type SystemName, systemsFor } from './system.js';
 
 /** The heading that starts the soak section of RESULTS.md (always its last section). */
 export const SOAK_HEADING = '## Soak';
 /** Heading of the hand-written profile analysis, kept (like the soak section) when RESULTS.md is regenerated. */
 export const PROFILE_HEADING = '## Where the time goes';
+/**
+ * Heading of the gateway comparison (greet-json), between the RPC workloads and the kept sections.
+ * It names its own run, so a run that measures only greet-json replaces it and keeps the rest.
+ */
+export const GATEWAY_HEADING = '## Gateway';
 
 /** The peers phobos is compared with, in report order. */
 const PEERS = ['grpc-js', 'http', 'raw-tcp'] as const satisfies readonly SystemName[];
@@ -13,7 +24,15 @@ const PEERS = ['grpc-js', 'http', 'raw-tcp'] as const satisfies readonly SystemN
 const SETTINGS_NOTE = {
   quick: 'quick run',
   full: 'full run',
+  gateway: 'gateway run',
 } as const;
+
+/** The concurrency the gateway's target is set at. */
+const GATEWAY_TARGET_IN_FLIGHT = 100;
+/** The gateway must reach at least this share of the bare server's calls/s... */
+const GATEWAY_MIN_THROUGHPUT_SHARE = 0.6;
+/** ...with a p99 at most this many times the bare server's. */
+const GATEWAY_MAX_P99_FACTOR = 2;
 
 function count(value: number): string {
   return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–';
@@ -38,10 +57,15 @@ function ratio(value: number): string {
   return `${text}×`;
 }
 
+/** The systems of a report that serve `workload`, in report order. */
+function systemsOf(report: BenchReport, workload: WorkloadName): SystemName[] {
+  return systemsFor(workload).filter((system) => report.settings.systems.includes(system));
+}
+
 /** The summaries of every system in one cell, by system. */
-function cell(report: BenchReport, workload: (typeof WORKLOADS)[number], concurrency: number) {
+function cell(report: BenchReport, workload: WorkloadName, concurrency: number) {
   const bySystem = new Map<SystemName, CellSummary>();
-  for (const system of report.settings.systems) {
+  for (const system of systemsOf(report, workload)) {
     const summary = summarize(report.runs, workload, concurrency, system);
     if (summary) bySystem.set(system, summary);
   }
@@ -52,6 +76,13 @@ function cell(report: BenchReport, workload: (typeof WORKLOADS)[number], concurr
 const SHORTFALL_NOTE =
   'Where a target is not met, "Where the time goes" below says what the CPU profiles show is left and ' +
   'what would close the gap.';
+
+/** One target's verdict: whether it is met, the measured figure, and how far short (a fraction). */
+function verdict(label: string, met: boolean, detail: string, shortBy: number): string {
+  return met
+    ? `${label}: **met** (${detail})`
+    : `${label}: **not met** (${detail}; short by ${(100 * shortBy).toFixed(0)}%)`;
+}
 
 /** The line that says which speed targets phobos meets on message1 at 100 in flight. */
 export function targetsLine(report: BenchReport): string {
@@ -69,12 +100,7 @@ export function targetsLine(report: BenchReport): string {
       checks.push(`${label}: not measured (${peer} missing)`);
       return;
     }
-    const [met, detail, shortBy] = holds(phobos, other);
-    checks.push(
-      met
-        ? `${label}: **met** (${detail})`
-        : `${label}: **not met** (${detail}; short by ${(100 * shortBy).toFixed(0)}%)`,
-    );
+    checks.push(verdict(label, ...holds(phobos, other)));
   };
   // Each check gives: met, the measured ratio, and how far short of the target it is (a fraction).
   const atLeast = (value: number, target: number): [boolean, string, number] => [
@@ -94,17 +120,139 @@ export function targetsLine(report: BenchReport): string {
 }
 
 /**
- * RESULTS.md for a report: the machine and command, how to read it, the speed targets, the chart,
- * then per workload a table of every system at every concurrency and the phobos ratios. A soak
- * section from an earlier `--soak` run and the profile analysis (see {@link keptSectionsOf}) are kept at the end.
+ * The line that says whether the gateway meets its target on greet-json at 100 in flight: at
+ * least 60% of the bare HTTP server's calls/s, with a p99 at most twice the bare server's.
+ */
+export function gatewayTargetsLine(report: BenchReport): string {
+  const summaries = cell(report, 'greet-json', GATEWAY_TARGET_IN_FLIGHT);
+  const gateway = summaries.get('gateway');
+  const bare = summaries.get('http-bare');
+  const where = `greet-json at ${GATEWAY_TARGET_IN_FLIGHT} in flight`;
+  if (!gateway || !bare)
+    return `Gateway target: ${where} was not measured in this run (both systems are needed).`;
+  const share = gateway.callsPerSecond / bare.callsPerSecond;
+  const factor = gateway.p99Ms / bare.p99Ms;
+  const checks = [
+    verdict(
+      `throughput ≥ ${100 * GATEWAY_MIN_THROUGHPUT_SHARE}% of http-bare`,
+      share >= GATEWAY_MIN_THROUGHPUT_SHARE,
+      `${count(gateway.callsPerSecond)} vs ${count(bare.callsPerSecond)} calls/s: ${ratio(share)}`,
+      1 - share / GATEWAY_MIN_THROUGHPUT_SHARE,
+    ),
+    verdict(
+      `p99 ≤ ${GATEWAY_MAX_P99_FACTOR}× http-bare`,
+      factor <= GATEWAY_MAX_P99_FACTOR,
+      `${ms(gateway.p99Ms)} ms vs ${ms(bare.p99Ms)} ms: ${ratio(factor)}`,
+      factor / GATEWAY_MAX_P99_FACTOR - 1,
+    ),
+  ];
+  return `Gateway target on ${where}: ${checks.join('; ')}.`;
+}
+
+/**
+ * Whether a report ran any system on a workload that `workloads` accepts (a run that failed counts).
  *
  * @example
  * ```ts
- * writeFileSync('benchmarks/RESULTS.md', renderResults(report, previousSoakSection));
+ * measured(report, isRpcWorkload); // false after `npm run bench -- --gateway`
  * ```
  */
-export function renderResults(report: BenchReport, keptSections: string | undefined): string {
+export function measured(report: BenchReport, workloads: (workload: WorkloadName) => boolean): boolean {
+  return report.runs.some((run) => workloads(run.workload));
+}
+
+/** The parts of RESULTS.md: the RPC workloads (with the header), the gateway section, the kept sections. */
+interface ResultsParts {
+  readonly rpc: string | undefined;
+  readonly gateway: string | undefined;
+  readonly kept: string | undefined;
+}
+
+/** Splits an existing RESULTS.md into its {@link ResultsParts} (each undefined when absent). */
+function partsOf(markdown: string): ResultsParts {
+  const at = (heading: string): number => {
+    const index = markdown.indexOf(`\n${heading}`);
+    return index === -1 ? markdown.length : index + 1;
+  };
+  const keptAt = Math.min(at(PROFILE_HEADING), at(SOAK_HEADING));
+  const gatewayAt = Math.min(at(GATEWAY_HEADING), keptAt);
+  const part = (from: number, to: number): string | undefined =>
+    to > from ? markdown.slice(from, to).trimEnd() : undefined;
+  return { rpc: part(0, gatewayAt), gateway: part(gatewayAt, keptAt), kept: part(keptAt, markdown.length) };
+}
+
+/**
+ * RESULTS.md for a report, given the file as it was (`previous`, '' when there is none). The RPC
+ * workloads (with the header, the speed targets and the chart) are rendered from the report when
+ * it measured any of them, else kept from `previous`; the Gateway section likewise for greet-json.
+ * The hand-kept sections, from the profile analysis or the soak section (whichever comes first)
+ * to the end, are kept unchanged.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('benchmarks/RESULTS.md', renderResults(report, readFileSync('benchmarks/RESULTS.md', 'utf8')));
+ * ```
+ */
+export function renderResults(report: BenchReport, previous: string): string {
+  const old = partsOf(previous);
+  const rpc = measured(report, isRpcWorkload) || old.rpc === undefined ? renderRpcWorkloads(report) : old.rpc;
+  const gateway = measured(report, (workload) => !isRpcWorkload(workload))
+    ? renderGateway(report)
+    : old.gateway;
+  return `${[rpc, gateway, old.kept].filter((part) => part !== undefined).join('\n\n')}\n`;
+}
+
+/** The failed runs of `workloads`, as a list under `heading` (nothing when none failed). */
+function failedRuns(
+  report: BenchReport,
+  heading: string,
+  workloads: (workload: WorkloadName) => boolean,
+): string[] {
+  const failures = report.runs.filter((run) => run.failure !== undefined && workloads(run.workload));
+  if (failures.length === 0) return [];
+  return [
+    heading,
+    '',
+    ...failures.map(
+      (run) => `- ${run.workload} at ${run.concurrency}, ${run.system}, round ${run.round}: ${run.failure}`,
+    ),
+    '',
+  ];
+}
+
+/** One table row per system of `workload` at `concurrency`; `highlight` is set in bold. */
+function tableRows(
+  report: BenchReport,
+  workload: WorkloadName,
+  concurrency: number,
+  highlight: SystemName,
+): string[] {
+  const summaries = cell(report, workload, concurrency);
+  return systemsOf(report, workload).map((system) => {
+    const s = summaries.get(system);
+    if (!s) return `| ${concurrency} | ${system} | failed | | | | | | | | |`;
+    const name = system === highlight ? `**${system}**` : system;
+    return `| ${concurrency} | ${name} | ${count(s.callsPerSecond)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${fixed(s.clientCpuSecondsPer10k, 2)} | ${fixed(s.serverCpuSecondsPer10k, 2)} | ${mb(s.clientMaxRssKb)} | ${mb(s.serverMaxRssKb)} | ${s.errors} |`;
+  });
+}
+
+const TABLE_HEAD = [
+  '| in flight | system | calls/s | p50 ms | p99 ms | p99.9 ms | CPU s / 10k client | CPU s / 10k server | peak RSS MB client | peak RSS MB server | errors |',
+  '| --: | :-- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+];
+
+/** The concurrencies a report measured `workload` at. */
+function concurrenciesOf(report: BenchReport, workload: WorkloadName): number[] {
+  return report.settings.cells.filter((c) => c.workload === workload).map((c) => c.concurrency);
+}
+
+/**
+ * The RPC part of RESULTS.md: the machine and command, how to read it, the speed targets, the
+ * chart, then per RPC workload a table of every system at every concurrency and the phobos ratios.
+ */
+function renderRpcWorkloads(report: BenchReport): string {
   const { machine, settings } = report;
+  const targets = targetsLine(report);
   const lines: string[] = [
     '# Benchmark results',
     '',
@@ -113,7 +261,7 @@ export function renderResults(report: BenchReport, keptSections: string | undefi
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.totalMemoryBytes / 1024 ** 3).toFixed(1)} GiB, ${machine.os}`,
     `- Node ${machine.node}; every server and client is its own process on loopback`,
     `- Each run: ${settings.warmupSeconds} s warm-up, then ${settings.seconds} s measured; ${settings.rounds} round(s) per cell; the systems take turns within each cell (the order rotates), so noise hits all alike`,
-    `- Systems: ${settings.systems.join(', ')}${settings.skippedSystems.length > 0 ? ` (skipped, files missing: ${settings.skippedSystems.join(', ')})` : ''}. Each client uses one connection: phobos its \`Client\`; grpc-js one channel (HTTP/2); http an undici \`Client\` pipelining up to 100 requests to a node:http keep-alive server (past 100 in flight undici queues client-side); raw-tcp a uint32 length-prefixed echo of the bytes phobos carries, no RPC work (the limit)`,
+    `- Systems: ${settings.systems.filter((system) => systemsFor('message1').includes(system)).join(', ')}${settings.skippedSystems.length > 0 ? ` (skipped, files missing: ${settings.skippedSystems.join(', ')})` : ''}. Each client uses one connection: phobos its \`Client\`; grpc-js one channel (HTTP/2); http an undici \`Client\` pipelining up to 100 requests to a node:http keep-alive server (past 100 in flight undici queues client-side); raw-tcp a uint32 length-prefixed echo of the bytes phobos carries, no RPC work (the limit)`,
     '',
     'How to read it: calls/s counts the calls that succeeded in the measured window. Latency is',
     'measured from when each call was meant to start; the load is a closed loop (each of the N',
@@ -123,37 +271,20 @@ export function renderResults(report: BenchReport, keptSections: string | undefi
     'over its life (warm-up included). Ratios are phobos divided by the peer: above 1 is better for',
     'throughput, below 1 is better for p99. Compare numbers only within one run.',
     '',
-    targetsLine(report),
+    targets,
     '',
-    ...(targetsLine(report).includes('not met') ? [SHORTFALL_NOTE, ''] : []),
+    ...(targets.includes('not met') ? [SHORTFALL_NOTE, ''] : []),
     '![message1 throughput against calls in flight](results/throughput.svg)',
     '',
   ];
-  for (const workload of WORKLOADS) {
-    const concurrencies = settings.cells.filter((c) => c.workload === workload).map((c) => c.concurrency);
+  for (const workload of RPC_WORKLOADS) {
+    const concurrencies = concurrenciesOf(report, workload);
     if (concurrencies.length === 0) continue;
-    lines.push(
-      `## ${workload}`,
-      '',
-      `${WORKLOAD_DESCRIPTIONS[workload]}.`,
-      '',
-      '| in flight | system | calls/s | p50 ms | p99 ms | p99.9 ms | CPU s / 10k client | CPU s / 10k server | peak RSS MB client | peak RSS MB server | errors |',
-      '| --: | :-- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
-    );
+    lines.push(`## ${workload}`, '', `${WORKLOAD_DESCRIPTIONS[workload]}.`, '', ...TABLE_HEAD);
     const ratioRows: string[] = [];
     for (const concurrency of concurrencies) {
+      lines.push(...tableRows(report, workload, concurrency, 'phobos'));
       const summaries = cell(report, workload, concurrency);
-      for (const system of settings.systems) {
-        const s = summaries.get(system);
-        if (!s) {
-          lines.push(`| ${concurrency} | ${system} | failed | | | | | | | | |`);
-          continue;
-        }
-        const name = system === 'phobos' ? '**phobos**' : system;
-        lines.push(
-          `| ${concurrency} | ${name} | ${count(s.callsPerSecond)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${fixed(s.clientCpuSecondsPer10k, 2)} | ${fixed(s.serverCpuSecondsPer10k, 2)} | ${mb(s.clientMaxRssKb)} | ${mb(s.serverMaxRssKb)} | ${s.errors} |`,
-        );
-      }
       const phobos = summaries.get('phobos');
       const peer = (name: SystemName, f: (p: CellSummary, q: CellSummary) => number): string => {
         const other = summaries.get(name);
@@ -173,28 +304,55 @@ export function renderResults(report: BenchReport, keptSections: string | undefi
       '',
     );
   }
-  const failures = report.runs.filter((run) => run.failure !== undefined);
-  if (failures.length > 0) {
-    lines.push('## Failed runs', '');
-    for (const run of failures)
-      lines.push(
-        `- ${run.workload} at ${run.concurrency}, ${run.system}, round ${run.round}: ${run.failure}`,
-      );
-    lines.push('');
-  }
-  if (keptSections !== undefined) lines.push(keptSections.trimEnd(), '');
-  return lines.join('\n');
+  lines.push(...failedRuns(report, '## Failed runs', isRpcWorkload));
+  return lines.join('\n').trimEnd();
 }
 
 /**
- * The hand-kept sections of an existing RESULTS.md: from the profile analysis or the soak section,
- * whichever comes first, to the end; `renderResults` appends them unchanged.
+ * The Gateway section: the run that measured greet-json (command, machine, settings), the two
+ * systems and the one client configuration, the target, a table of both systems at every
+ * concurrency and the gateway's ratios to the bare server.
  */
-export function keptSectionsOf(markdown: string): string | undefined {
-  const starts = [PROFILE_HEADING, SOAK_HEADING]
-    .map((heading) => markdown.indexOf(`\n${heading}`))
-    .filter((at) => at !== -1);
-  return starts.length === 0 ? undefined : markdown.slice(Math.min(...starts) + 1);
+function renderGateway(report: BenchReport): string {
+  const { machine, settings } = report;
+  const lines: string[] = [
+    `${GATEWAY_HEADING} (greet-json)`,
+    '',
+    `Measured by \`${report.command}\` (${SETTINGS_NOTE[report.mode]}) on ${report.date}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; each run ${settings.warmupSeconds} s warm-up, then ${settings.seconds} s measured; ${settings.rounds} round(s) per cell, the two systems taking turns (the order rotates).`,
+    '',
+    `${WORKLOAD_DESCRIPTIONS['greet-json']}.`,
+    '',
+    '- **gateway**: the phobos `Gateway` (dist) in front of a phobos `Server` with `HelloWorld.Greet`, both in one process (`systems/gateway/server.ts`). The gateway forwards each request as a JSON-serialized call over loopback TCP and passes the reply bytes back; the server decodes the JSON, greets and encodes the reply. Server CPU is that whole process: HTTP, the RPC client, the RPC server and the handler.',
+    '- **http-bare**: node:http in one process, parsing the JSON and answering itself (no RPC hop).',
+    `- Client, the same for both: ${GREET_CLIENT_CONFIGURATION}. A status other than 200, a reply that is not JSON or not the greeting fails the call, and a failed call makes the run exit 1.`,
+    '',
+    gatewayTargetsLine(report),
+    '',
+    ...TABLE_HEAD,
+  ];
+  const ratioRows: string[] = [];
+  for (const concurrency of concurrenciesOf(report, 'greet-json')) {
+    lines.push(...tableRows(report, 'greet-json', concurrency, 'gateway'));
+    const summaries = cell(report, 'greet-json', concurrency);
+    const gateway = summaries.get('gateway');
+    const bare = summaries.get('http-bare');
+    const of = (f: (s: CellSummary) => number): string =>
+      gateway && bare ? ratio(f(gateway) / f(bare)) : '–';
+    ratioRows.push(
+      `| ${concurrency} | ${of((s) => s.callsPerSecond)} | ${of((s) => s.p50Ms)} | ${of((s) => s.p99Ms)} | ${of((s) => s.serverCpuSecondsPer10k)} | ${of((s) => s.clientCpuSecondsPer10k)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'gateway / http-bare (calls/s above 1× means the gateway path is faster; latency and CPU below 1× mean it is lower):',
+    '',
+    '| in flight | calls/s | p50 | p99 | server CPU per call | client CPU per call |',
+    '| --: | --: | --: | --: | --: | --: |',
+    ...ratioRows,
+    '',
+    ...failedRuns(report, '### Failed runs', (workload) => !isRpcWorkload(workload)),
+  );
+  return lines.join('\n').trimEnd();
 }
 
 /**

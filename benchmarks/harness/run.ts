@@ -1,14 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { WORKLOADS, type WorkloadName } from '../workloads/workload.js';
+import { GATEWAY_WORKLOADS, isRpcWorkload, WORKLOADS, type WorkloadName } from '../workloads/workload.js';
 import { type BenchReport, machineInfo, type RunRecord, summarize } from './bench-report.js';
 import { formatGenerated } from './format-generated.js';
 import { systemExists } from './load-system-client.js';
 import { statsBetween } from './process-stats.js';
-import { keptSectionsOf, renderResults, targetsLine } from './render-results.js';
+import { gatewayTargetsLine, measured, renderResults, targetsLine } from './render-results.js';
 import { runClient } from './run-client.js';
 import { runSoak } from './soak.js';
-import { type ProcessStats, SYSTEMS, type SystemName } from './system.js';
+import { type ProcessStats, SYSTEMS, type SystemName, systemsFor } from './system.js';
 import { startSystemServer } from './system-server.js';
 import { throughputChart } from './throughput-chart.js';
 
@@ -32,6 +32,7 @@ const QUICK = {
     { workload: 'echo64', concurrency: 100 },
     { workload: 'big256k', concurrency: 10 },
     { workload: 'big256k-gzip', concurrency: 10 },
+    { workload: 'greet-json', concurrency: 100 },
   ] as readonly Cell[],
   seconds: 2,
   warmupSeconds: 1,
@@ -48,9 +49,22 @@ const FULL = {
   rounds: 2,
 };
 
-const USAGE = `usage: npm run bench [-- --full | --soak] [options]
-  (default)            quick run: message1 and echo64 at 1 and 100 in flight, big256k(-gzip) at 10
+/** The gateway run: greet-json alone (gateway against http-bare) at 1, 10, 100 and 1000 in flight, three rounds. */
+const GATEWAY = {
+  cells: GATEWAY_WORKLOADS.flatMap((workload) =>
+    [1, 10, 100, 1000].map((concurrency) => ({ workload, concurrency })),
+  ),
+  seconds: 5,
+  warmupSeconds: 2,
+  rounds: 3,
+};
+
+const USAGE = `usage: npm run bench [-- --full | --gateway | --soak] [options]
+  (default)            quick run: message1 and echo64 at 1 and 100 in flight, big256k(-gzip) at 10,
+                       greet-json (gateway against http-bare) at 100
   --full               every workload at 1, 10, 100, 1000 in flight, 2 rounds
+  --gateway            greet-json alone at 1, 10, 100, 1000 in flight, 3 rounds: replaces only
+                       the Gateway section of RESULTS.md
   --soak               four million calls through an XClient (failover) over three phobos servers
 options:
   --seconds N          measured seconds per run        --warmup N   warm-up seconds per run
@@ -91,9 +105,13 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
     const calls = values.calls === undefined ? undefined : positive('calls', values.calls);
     return runSoak({ command, calls, resultsDir: RESULTS_DIR, resultsFile: RESULTS_FILE });
   }
-  const mode = values.full ? 'full' : 'quick';
-  const preset = values.full ? FULL : QUICK;
-  const workloads = list(values.workloads, WORKLOADS, 'workloads');
+  if (values.full && values.gateway) {
+    console.error(`--full and --gateway are two different runs\n${USAGE}`);
+    return 1;
+  }
+  const mode = values.full ? 'full' : values.gateway ? 'gateway' : 'quick';
+  const preset = { quick: QUICK, full: FULL, gateway: GATEWAY }[mode];
+  const workloads = list(values.workloads, mode === 'gateway' ? GATEWAY_WORKLOADS : WORKLOADS, 'workloads');
   const concurrencies = values.concurrency?.split(',').map((text) => positive('concurrency', text));
   const cells: Cell[] = concurrencies
     ? workloads.flatMap((workload) => concurrencies.map((concurrency) => ({ workload, concurrency })))
@@ -111,14 +129,18 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
   const systems = wanted.filter((system) => !skipped.includes(system));
 
   const date = new Date();
+  const cellSystems = (workload: WorkloadName): SystemName[] =>
+    systemsFor(workload).filter((system) => systems.includes(system));
+  const runsPerRound = cells.reduce((sum, c) => sum + cellSystems(c.workload).length, 0);
   console.log(
-    `${mode} run: ${cells.length} cells × ${systems.length} systems × ${rounds} round(s), ${warmupSeconds} s warm-up + ${seconds} s each; node ${process.version}`,
+    `${mode} run: ${cells.length} cells, ${runsPerRound} runs × ${rounds} round(s), ${warmupSeconds} s warm-up + ${seconds} s each; node ${process.version}`,
   );
   const runs: RunRecord[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const [index, { workload, concurrency }] of cells.entries()) {
-      const shift = (index + round - 1) % systems.length;
-      const order = [...systems.slice(shift), ...systems.slice(0, shift)];
+      const inCell = cellSystems(workload);
+      const shift = inCell.length === 0 ? 0 : (index + round - 1) % inCell.length;
+      const order = [...inCell.slice(shift), ...inCell.slice(0, shift)];
       for (const system of order) {
         const run = await runOne(system, workload, concurrency, round, seconds, warmupSeconds);
         runs.push(run);
@@ -145,26 +167,41 @@ export async function runHarness(argv: readonly string[]): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-/** Writes RESULTS.md and the throughput chart for `report`, then formats them with `extraFiles`. */
+/**
+ * Writes RESULTS.md for `report` (the parts it did not measure kept as they were) and, when it
+ * measured the RPC workloads, the throughput chart; then formats them with `extraFiles`.
+ */
 function writeReport(report: BenchReport, extraFiles: readonly URL[]): void {
   const { runs, settings } = report;
-  writeFileSync(RESULTS_FILE, renderResults(report, keptSectionsOf(readOrEmpty(RESULTS_FILE))));
-  const series = settings.systems.map((system) => ({
-    name: system,
-    points: settings.cells
-      .filter((c) => c.workload === 'message1')
-      .flatMap((c) => {
-        const summary = summarize(runs, 'message1', c.concurrency, system);
-        return summary ? [{ concurrency: c.concurrency, callsPerSecond: summary.callsPerSecond }] : [];
-      }),
-  }));
-  writeFileSync(
-    new URL('throughput.svg', RESULTS_DIR),
-    throughputChart('message1 (Hello.Say, 581 B protobuf): calls/s, one connection', series),
-  );
+  const measuredRpc = measured(report, isRpcWorkload);
+  const measuredGateway = measured(report, (workload) => !isRpcWorkload(workload));
+  writeFileSync(RESULTS_FILE, renderResults(report, readOrEmpty(RESULTS_FILE)));
+  if (measuredRpc) {
+    const series = settings.systems
+      .filter((system) => systemsFor('message1').includes(system))
+      .map((system) => ({
+        name: system,
+        points: settings.cells
+          .filter((c) => c.workload === 'message1')
+          .flatMap((c) => {
+            const summary = summarize(runs, 'message1', c.concurrency, system);
+            return summary ? [{ concurrency: c.concurrency, callsPerSecond: summary.callsPerSecond }] : [];
+          }),
+      }));
+    writeFileSync(
+      new URL('throughput.svg', RESULTS_DIR),
+      throughputChart('message1 (Hello.Say, 581 B protobuf): calls/s, one connection', series),
+    );
+  }
   formatGenerated([...extraFiles, RESULTS_FILE]);
-  console.log(`\n${targetsLine(report)}`);
-  console.log('wrote benchmarks/RESULTS.md, benchmarks/results/throughput.svg');
+  console.log('');
+  if (measuredRpc) console.log(targetsLine(report));
+  if (measuredGateway) console.log(gatewayTargetsLine(report));
+  console.log(
+    measuredRpc
+      ? 'wrote benchmarks/RESULTS.md, benchmarks/results/throughput.svg'
+      : 'wrote the Gateway section of benchmarks/RESULTS.md (the rest is kept)',
+  );
 }
 
 function parse(argv: readonly string[]) {
@@ -172,6 +209,7 @@ function parse(argv: readonly string[]) {
     args: [...argv],
     options: {
       full: { type: 'boolean', default: false },
+      gateway: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       seconds: { type: 'string' },
@@ -251,7 +289,7 @@ async function runOne(
 }
 
 function describeRun(run: RunRecord): string {
-  const head = `${run.workload.padEnd(13)} ${String(run.concurrency).padStart(4)} in flight  ${run.system.padEnd(8)}`;
+  const head = `${run.workload.padEnd(13)} ${String(run.concurrency).padStart(4)} in flight  ${run.system.padEnd(9)}`;
   if (!run.client || !run.server) return `${head} FAILED: ${run.failure}`;
   const c = run.client;
   const cpu = (ms: number): string => ((ms / 1_000 / c.calls) * 10_000).toFixed(2);

@@ -1,7 +1,9 @@
 import type { WorkloadName } from '../workloads/workload.js';
 
 /**
- * A system under test: phobos, grpc-js, http (node:http + undici), raw-tcp.
+ * A system under test: phobos, grpc-js, http (node:http + undici), raw-tcp on the RPC workloads;
+ * gateway (phobos's HTTP gateway in front of a phobos server) and http-bare (node:http answering
+ * itself) on greet-json.
  *
  * Server side: `benchmarks/systems/<name>/server.ts`, run as its own process with
  * `node --import tsx benchmarks/systems/<name>/server.ts <workload>`; it prints one JSON line
@@ -9,9 +11,12 @@ import type { WorkloadName } from '../workloads/workload.js';
  * {@link ProcessStats}; it exits when stdin closes.
  *
  * Client side: `benchmarks/systems/<name>/client.ts` exports `createClient` (this type), loaded
- * by the client runner process.
+ * by the client runner process. `W` is the workloads the system serves.
  */
-export type CreateClient = (address: string, workload: WorkloadName) => Promise<BenchClient>;
+export type CreateClient<W extends WorkloadName = WorkloadName> = (
+  address: string,
+  workload: W,
+) => Promise<BenchClient>;
 
 /** One client connection of a system, for one workload. */
 export interface BenchClient {
@@ -28,7 +33,24 @@ export interface ProcessStats {
   readonly maxRssKb: number;
 }
 
+/** The systems compared on the RPC workloads (message1, echo64, big256k, big256k-gzip), in report order. */
+export const RPC_SYSTEMS = ['phobos', 'grpc-js', 'http', 'raw-tcp'] as const;
+/** The systems compared on greet-json, in report order: the gateway path, then its baseline. */
+export const GATEWAY_SYSTEMS = ['gateway', 'http-bare'] as const;
 /** The systems, in report order. */
-export const SYSTEMS = ['phobos', 'grpc-js', 'http', 'raw-tcp'] as const;
+export const SYSTEMS = [...RPC_SYSTEMS, ...GATEWAY_SYSTEMS] as const;
 /** A system's name. */
 export type SystemName = (typeof SYSTEMS)[number];
+
+/**
+ * The systems that serve a workload, in report order: the gateway comparison's for greet-json,
+ * the RPC systems for the others.
+ *
+ * @example
+ * ```ts
+ * systemsFor('greet-json'); // ['gateway', 'http-bare']
+ * ```
+ */
+export function systemsFor(workload: WorkloadName): readonly SystemName[] {
+  return workload === 'greet-json' ? GATEWAY_SYSTEMS : RPC_SYSTEMS;
+}

@@ -3,8 +3,14 @@ import { fileURLToPath } from 'node:url';
 import protobuf, { type Root, type Type } from 'protobufjs';
 import { phobos } from '../lib/phobos.js';
 
-export type { WorkloadName } from './workload.js';
-export { WORKLOAD_DESCRIPTIONS, WORKLOADS } from './workload.js';
+export type { GatewayWorkloadName, RpcWorkloadName, WorkloadName } from './workload.js';
+export {
+  GATEWAY_WORKLOADS,
+  isRpcWorkload,
+  RPC_WORKLOADS,
+  WORKLOAD_DESCRIPTIONS,
+  WORKLOADS,
+} from './workload.js';
 
 /** Absolute path of `message1.proto` (package `main`, service `Hello`, message `BenchmarkMessage`). */
 export const WORKLOAD_PROTO_PATH: string = fileURLToPath(new URL('./message1.proto', import.meta.url));
@@ -151,3 +157,32 @@ function wordSoup(bytes: number, seed: number): Uint8Array {
  * pseudo-random ASCII text, compressible (gzip keeps about 28 %) but not trivially.
  */
 export const big256kPayload: Uint8Array = wordSoup(BIG_PAYLOAD_BYTES, 0x9e3779b9);
+
+/** The greet-json request body, as an object (the JSON API's `HelloWorld.Greet` arguments). */
+export interface GreetRequest {
+  readonly First: string;
+}
+
+/** The greet-json reply body, as an object. */
+export interface GreetReply {
+  readonly Second: string;
+}
+
+/** The greet-json route: `POST` it with `content-type: application/json`. */
+export const GREET_PATH = '/HelloWorld/Greet';
+
+/** The greet-json request every call sends; frozen. */
+export const greetRequest: GreetRequest = Object.freeze({ First: 'budei' });
+
+/**
+ * The `HelloWorld.Greet` work, the same for the phobos server behind the gateway and for the bare
+ * HTTP server: `{ Second: 'Hello ' + First }`.
+ *
+ * @example
+ * ```ts
+ * greet({ First: 'budei' }); // { Second: 'Hello budei' }
+ * ```
+ */
+export function greet(request: GreetRequest): GreetReply {
+  return { Second: `Hello ${request.First}` };
+}

@@ -8,6 +8,7 @@ import {
   type Echo64Payload,
   echo64Payload,
   loadMessage1,
+  type RpcWorkloadName,
   type WorkloadName,
 } from '../../workloads/index.js';
 import {
@@ -62,7 +63,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * payload (encoded per call, and the reply decoded and compared, as users would); big256k and
  * big256k-gzip `Echo.Echo` with the 256 KiB payload (the reply must be the same bytes).
  */
-export const createClient: CreateClient = async (address, workload): Promise<BenchClient> => {
+export const createClient: CreateClient<RpcWorkloadName> = async (
+  address,
+  workload,
+): Promise<BenchClient> => {
   const { Hello, Echo } = loadServices();
   if (workload === 'message1') {
     const client = await connect<HelloClient>(Hello, address, workload);

@@ -5,12 +5,17 @@
 import { createInterface } from 'node:readline';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { ProcessStats } from '../../harness/system.js';
-import { type BenchmarkMessage, serverReply, WORKLOADS, type WorkloadName } from '../../workloads/index.js';
+import {
+  type BenchmarkMessage,
+  RPC_WORKLOADS,
+  type RpcWorkloadName,
+  serverReply,
+} from '../../workloads/index.js';
 import { type BytesMessage, grpcOptions, loadServices } from './services.js';
 
-const workload = process.argv[2] as WorkloadName;
-if (!WORKLOADS.includes(workload)) {
-  process.stderr.write(`usage: server.ts <${WORKLOADS.join('|')}>, got ${String(process.argv[2])}\n`);
+const workload = process.argv[2] as RpcWorkloadName;
+if (!RPC_WORKLOADS.includes(workload)) {
+  process.stderr.write(`usage: server.ts <${RPC_WORKLOADS.join('|')}>, got ${String(process.argv[2])}\n`);
   process.exit(2);
 }
 

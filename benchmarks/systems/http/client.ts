@@ -13,6 +13,7 @@ import {
   type Echo64Payload,
   echo64Payload,
   loadMessage1,
+  type RpcWorkloadName,
 } from '../../workloads/index.js';
 
 const gzipAsync = promisify(gzip);
@@ -25,7 +26,7 @@ const gunzipAsync = promisify(gunzip);
 export const PIPELINING = 100;
 
 /** An undici `Client` (one keep-alive connection, pipelined) posting the workload's payload. */
-export const createClient: CreateClient = async (address, workload) => {
+export const createClient: CreateClient<RpcWorkloadName> = async (address, workload) => {
   const client = new Client(`http://${address}`, { pipelining: PIPELINING });
   const post = async (
     path: string,

@@ -7,12 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { runServerProcess } from '../../harness/server-process.js';
-import { type BenchmarkMessage, serverReply, type WorkloadName } from '../../workloads/index.js';
+import { type BenchmarkMessage, type RpcWorkloadName, serverReply } from '../../workloads/index.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-const workload = process.argv[2] as WorkloadName;
+const workload = process.argv[2] as RpcWorkloadName;
 
 async function body(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

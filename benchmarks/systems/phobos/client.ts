@@ -9,12 +9,13 @@ import {
   type Echo64Payload,
   echo64Payload,
   loadMessage1,
+  type RpcWorkloadName,
 } from '../../workloads/index.js';
 
 const { Client, SerializeType } = phobos;
 
 /** A phobos `Client` (one connection) calling the workload's method on `address`. */
-export const createClient: CreateClient = async (address, workload) => {
+export const createClient: CreateClient<RpcWorkloadName> = async (address, workload) => {
   switch (workload) {
     case 'message1': {
       const { type, payload } = loadMessage1();

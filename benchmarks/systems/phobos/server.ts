@@ -7,11 +7,11 @@ import { phobos } from '../../lib/phobos.js';
 import {
   type BenchmarkMessage,
   loadMessage1,
+  type RpcWorkloadName,
   serverReply,
-  type WorkloadName,
 } from '../../workloads/index.js';
 
-const workload = process.argv[2] as WorkloadName;
+const workload = process.argv[2] as RpcWorkloadName;
 const server = new phobos.Server({ logger: phobos.silentLogger });
 if (workload === 'message1') {
   const { type } = loadMessage1();

@@ -6,10 +6,10 @@
 import { connect, type Socket } from 'node:net';
 import type { BenchClient, CreateClient } from '../../harness/system.js';
 import { phobos } from '../../lib/phobos.js';
-import { big256kPayload, echo64Encoded, loadMessage1, type WorkloadName } from '../../workloads/index.js';
+import { big256kPayload, echo64Encoded, loadMessage1, type RpcWorkloadName } from '../../workloads/index.js';
 import { FrameSplitter, LENGTH_BYTES } from './frames.js';
 
-function payloadOf(workload: WorkloadName): Uint8Array {
+function payloadOf(workload: RpcWorkloadName): Uint8Array {
   switch (workload) {
     case 'message1':
       return loadMessage1().encoded;
@@ -23,7 +23,7 @@ function payloadOf(workload: WorkloadName): Uint8Array {
 }
 
 /** One socket to the raw TCP echo, calling with the workload's bytes. */
-export const createClient: CreateClient = async (address, workload) => {
+export const createClient: CreateClient<RpcWorkloadName> = async (address, workload) => {
   const payload = payloadOf(workload);
   const separator = address.lastIndexOf(':');
   const socket: Socket = connect({
