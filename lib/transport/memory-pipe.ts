@@ -11,8 +11,11 @@ import { Duplex } from 'node:stream';
  * ```
  */
 export type ByteStream = Duplex & {
+  /** Turns Nagle's algorithm off (a TCP socket); streams without it ignore the request. */
   setNoDelay?(noDelay?: boolean): unknown;
+  /** The peer's address, when the stream has one. */
   readonly remoteAddress?: string | undefined;
+  /** The peer's port, when the stream has one. */
   readonly remotePort?: number | undefined;
 };
 
