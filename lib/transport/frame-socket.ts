@@ -38,8 +38,11 @@ export interface FrameSocketOptions {
 /**
  * A socket that speaks frames: it decodes what arrives and coalesces what is sent.
  *
- * Frames sent during one tick of the event loop leave in one write (one syscall where the
- * kernel allows). `writable` turns false when the socket's buffer is full, so its owner can stop
+ * Frames sent during one tick leave in one write (one syscall where the kernel allows), at the
+ * end of that tick. Once the socket has written in a turn of the event loop, frames sent in its
+ * later ticks wait for the end of the turn (`setImmediate`) and leave together: a server that
+ * answers many connections, or a gateway that forwards many HTTP requests, in one turn then
+ * makes one write for all of them instead of one each. `writable` turns false when the socket's buffer is full, so its owner can stop
  * producing (a server pauses reading) until `onDrain`. A frame that breaks the protocol closes
  * the socket with the {@link ProtocolError} as the reason.
  *
@@ -61,6 +64,11 @@ export class FrameSocket {
   private batch: Buffer[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
+  private wroteThisTurn = false;
+  private readonly flushNow = (): void => this.flush();
+  private readonly newTurn = (): void => {
+    this.wroteThisTurn = false;
+  };
   private closeReason: Error | undefined;
   private closed = false;
   private failed = false;
@@ -116,7 +124,7 @@ export class FrameSocket {
   }
 
   /**
-   * Queues a frame; frames queued in one tick leave together.
+   * Queues a frame; frames queued in one tick leave together (see the class).
    *
    * @returns false when the socket is closed (nothing is sent).
    * @throws ProtocolError when the frame exceeds `maxMessageBytes`; RangeError when a header
@@ -131,7 +139,8 @@ export class FrameSocket {
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(() => this.flush());
+      if (this.wroteThisTurn) setImmediate(this.flushNow);
+      else process.nextTick(this.flushNow);
     }
     return true;
   }
@@ -173,6 +182,10 @@ export class FrameSocket {
     const bytes = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
+    if (!this.wroteThisTurn) {
+      this.wroteThisTurn = true;
+      setImmediate(this.newTurn);
+    }
     if (batch.length === 1 || bytes < CONCAT_BELOW_BYTES) {
       this.socket.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, bytes));
     } else {

@@ -301,6 +301,24 @@ describe('FrameSocket', () => {
     expect(write).toHaveBeenCalledTimes(2);
   });
 
+  it('FrameSocket - after a write, frames of later ticks in the same turn of the event loop leave together at its end', async () => {
+    const { frames, socket, peer } = await framePair();
+    const write = vi.spyOn(socket, 'write');
+    const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+    frames.send(request({ seq: 1n }));
+    await tick();
+    expect(write).toHaveBeenCalledTimes(1);
+    frames.send(request({ seq: 2n }));
+    await tick();
+    frames.send(request({ seq: 3n }));
+    await tick();
+    expect(write).toHaveBeenCalledTimes(1);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(write).toHaveBeenCalledTimes(2);
+    await peer.frame(2);
+    expect(peer.received.map((message) => message.seq)).toEqual([1n, 2n, 3n]);
+  });
+
   it('FrameSocket - a frame past maxMessageBytes throws ProtocolError and queues nothing', async () => {
     const { frames, socket, peer } = await framePair();
     const write = vi.spyOn(socket, 'write');
