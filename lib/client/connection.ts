@@ -210,6 +210,32 @@ export class Connection {
     args?: unknown,
     options?: CallOptions,
   ): Observable<Reply<T>> {
+    return this.request$(service, method, args, options, true);
+  }
+
+  /**
+   * Like {@link Connection.callWithMetadata$} for a caller that keeps the call's deadline itself
+   * and unsubscribes when it passes (as XClient does, across attempts): the server is still told
+   * `timeoutMs`, but the connection sets no timer of its own.
+   *
+   * @internal
+   */
+  attempt$<T = unknown>(
+    service: string,
+    method: string,
+    args: unknown,
+    options: CallOptions,
+  ): Observable<Reply<T>> {
+    return this.request$(service, method, args, options, false);
+  }
+
+  private request$<T>(
+    service: string,
+    method: string,
+    args: unknown,
+    options: CallOptions | undefined,
+    timed: boolean,
+  ): Observable<Reply<T>> {
     return new Observable<Reply<T>>((subscriber) => {
       if (this.closeError || !this.isOpen) {
         subscriber.error(this.closeError ?? this.closedError('the connection is closed'));
@@ -256,7 +282,7 @@ export class Connection {
         return;
       }
       const timer =
-        timeoutMs > 0
+        timed && timeoutMs > 0
           ? this.options.scheduler.schedule(() => {
               if (this.pending.get(seq) !== pending) return;
               this.pending.delete(seq);

@@ -40,7 +40,7 @@ import { selectorFor } from '../selector/selector-for.js';
 import { describeValue, durationOption, integerOption, optionsObject } from '../util/validate.js';
 import type { ClientCallOptions } from './client.js';
 import { type ResolvedConnectOptions, resolveConnectOptions } from './connect-options.js';
-import type { CallOptions, Reply, ServerPush } from './connection.js';
+import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
 import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
 import {
@@ -250,10 +250,14 @@ export class XClient {
         // Past the deadline no attempt is sent: the whole call's callTimeout (below) is due now
         // and fails the call with DeadlineExceededError.
         if (deadline !== undefined && now >= deadline) return NEVER;
-        return this.attempt<T>(instance, method, args, {
-          ...callOptions,
-          timeoutMs: remaining(deadline, now),
-        });
+        // callTimeout (below) keeps the deadline across attempts: the connection sets no timer.
+        return this.attempt<T>(
+          instance,
+          method,
+          args,
+          { ...callOptions, timeoutMs: remaining(deadline, now) },
+          false,
+        );
       };
       const pickNew = (): Observable<Reply<T>> => {
         const known = this.closed ? undefined : this.latest;
@@ -471,6 +475,9 @@ export class XClient {
     tried: ReadonlySet<string>,
   ): ServiceInstance {
     if (list.length === 0) throw this.noInstance();
+    // The common case: nothing tried yet, every server reachable and no breaker open.
+    if (tried.size === 0 && list.every((instance) => this.usable(instance.key)))
+      return this.selected(list, info);
     const closedBreaker = list.filter((instance) => this.breakerOf(instance.key)?.state.state !== 'open');
     if (closedBreaker.length === 0) {
       throw new CircuitOpenError(`every server of ${this.service} has an open circuit breaker`, {
@@ -481,7 +488,16 @@ export class XClient {
     const healthy = closedBreaker.filter((instance) => this.pool.isAvailable(instance.key));
     const candidates = healthy.length > 0 ? healthy : closedBreaker;
     const untried = candidates.filter((instance) => !tried.has(instance.key));
-    const pool = untried.length > 0 ? untried : candidates;
+    return this.selected(untried.length > 0 ? untried : candidates, info);
+  }
+
+  /** Whether a server's breaker is not open and its connection has not failed. */
+  private usable(key: string): boolean {
+    return this.breakerOf(key)?.state.state !== 'open' && this.pool.isAvailable(key);
+  }
+
+  /** The selector's pick among `pool`. @throws NoInstanceError when it picks none of them. */
+  private selected(pool: readonly ServiceInstance[], info: CallInfo): ServiceInstance {
     const picked = this.selector.select(pool, info);
     if (!picked || !pool.includes(picked)) {
       throw new NoInstanceError(`the selector of ${this.service} picked no server among ${pool.length}`, {
@@ -497,6 +513,7 @@ export class XClient {
     method: string,
     args: unknown,
     options: CallOptions,
+    timed: boolean,
   ): Observable<Reply<T>> {
     const scheduler = this.connectOptions.scheduler;
     const breaking = this.breakOperatorOf(instance.key) as MonoTypeOperatorFunction<Reply<T>> | undefined;
@@ -509,9 +526,9 @@ export class XClient {
       // Most calls find the connection open and go straight to it; the others wait for a dial.
       const open = this.pool.open(instance);
       const reply$ = open
-        ? open.connection.callWithMetadata$<T>(this.service, method, args, options)
+        ? this.request$<T>(open.connection, method, args, options, timed)
         : this.pool.connection$(instance).pipe(
-            switchMap((connection) => connection.callWithMetadata$<T>(this.service, method, args, options)),
+            switchMap((connection) => this.request$<T>(connection, method, args, options, timed)),
             take(1),
           );
       const subscription = reply$.subscribe({
@@ -525,6 +542,19 @@ export class XClient {
       };
     });
     return breaking ? call$.pipe(breaking) : call$;
+  }
+
+  /** The call on `connection`; untimed when the caller keeps the deadline (see `attempt`). */
+  private request$<T>(
+    connection: Connection,
+    method: string,
+    args: unknown,
+    options: CallOptions,
+    timed: boolean,
+  ): Observable<Reply<T>> {
+    return timed
+      ? connection.callWithMetadata$<T>(this.service, method, args, options)
+      : connection.attempt$<T>(this.service, method, args, options);
   }
 
   /** One call to every usable server (in key order), combined by `combine`, as a promise. */
@@ -542,7 +572,10 @@ export class XClient {
         }
         const sorted = [...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         return combine(
-          sorted.map((instance) => ({ instance, reply$: this.attempt(instance, method, args, callOptions) })),
+          sorted.map((instance) => ({
+            instance,
+            reply$: this.attempt(instance, method, args, callOptions, true),
+          })),
         );
       }),
     );

@@ -1,4 +1,4 @@
-import { defer, finalize, type Observable, tap } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { Reply } from '../client/connection.js';
 import { XClient } from '../client/xclient.js';
 import type { XClientOptions } from '../client/xclient-options.js';
@@ -99,10 +99,10 @@ export class XClientBackend implements GatewayBackend {
   }
 
   call$(call: ForwardCall): Observable<Reply<Uint8Array>> {
-    return defer(() => {
+    return new Observable<Reply<Uint8Array>>((subscriber) => {
       const entry = this.clientOf(call.service);
       entry.inFlight++;
-      return entry.client
+      const subscription = entry.client
         .callWithMetadata$<Uint8Array>(call.method, call.payload, {
           raw: true,
           serializeType: call.serializeType,
@@ -110,22 +110,24 @@ export class XClientBackend implements GatewayBackend {
           timeoutMs: call.timeoutMs,
           oneway: call.oneway,
         })
-        .pipe(
+        .subscribe({
+          next: (reply) => {
+            entry.answered = true;
+            subscriber.next(reply);
+          },
           // A service no server offers is not kept: the next call asks discovery afresh. A
           // client that has never been answered is dropped when the server knows no such name.
-          tap({
-            next: () => {
-              entry.answered = true;
-            },
-            error: (error: unknown) => {
-              if (error instanceof NoInstanceError || (!entry.answered && unknownName(error)))
-                this.forget(call.service, entry);
-            },
-          }),
-          finalize(() => {
-            entry.inFlight--;
-          }),
-        );
+          error: (error: unknown) => {
+            if (error instanceof NoInstanceError || (!entry.answered && unknownName(error)))
+              this.forget(call.service, entry);
+            subscriber.error(error);
+          },
+          complete: () => subscriber.complete(),
+        });
+      return () => {
+        entry.inFlight--;
+        subscription.unsubscribe();
+      };
     });
   }
 

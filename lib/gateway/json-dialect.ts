@@ -16,16 +16,21 @@ export type JsonDialect = 'json' | 'connect';
  * @internal
  */
 export function callOfPath(path: string): { service: string; method: string } | undefined {
-  const parts = path.split('/');
-  if (parts.length !== 3 || parts[0] !== '') return undefined;
+  const slash = path.indexOf('/', 1);
+  if (path.charCodeAt(0) !== 0x2f || slash < 0 || path.indexOf('/', slash + 1) >= 0) return undefined;
   try {
-    const service = decodeURIComponent(parts[1] as string);
-    const method = decodeURIComponent(parts[2] as string);
+    const service = decoded(path.slice(1, slash));
+    const method = decoded(path.slice(slash + 1));
     if (service === '' || method === '' || service.length > 256 || method.length > 256) return undefined;
     return { service, method };
   } catch {
     return undefined;
   }
+}
+
+/** A path segment percent-decoded. @throws URIError for a malformed escape. */
+function decoded(segment: string): string {
+  return segment.includes('%') ? decodeURIComponent(segment) : segment;
 }
 
 /** Whether a request to `/{service}/{method}` speaks the Connect protocol rather than plain JSON. @internal */

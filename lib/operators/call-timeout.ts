@@ -1,4 +1,10 @@
-import { identity, type MonoTypeOperatorFunction, type SchedulerLike, throwError, timeout } from 'rxjs';
+import {
+  identity,
+  type MonoTypeOperatorFunction,
+  Observable,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { DeadlineExceededError } from '../errors/errors.js';
 import { durationOption, optionsObject, schedulerOption } from '../util/validate.js';
 
@@ -42,16 +48,40 @@ export function callTimeout<T>(options: CallTimeoutOptions): MonoTypeOperatorFun
   const timeoutMs = durationOption('timeoutMs', o.timeoutMs, 0, 0);
   const scheduler = schedulerOption('scheduler', o.scheduler);
   if (timeoutMs === 0) return identity;
-  return timeout({
-    first: timeoutMs,
-    scheduler,
-    with: () =>
-      throwError(
-        () =>
-          new DeadlineExceededError(
-            `the call did not finish within its deadline of ${timeoutMs} ms; raise timeoutMs or look at the server's latency`,
-            { details: { timeoutMs } },
-          ),
-      ),
-  });
+  const expired = (): DeadlineExceededError =>
+    new DeadlineExceededError(
+      `the call did not finish within its deadline of ${timeoutMs} ms; raise timeoutMs or look at the server's latency`,
+      { details: { timeoutMs } },
+    );
+  // One scheduled action and one inner subscription per call: this sits on every XClient call.
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      let timer: Subscription | undefined = scheduler.schedule(() => {
+        timer = undefined;
+        call.unsubscribe();
+        subscriber.error(expired());
+      }, timeoutMs);
+      const stop = (): void => {
+        timer?.unsubscribe();
+        timer = undefined;
+      };
+      const call: Subscription = source.subscribe({
+        next: (value) => {
+          stop();
+          subscriber.next(value);
+        },
+        error: (error: unknown) => {
+          stop();
+          subscriber.error(error);
+        },
+        complete: () => {
+          stop();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        stop();
+        call.unsubscribe();
+      };
+    });
 }
