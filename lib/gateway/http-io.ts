@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { MetadataKey } from '../protocol/constants.js';
 import type { Metadata } from '../protocol/message.js';
 import { GatewayError } from './http-status.js';
@@ -44,21 +44,25 @@ export function readBody(request: IncomingMessage, limits: BodyLimits): Promise<
     const chunks: Buffer[] = [];
     let bytes = 0;
     let settled = false;
-    const timer = limits.scheduler.schedule(() => {
-      done(
-        new GatewayError(
-          'deadline_exceeded',
-          `the request body did not arrive within ${limits.bodyTimeoutMs} ms`,
-          {
-            status: 408,
-          },
-        ),
-      );
-    }, limits.bodyTimeoutMs);
+    let timer: Subscription | undefined;
+    // A body that came in with its headers (most requests) has nothing left to wait for: the
+    // clock starts only for one still arriving once the parser is done with this read.
+    process.nextTick(() => {
+      if (settled || request.complete) return;
+      timer = limits.scheduler.schedule(() => {
+        done(
+          new GatewayError(
+            'deadline_exceeded',
+            `the request body did not arrive within ${limits.bodyTimeoutMs} ms`,
+            { status: 408 },
+          ),
+        );
+      }, limits.bodyTimeoutMs);
+    });
     const done = (error: GatewayError | undefined, body?: Buffer): void => {
       if (settled) return;
       settled = true;
-      timer.unsubscribe();
+      timer?.unsubscribe();
       request.off('data', onData);
       request.off('end', onEnd);
       request.off('close', onClose);

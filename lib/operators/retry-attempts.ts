@@ -1,4 +1,4 @@
-import { defer, type MonoTypeOperatorFunction, of, retry, type SchedulerLike, throwError, timer } from 'rxjs';
+import { type MonoTypeOperatorFunction, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import {
   describeValue,
   functionOption,
@@ -56,20 +56,53 @@ export function retryAttempts<T>(
     throw new RangeError(`budget must be a RetryBudget (deposit, tryWithdraw), got ${describeValue(budget)}`);
   }
 
-  const retrying = retry<T>({
-    count: retries,
-    delay: (error: unknown, retryNumber: number) => {
-      if (!shouldRetry(error)) return throwError(() => error);
-      if (budget !== undefined && !budget.tryWithdraw()) return throwError(() => error);
-      const delayMs = backoff === undefined ? 0 : backoff(retryNumber);
-      // Go Phobos retries at once: no delay means resubscribing in the same turn.
-      return delayMs > 0 && Number.isFinite(delayMs) ? timer(delayMs, scheduler) : of(0);
-    },
-  });
-  if (budget === undefined) return retrying;
+  // One Observable and one subscription per attempt: this sits on every XClient call.
   return (source) =>
-    defer(() => {
-      budget.deposit();
-      return source.pipe(retrying);
+    new Observable<T>((subscriber) => {
+      budget?.deposit();
+      let retryNumber = 0;
+      let attempt: Subscription | undefined;
+      let wait: Subscription | undefined;
+      const failed = (error: unknown): void => {
+        attempt = undefined;
+        if (
+          retryNumber >= retries ||
+          !shouldRetry(error) ||
+          (budget !== undefined && !budget.tryWithdraw())
+        ) {
+          subscriber.error(error);
+          return;
+        }
+        retryNumber++;
+        const delayMs = backoff === undefined ? 0 : backoff(retryNumber);
+        // Go Phobos retries at once: no delay means resubscribing in the same turn.
+        if (delayMs > 0 && Number.isFinite(delayMs)) {
+          wait = scheduler.schedule(() => {
+            wait = undefined;
+            subscribe();
+          }, delayMs);
+        } else subscribe();
+      };
+      const subscribe = (): void => {
+        // An attempt that fails while being subscribed is retried once its subscribe returns.
+        let subscribing = true;
+        let failedAtOnce: { error: unknown } | undefined;
+        const subscription = source.subscribe({
+          next: (value) => subscriber.next(value),
+          error: (error: unknown) => {
+            if (subscribing) failedAtOnce = { error };
+            else failed(error);
+          },
+          complete: () => subscriber.complete(),
+        });
+        subscribing = false;
+        if (failedAtOnce) failed(failedAtOnce.error);
+        else if (!subscription.closed) attempt = subscription;
+      };
+      subscribe();
+      return () => {
+        attempt?.unsubscribe();
+        wait?.unsubscribe();
+      };
     });
 }
