@@ -309,22 +309,23 @@ function renderRpcWorkloads(report: BenchReport): string {
 }
 
 /**
- * The Gateway section: the run that measured greet-json (command, machine, settings), the two
- * systems and the one client configuration, the target, a table of both systems at every
- * concurrency and the gateway's ratios to the bare server.
+ * The Gateway section: the run that measured greet-json (command, machine, settings), the
+ * systems and the one client configuration, the target, a table of the systems at every
+ * concurrency and the ratios of both gateway paths to the bare server.
  */
 function renderGateway(report: BenchReport): string {
   const { machine, settings } = report;
   const lines: string[] = [
     `${GATEWAY_HEADING} (greet-json)`,
     '',
-    `Measured by \`${report.command}\` (${SETTINGS_NOTE[report.mode]}) on ${report.date}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; each run ${settings.warmupSeconds} s warm-up, then ${settings.seconds} s measured; ${settings.rounds} round(s) per cell, the two systems taking turns (the order rotates).`,
+    `Measured by \`${report.command}\` (${SETTINGS_NOTE[report.mode]}) on ${report.date}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; each run ${settings.warmupSeconds} s warm-up, then ${settings.seconds} s measured; ${settings.rounds} round(s) per cell, the systems taking turns (the order rotates).`,
     '',
     `${WORKLOAD_DESCRIPTIONS['greet-json']}.`,
     '',
-    '- **gateway**: the phobos `Gateway` (dist) in front of a phobos `Server` with `HelloWorld.Greet`, both in one process (`systems/gateway/server.ts`). The gateway forwards each request as a JSON-serialized call over loopback TCP and passes the reply bytes back; the server decodes the JSON, greets and encodes the reply. Server CPU is that whole process: HTTP, the RPC client, the RPC server and the handler.',
+    '- **gateway**: the phobos `Gateway` (dist) in its own process, in front of a phobos `Server` with `HelloWorld.Greet` in another (`systems/gateway/`), as `examples/gateway` deploys them. The gateway checks the JSON, forwards each request as a JSON-serialized call over loopback TCP (an XClient, default options: failover, 30 s deadline, breaker) and passes the reply bytes back; the server decodes the JSON, greets and encodes the reply. Server CPU and RSS are both processes together.',
+    '- **server-http**: a phobos `Server({ http: true })` with `HelloWorld.Greet`, answering HTTP on its own port and calling the service in process, no hop (`systems/server-http/`).',
     '- **http-bare**: node:http in one process, parsing the JSON and answering itself (no RPC hop).',
-    `- Client, the same for both: ${GREET_CLIENT_CONFIGURATION}. A status other than 200, a reply that is not JSON or not the greeting fails the call, and a failed call makes the run exit 1.`,
+    `- Client, the same for all three: ${GREET_CLIENT_CONFIGURATION}. A status other than 200, a reply that is not JSON or not the greeting fails the call, and a failed call makes the run exit 1.`,
     '',
     gatewayTargetsLine(report),
     '',
@@ -334,20 +335,22 @@ function renderGateway(report: BenchReport): string {
   for (const concurrency of concurrenciesOf(report, 'greet-json')) {
     lines.push(...tableRows(report, 'greet-json', concurrency, 'gateway'));
     const summaries = cell(report, 'greet-json', concurrency);
-    const gateway = summaries.get('gateway');
     const bare = summaries.get('http-bare');
-    const of = (f: (s: CellSummary) => number): string =>
-      gateway && bare ? ratio(f(gateway) / f(bare)) : '–';
-    ratioRows.push(
-      `| ${concurrency} | ${of((s) => s.callsPerSecond)} | ${of((s) => s.p50Ms)} | ${of((s) => s.p99Ms)} | ${of((s) => s.serverCpuSecondsPer10k)} | ${of((s) => s.clientCpuSecondsPer10k)} |`,
-    );
+    for (const path of ['gateway', 'server-http'] as const) {
+      const measured = summaries.get(path);
+      const of = (f: (s: CellSummary) => number): string =>
+        measured && bare ? ratio(f(measured) / f(bare)) : '–';
+      ratioRows.push(
+        `| ${concurrency} | ${path} | ${of((s) => s.callsPerSecond)} | ${of((s) => s.p50Ms)} | ${of((s) => s.p99Ms)} | ${of((s) => s.serverCpuSecondsPer10k)} | ${of((s) => s.clientCpuSecondsPer10k)} |`,
+      );
+    }
   }
   lines.push(
     '',
-    'gateway / http-bare (calls/s above 1× means the gateway path is faster; latency and CPU below 1× mean it is lower):',
+    'Each path / http-bare (calls/s above 1× means the path is faster; latency and CPU below 1× mean it is lower):',
     '',
-    '| in flight | calls/s | p50 | p99 | server CPU per call | client CPU per call |',
-    '| --: | --: | --: | --: | --: | --: |',
+    '| in flight | path | calls/s | p50 | p99 | server CPU per call | client CPU per call |',
+    '| --: | :-- | --: | --: | --: | --: | --: |',
     ...ratioRows,
     '',
     ...failedRuns(report, '### Failed runs', (workload) => !isRpcWorkload(workload)),

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
 import { processStats } from './process-stats.js';
+import type { ProcessStats } from './system.js';
 
 /**
  * The server side of the contract in `system.ts`, for a server that is listening: prints
  * `{"address": ...}` on stdout, answers each stdin line `stats` with one {@link ProcessStats}
- * line, and on stdin's end (or SIGTERM/SIGINT) calls `close` and exits. A `close` that fails or
+ * line (`stats`, by default this process's own; a server of several processes sums them), and on stdin's end (or SIGTERM/SIGINT) calls `close` and exits. A `close` that fails or
  * hangs past 5 s still exits (with code 1), so a server never outlives its harness.
  *
  * @example
@@ -13,11 +14,22 @@ import { processStats } from './process-stats.js';
  * runServerProcess(address, () => server.shutdown({ graceMs: 1_000 }));
  * ```
  */
-export function runServerProcess(address: string, close: () => Promise<void>): void {
+export function runServerProcess(
+  address: string,
+  close: () => Promise<void>,
+  stats: () => Promise<ProcessStats> = async () => processStats(),
+): void {
   process.stdout.write(`${JSON.stringify({ address })}\n`);
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
-    if (line.trim() === 'stats') process.stdout.write(`${JSON.stringify(processStats())}\n`);
+    if (line.trim() === 'stats')
+      stats().then(
+        (sample) => process.stdout.write(`${JSON.stringify(sample)}\n`),
+        (error: unknown) => {
+          console.error('server stats failed:', error);
+          process.exit(1);
+        },
+      );
   });
   let stopping = false;
   const stop = (): void => {

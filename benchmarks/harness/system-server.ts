@@ -25,16 +25,31 @@ export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
  *
  * @throws when the process exits or closes its stdout before printing its address.
  */
-export async function startSystemServer(system: SystemName, workload: WorkloadName): Promise<SystemServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', systemFile(system, 'server.ts'), workload], {
+export function startSystemServer(system: SystemName, workload: WorkloadName): Promise<SystemServer> {
+  return startServerProcess(systemFile(system, 'server.ts'), [workload], `${system} server`);
+}
+
+/**
+ * Starts `node --import tsx <file> ...args`, a process that follows the server contract of
+ * `system.ts` (its address line, `stats` lines, exit on stdin's end), and waits for its address.
+ * A system made of several processes starts its others with it.
+ *
+ * @throws when the process exits or closes its stdout before printing its address.
+ */
+export async function startServerProcess(
+  file: string,
+  args: readonly string[],
+  label: string,
+): Promise<SystemServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const lines = readJsonLines(child.stdout, `${system} server`);
+  const lines = readJsonLines(child.stdout, label);
   const ready = (await lines.next()) as { address?: unknown };
   if (typeof ready.address !== 'string')
-    throw new Error(`${system} server printed ${JSON.stringify(ready)}, not its address`);
+    throw new Error(`${label} printed ${JSON.stringify(ready)}, not its address`);
   // Requests and answers pair up in order: one line each.
   let queue: Promise<unknown> = Promise.resolve();
   return {

@@ -2,7 +2,8 @@ import type { WorkloadName } from '../workloads/workload.js';
 
 /**
  * A system under test: phobos, grpc-js, http (node:http + undici), raw-tcp on the RPC workloads;
- * gateway (phobos's HTTP gateway in front of a phobos server) and http-bare (node:http answering
+ * gateway (phobos's HTTP gateway in front of a phobos server in another process), server-http (a
+ * phobos server answering HTTP on its own port, in process) and http-bare (node:http answering
  * itself) on greet-json.
  *
  * Server side: `benchmarks/systems/<name>/server.ts`, run as its own process with
@@ -35,8 +36,8 @@ export interface ProcessStats {
 
 /** The systems compared on the RPC workloads (message1, echo64, big256k, big256k-gzip), in report order. */
 export const RPC_SYSTEMS = ['phobos', 'grpc-js', 'http', 'raw-tcp'] as const;
-/** The systems compared on greet-json, in report order: the gateway path, then its baseline. */
-export const GATEWAY_SYSTEMS = ['gateway', 'http-bare'] as const;
+/** The systems compared on greet-json, in report order: the two gateway paths, then their baseline. */
+export const GATEWAY_SYSTEMS = ['gateway', 'server-http', 'http-bare'] as const;
 /** The systems, in report order. */
 export const SYSTEMS = [...RPC_SYSTEMS, ...GATEWAY_SYSTEMS] as const;
 /** A system's name. */
@@ -48,7 +49,7 @@ export type SystemName = (typeof SYSTEMS)[number];
  *
  * @example
  * ```ts
- * systemsFor('greet-json'); // ['gateway', 'http-bare']
+ * systemsFor('greet-json'); // ['gateway', 'server-http', 'http-bare']
  * ```
  */
 export function systemsFor(workload: WorkloadName): readonly SystemName[] {
