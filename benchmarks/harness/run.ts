@@ -49,7 +49,7 @@ const FULL = {
   rounds: 2,
 };
 
-/** The gateway run: greet-json alone (gateway against http-bare) at 1, 10, 100 and 1000 in flight, three rounds. */
+/** The gateway run: greet-json alone (gateway and server-http against http-bare) at 1, 10, 100 and 1000 in flight, three rounds. */
 const GATEWAY = {
   cells: GATEWAY_WORKLOADS.flatMap((workload) =>
     [1, 10, 100, 1000].map((concurrency) => ({ workload, concurrency })),
@@ -61,7 +61,7 @@ const GATEWAY = {
 
 const USAGE = `usage: npm run bench [-- --full | --gateway | --soak] [options]
   (default)            quick run: message1 and echo64 at 1 and 100 in flight, big256k(-gzip) at 10,
-                       greet-json (gateway against http-bare) at 100
+                       greet-json (gateway and server-http against http-bare) at 100
   --full               every workload at 1, 10, 100, 1000 in flight, 2 rounds
   --gateway            greet-json alone at 1, 10, 100, 1000 in flight, 3 rounds: replaces only
                        the Gateway section of RESULTS.md
