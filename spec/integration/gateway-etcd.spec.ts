@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { startGatewayExample } from '../../examples/gateway/start-gateway-example.js';
 import { HelloWorld } from '../../examples/gateway/service.js';
+import { startGatewayExample } from '../../examples/gateway/start-gateway-example.js';
 import { Server, silentLogger } from '../../lib/index.js';
 import { etcdRegistry } from '../../lib/registry/index.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
