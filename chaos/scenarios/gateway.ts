@@ -14,7 +14,7 @@
 //
 // The file is also the gateway child (`--gateway-child`) and the good HTTP client
 // (`--good-http-client`), each forked with its config as JSON after the flag.
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -30,7 +30,7 @@ import {
   waitClosed,
   withSlack,
 } from '../support/attackers.js';
-import type { GoodClientResult, ServerStats } from '../support/messages.js';
+import type { FromChild, GoodClientResult, ServerStats, ToChild } from '../support/messages.js';
 import {
   GOOD_CLIENT_MAX_MS,
   HEAP_TOLERANCE_BYTES,
@@ -38,7 +38,12 @@ import {
   runIfMain,
   type Scenario,
 } from '../support/scenario.js';
-import { type ServerChild, startServer } from '../support/server-child.js';
+import {
+  forkServingChild,
+  type ServerChild,
+  type ServingChild,
+  startServer,
+} from '../support/server-child.js';
 import {
   broken,
   type Check,
@@ -75,13 +80,8 @@ interface GatewayStats {
   readonly warnings: number;
 }
 
-type ToGateway =
-  | { readonly type: 'stats'; readonly id: number; readonly gc: boolean }
-  | { readonly type: 'exit' };
-type FromGateway =
-  | { readonly type: 'ready'; readonly url: string }
-  | { readonly type: 'stats'; readonly id: number; readonly stats: GatewayStats }
-  | { readonly type: 'crash'; readonly error: string };
+type ToGateway = ToChild;
+type FromGateway = FromChild<GatewayStats>;
 type FromGoodClient =
   | { readonly type: 'ready' }
   | { readonly type: 'result'; readonly result: GoodClientResult };
@@ -306,13 +306,13 @@ export const gateway: Scenario = {
     try {
       server = await startServer({ options: {} });
       gatewayChild = await startGateway({ backend: server.address });
-      const address = gatewayChild.url.replace(/^http:\/\//, '');
-      await warmUp(gatewayChild.url, address);
+      const address = gatewayChild.address.replace(/^http:\/\//, '');
+      await warmUp(gatewayChild.address, address);
       const idle = await settleGateway(gatewayChild, undefined);
       if (!idle) return broken(name, new Error(`gateway ${gatewayChild.ended} before the attack`));
       const idleServer = await server.stats();
       const sampler = sampleGateway(gatewayChild, idle.rssBytes);
-      good = forkGoodHttpClient(gatewayChild.url);
+      good = forkGoodHttpClient(gatewayChild.address);
       await good.ready;
 
       const stop = deadlineSignal(attackMs, sampler.overLimit);
@@ -528,75 +528,12 @@ function httpCall(url: string, args: unknown, agent: Agent, timeoutMs: number): 
   });
 }
 
-/** The gateway child, as the parent sees it. */
-interface GatewayChild {
-  readonly url: string;
-  readonly process: ChildProcess;
-  readonly ended: string | undefined;
-  readonly exited: Promise<void>;
-  stats(options?: { readonly gc?: boolean }): Promise<GatewayStats>;
-  stop(): Promise<void>;
-}
+/** The gateway child, as the parent sees it: its `address` is its URL. */
+type GatewayChild = ServingChild<GatewayStats>;
 
 /** Forks the gateway child (`node --expose-gc --import tsx`) and waits for its URL. */
-async function startGateway(config: GatewayConfig): Promise<GatewayChild> {
-  const child = fork(SELF, [GATEWAY_CHILD, JSON.stringify(config)], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let ended: string | undefined;
-  let crash = '';
-  let nextId = 0;
-  const pending = new Map<
-    number,
-    { resolve: (stats: GatewayStats) => void; reject: (error: Error) => void }
-  >();
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      ended = signal ? `signal ${signal}` : `exit ${code}${crash}`;
-      for (const waiter of pending.values()) waiter.reject(new Error(`gateway ${ended}`));
-      pending.clear();
-      resolve();
-    });
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.on('message', (message: FromGateway) => {
-      if (message.type === 'ready') resolve(message.url);
-      else if (message.type === 'crash') crash = `: ${message.error}`;
-      else {
-        pending.get(message.id)?.resolve(message.stats);
-        pending.delete(message.id);
-      }
-    });
-    void exited.then(() => reject(new Error(`gateway ${ended} before it listened`)));
-  });
-  const tell = (message: ToGateway): void => {
-    if (child.connected) child.send(message);
-  };
-  return {
-    url,
-    process: child,
-    get ended() {
-      return ended;
-    },
-    exited,
-    stats(options = {}) {
-      if (ended) return Promise.reject(new Error(`gateway ${ended}`));
-      nextId += 1;
-      const id = nextId;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        tell({ type: 'stats', id, gc: options.gc ?? false });
-      });
-    },
-    async stop() {
-      if (ended) return;
-      tell({ type: 'exit' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+function startGateway(config: GatewayConfig): Promise<GatewayChild> {
+  return forkServingChild<GatewayStats>(SELF, [GATEWAY_CHILD, JSON.stringify(config)], 'gateway');
 }
 
 /**
@@ -726,7 +663,7 @@ async function gatewayChildMain(config: GatewayConfig): Promise<void> {
     },
   });
   const url = await gateway.listen('http://127.0.0.1:0', { headersTimeoutMs: HEADERS_TIMEOUT_MS });
-  reply({ type: 'ready', url });
+  reply({ type: 'ready', address: url });
   let exiting = false;
   const exit = (): void => {
     if (exiting) return;

@@ -34,16 +34,22 @@ export interface ServerStats {
   readonly pushesRefused: number;
 }
 
-/** Parent to server child. */
-export type ToServer =
+/** Parent to a child process that serves (a server, a gateway). */
+export type ToChild =
   | { readonly type: 'stats'; readonly id: number; readonly gc: boolean }
   | { readonly type: 'exit' };
 
-/** Server child to parent. */
-export type FromServer =
+/** A child process that serves, to its parent: where it listens, the stats asked for, a crash. */
+export type FromChild<Stats> =
   | { readonly type: 'ready'; readonly address: string }
-  | { readonly type: 'stats'; readonly id: number; readonly stats: ServerStats }
+  | { readonly type: 'stats'; readonly id: number; readonly stats: Stats }
   | { readonly type: 'crash'; readonly error: string };
+
+/** Parent to server child. */
+export type ToServer = ToChild;
+
+/** Server child to parent. */
+export type FromServer = FromChild<ServerStats>;
 
 /** What the good client calls. */
 export interface GoodClientConfig {

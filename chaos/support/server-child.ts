@@ -3,16 +3,17 @@
 // recorded from the moment the process starts.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { FromServer, ServerConfig, ServerStats, ToServer } from './messages.js';
+import type { FromChild, ServerConfig, ServerStats, ToChild } from './messages.js';
 
 const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
 
-/** A server child process, started by {@link startServer}. */
-export interface ServerChild {
+/** A child process that serves (a server, a gateway), as its parent sees it. */
+export interface ServingChild<Stats> {
+  /** Where it listens: a phobos address, or a gateway's URL. */
   readonly address: string;
   readonly process: ChildProcess;
   /** Its figures; with `gc`, the live heap after a full GC. Rejects once the process is gone. */
-  stats(options?: { readonly gc?: boolean }): Promise<ServerStats>;
+  stats(options?: { readonly gc?: boolean }): Promise<Stats>;
   /** How the process ended (`exit 70: TypeError...`, `signal SIGKILL`), or undefined while it runs. */
   readonly ended: string | undefined;
   /** Resolves when the process has exited. */
@@ -21,33 +22,47 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
+/** A server child process, started by {@link startServer}. */
+export type ServerChild = ServingChild<ServerStats>;
+
 /**
  * Forks a server child with `node --expose-gc --import tsx` and waits for its address.
  *
  * @throws when the process exits before it listens.
  */
-export async function startServer(config: ServerConfig): Promise<ServerChild> {
-  const child = fork(MAIN, [JSON.stringify(config)], {
+export function startServer(config: ServerConfig): Promise<ServerChild> {
+  return forkServingChild<ServerStats>(MAIN, [JSON.stringify(config)], 'server');
+}
+
+/**
+ * Forks `main` with `node --expose-gc --import tsx` and `args`, speaking {@link ToChild} and
+ * {@link FromChild} over IPC, and waits for the address it listens on. `label` names it in errors.
+ *
+ * @throws when the process exits before it listens.
+ */
+export async function forkServingChild<Stats>(
+  main: string,
+  args: readonly string[],
+  label: string,
+): Promise<ServingChild<Stats>> {
+  const child = fork(main, [...args], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let ended: string | undefined;
   let crash = '';
-  const pending = new Map<
-    number,
-    { resolve: (stats: ServerStats) => void; reject: (error: Error) => void }
-  >();
+  const pending = new Map<number, { resolve: (stats: Stats) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       ended = signal ? `signal ${signal}` : `exit ${code}${crash}`;
-      for (const waiter of pending.values()) waiter.reject(new Error(`server ${ended}`));
+      for (const waiter of pending.values()) waiter.reject(new Error(`${label} ${ended}`));
       pending.clear();
       resolve();
     });
   });
   const ready = new Promise<string>((resolve, reject) => {
-    child.on('message', (message: FromServer) => {
+    child.on('message', (message: FromChild<Stats>) => {
       if (message.type === 'ready') resolve(message.address);
       else if (message.type === 'crash') crash = `: ${message.error}`;
       else {
@@ -55,10 +70,10 @@ export async function startServer(config: ServerConfig): Promise<ServerChild> {
         pending.delete(message.id);
       }
     });
-    void exited.then(() => reject(new Error(`server ${ended} before it listened`)));
+    void exited.then(() => reject(new Error(`${label} ${ended} before it listened`)));
   });
   const address = await ready;
-  const tell = (message: ToServer): void => {
+  const tell = (message: ToChild): void => {
     if (child.connected) child.send(message);
   };
   return {
@@ -69,7 +84,7 @@ export async function startServer(config: ServerConfig): Promise<ServerChild> {
     },
     exited,
     stats(options = {}) {
-      if (ended) return Promise.reject(new Error(`server ${ended}`));
+      if (ended) return Promise.reject(new Error(`${label} ${ended}`));
       nextId += 1;
       const id = nextId;
       return new Promise((resolve, reject) => {
