@@ -41,8 +41,14 @@ export {
 } from './breaker/index.js';
 // Client: single connection, promise facade, XClient
 export type {
+  AttemptKind,
   CallOptions,
+  ClientCall,
   ClientCallOptions,
+  ClientHandler,
+  ClientInterceptor,
+  ClientStage,
+  ClientUseOptions,
   ConnectionHeartbeatOptions,
   ConnectionState,
   ConnectOptions,
@@ -70,6 +76,7 @@ export {
   DEFAULT_SELECT_MODE,
   heartbeat,
   resolveConnectOptions,
+  withMetadata,
   XClient,
 } from './client/index.js';
 // Codecs

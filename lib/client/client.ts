@@ -1,10 +1,18 @@
-import { lastValueFrom, type Observable, Subject, type Subscription } from 'rxjs';
+import { defer, lastValueFrom, type Observable, Subject, type Subscription } from 'rxjs';
 import { CancelledError, ConnectionClosedError } from '../errors/index.js';
 import { parseAddress } from '../transport/address.js';
 import { optionsObject } from '../util/validate.js';
 import { connect } from './connect.js';
 import { type ConnectOptions, resolveConnectOptions } from './connect-options.js';
 import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
+import {
+  type ClientCall,
+  type ClientHandler,
+  type ClientInterceptor,
+  ClientInterceptors,
+  type ClientStage,
+  type ClientUseOptions,
+} from './interceptor.js';
 
 /** Options of one promise call: {@link CallOptions} and an `AbortSignal`. */
 export interface ClientCallOptions extends CallOptions {
@@ -33,6 +41,7 @@ export class Client {
   private subscription: Subscription | undefined;
   private readonly pushes = new Subject<ServerPush>();
   private closed = false;
+  private interceptors: ClientInterceptors | undefined;
 
   /**
    * @throws RangeError or TypeError for a malformed address or option (checked here, not at the
@@ -94,8 +103,12 @@ export class Client {
     // Once connected, calls go straight to the connection, without waiting on a promise first.
     const open = this.connected?.isOpen ? this.connected : undefined;
     const connection = open ?? (await withSignal(this.connection(), signal));
+    const reply$ =
+      this.interceptors === undefined
+        ? connection.callWithMetadata$<T>(service, method, args, callOptions)
+        : this.intercepted$<T>(connection, { service, method, args, options: callOptions });
     return new Promise<Reply<T>>((resolve, reject) => {
-      const subscription = connection.callWithMetadata$<T>(service, method, args, callOptions).subscribe({
+      const subscription = reply$.subscribe({
         next: resolve,
         error: reject,
       });
@@ -109,6 +122,26 @@ export class Client {
         subscription.add(() => signal.removeEventListener('abort', onAbort));
       }
     });
+  }
+
+  /**
+   * Adds an interceptor around every call: `stage: 'call'` (the default) or `'attempt'`; on a
+   * `Client` both wrap its one request, the call stage outside (see {@link ClientStage}). The
+   * first added is the outermost of its stage. `interceptor(next)` is called for each call, so
+   * keep state that outlives a call outside it.
+   *
+   * @throws RangeError when `interceptor` is not a function or the stage is unknown.
+   * @example
+   * ```ts
+   * client.use((next) => (call) =>
+   *   next({ ...call, options: { ...call.options, metadata: { ...toRecord(call.options.metadata), tenant: 'a' } } }),
+   * );
+   * ```
+   */
+  use(interceptor: ClientInterceptor, options?: ClientUseOptions): this {
+    this.interceptors ??= new ClientInterceptors();
+    this.interceptors.add(interceptor, options);
+    return this;
   }
 
   /**
@@ -130,6 +163,21 @@ export class Client {
     this.pushes.complete();
     const connection = await current?.catch(() => undefined);
     if (connection) await lastValueFrom(connection.state$, { defaultValue: 'closed' });
+  }
+
+  /** The call through the interceptors of both stages, the call stage outside. */
+  private intercepted$<T>(
+    connection: Connection,
+    call: Omit<ClientCall, 'stage' | 'address' | 'attempt'>,
+  ): Observable<Reply<T>> {
+    const interceptors = this.interceptors as ClientInterceptors;
+    const send: ClientHandler = (attempt) =>
+      connection.callWithMetadata$(attempt.service, attempt.method, attempt.args, attempt.options);
+    const attempt = interceptors.wrap('attempt', send);
+    const whole = interceptors.wrap('call', (outer) =>
+      attempt({ ...outer, stage: 'attempt', address: this.address, attempt: 'first' }),
+    );
+    return defer(() => whole({ ...call, stage: 'call', address: this.address })) as Observable<Reply<T>>;
   }
 
   private connection(): Promise<Connection> {

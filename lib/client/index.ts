@@ -14,6 +14,15 @@ export { Connection } from './connection.js';
 export type { PoolHeartbeat } from './connection-pool.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 export { DEFAULT_HEARTBEAT_MAX_MISSES, heartbeat } from './heartbeat.js';
+export type {
+  AttemptKind,
+  ClientCall,
+  ClientHandler,
+  ClientInterceptor,
+  ClientStage,
+  ClientUseOptions,
+} from './interceptor.js';
+export { withMetadata } from './interceptor.js';
 export type { InformResult, ServiceProxy } from './xclient.js';
 export { XClient } from './xclient.js';
 export type { FailMode, HeartbeatSettings, XClientOptions } from './xclient-options.js';

@@ -44,6 +44,13 @@ import type { CallOptions, Connection, Reply, ServerPush } from './connection.js
 import { ConnectionPool } from './connection-pool.js';
 import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
 import {
+  type AttemptKind,
+  type ClientInterceptor,
+  ClientInterceptors,
+  type ClientStage,
+  type ClientUseOptions,
+} from './interceptor.js';
+import {
   DEFAULT_BACKUP_DELAY_MS,
   DEFAULT_FAIL_MODE,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -121,6 +128,7 @@ export class XClient {
   private readonly retried = (error: unknown): boolean => !this.closed && retriedByXClient(error);
   private readonly group: string | undefined;
   private closed = false;
+  private interceptors: ClientInterceptors | undefined;
 
   /**
    * @throws TypeError when `options` is not an object or `discovery` lacks `instances$`;
@@ -238,6 +246,42 @@ export class XClient {
     args?: unknown,
     options?: CallOptions,
   ): Observable<Reply<T>> {
+    const interceptors = this.interceptors;
+    if (!interceptors?.has('call')) return this.governed$<T>(method, args, options);
+    return defer(() => {
+      const callOptions = optionsObject('call options', options);
+      const whole = interceptors.wrap('call', (call) => this.governed$(call.method, call.args, call.options));
+      return whole({ stage: 'call', service: this.service, method, args, options: callOptions });
+    }) as Observable<Reply<T>>;
+  }
+
+  /**
+   * Adds an interceptor: `stage: 'call'` (the default) wraps each logical call (selection,
+   * retries, backups, backoff and the deadline inside it); `'attempt'` wraps each request to one
+   * server, inside the retries and the breaker, with its `address` and whether it is the first,
+   * a retry or a backup (see {@link ClientStage}). The first added is the outermost of its
+   * stage; `interceptor(next)` is called for each call or attempt. `call.service` is informational:
+   * an XClient calls its own service.
+   *
+   * @throws RangeError when `interceptor` is not a function or the stage is unknown.
+   * @example
+   * ```ts
+   * client.use((next) => (call) => next(withMetadata(call, { tenant: 'a' })));
+   * client.use(countAttempts, { stage: 'attempt' });
+   * ```
+   */
+  use(interceptor: ClientInterceptor, options?: ClientUseOptions): this {
+    this.interceptors ??= new ClientInterceptors();
+    this.interceptors.add(interceptor, options);
+    return this;
+  }
+
+  /** One logical call with the fail mode's governance and the call's deadline. */
+  private governed$<T>(
+    method: string,
+    args: unknown,
+    options: CallOptions | undefined,
+  ): Observable<Reply<T>> {
     return defer(() => {
       const callOptions = optionsObject('call options', options);
       const timeoutMs = durationOption('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs, 0);
@@ -245,7 +289,11 @@ export class XClient {
       const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
       const info: CallInfo = { service: this.service, method, args };
       const tried = new Set<string>();
+      let attempts = 0;
       const attempt = (instance: ServiceInstance): Observable<Reply<T>> => {
+        attempts++;
+        const kind: AttemptKind =
+          attempts === 1 ? 'first' : this.failMode === 'failbackup' ? 'backup' : 'retry';
         const now = scheduler.now();
         // Past the deadline no attempt is sent: the whole call's callTimeout (below) is due now
         // and fails the call with DeadlineExceededError.
@@ -257,6 +305,7 @@ export class XClient {
           args,
           { ...callOptions, timeoutMs: remaining(deadline, now) },
           false,
+          kind,
         );
       };
       const pickNew = (): Observable<Reply<T>> => {
@@ -507,41 +556,60 @@ export class XClient {
     return picked;
   }
 
-  /** One call to one server, guarded by its breaker, its latency told to the selector. */
+  /**
+   * One call to one server, guarded by its breaker, its latency told to the selector, through
+   * the attempt-stage interceptors (inside the breaker: what they see is what is sent or dialled).
+   */
   private attempt<T>(
     instance: ServiceInstance,
     method: string,
     args: unknown,
     options: CallOptions,
     timed: boolean,
+    kind: AttemptKind,
   ): Observable<Reply<T>> {
     const scheduler = this.connectOptions.scheduler;
     const breaking = this.breakOperatorOf(instance.key) as MonoTypeOperatorFunction<Reply<T>> | undefined;
-    const call$ = new Observable<Reply<T>>((subscriber) => {
-      const startedAt = scheduler.now();
-      const observe = (reply: Reply<T>): void => {
-        this.selector.observeLatency?.(instance.key, scheduler.now() - startedAt);
-        subscriber.next(reply);
-      };
-      // Most calls find the connection open and go straight to it; the others wait for a dial.
-      const open = this.pool.open(instance);
-      const reply$ = open
-        ? this.request$<T>(open.connection, method, args, options, timed)
-        : this.pool.connection$(instance).pipe(
-            switchMap((connection) => this.request$<T>(connection, method, args, options, timed)),
-            take(1),
-          );
-      const subscription = reply$.subscribe({
-        next: observe,
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
+    const send = (method: string, args: unknown, options: CallOptions): Observable<Reply<T>> =>
+      new Observable<Reply<T>>((subscriber) => {
+        const startedAt = scheduler.now();
+        const observe = (reply: Reply<T>): void => {
+          this.selector.observeLatency?.(instance.key, scheduler.now() - startedAt);
+          subscriber.next(reply);
+        };
+        // Most calls find the connection open and go straight to it; the others wait for a dial.
+        const open = this.pool.open(instance);
+        const reply$ = open
+          ? this.request$<T>(open.connection, method, args, options, timed)
+          : this.pool.connection$(instance).pipe(
+              switchMap((connection) => this.request$<T>(connection, method, args, options, timed)),
+              take(1),
+            );
+        const subscription = reply$.subscribe({
+          next: observe,
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => subscriber.complete(),
+        });
+        return () => {
+          subscription.unsubscribe();
+          open?.release();
+        };
       });
-      return () => {
-        subscription.unsubscribe();
-        open?.release();
-      };
-    });
-    return breaking ? call$.pipe(breaking) : call$;
+    const interceptors = this.interceptors;
+    const call$ = interceptors?.has('attempt')
+      ? defer(() =>
+          interceptors.wrap('attempt', (call) => send(call.method, call.args, call.options))({
+            stage: 'attempt',
+            service: this.service,
+            method,
+            args,
+            options,
+            address: instance.address,
+            attempt: kind,
+          }),
+        )
+      : send(method, args, options);
+    return breaking ? (call$ as Observable<Reply<T>>).pipe(breaking) : (call$ as Observable<Reply<T>>);
   }
 
   /** The call on `connection`; untimed when the caller keeps the deadline (see `attempt`). */
@@ -574,7 +642,7 @@ export class XClient {
         return combine(
           sorted.map((instance) => ({
             instance,
-            reply$: this.attempt(instance, method, args, callOptions, true),
+            reply$: this.attempt(instance, method, args, callOptions, true, 'first'),
           })),
         );
       }),

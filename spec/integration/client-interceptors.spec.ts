@@ -1,0 +1,214 @@
+import { createServer } from 'node:net';
+import { finalize, map, Observable, tap } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import {
+  type CallContext,
+  Client,
+  type ClientCall,
+  type ClientInterceptor,
+  ConnectionError,
+  multipleServersDiscovery,
+  type Selector,
+  SerializeType,
+  withMetadata,
+  XClient,
+  type XClientOptions,
+} from '../../lib/index.js';
+import { trackHandles } from '../support/handles.js';
+import { startClient, startServer } from '../support/servers.js';
+
+const { defer } = trackHandles();
+
+/** A service that answers who it is and the `tenant` metadata it received. */
+function greeter(name: string) {
+  return {
+    Greet(args: { First: string }, ctx: CallContext) {
+      return { Second: `Hello ${args.First}`, From: name, Tenant: ctx.metadata.get('tenant') ?? null };
+    },
+    /** Never answers; ends when the call is cancelled. */
+    Hang(_args: unknown, ctx: CallContext) {
+      return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
+    },
+  };
+}
+
+async function greeterServer(name: string): Promise<string> {
+  const { address } = await startServer(defer, (server) => server.register('HelloWorld', greeter(name)));
+  return address;
+}
+
+/** An address where nothing listens: a port that was bound, then closed. */
+async function deadAddress(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `tcp@127.0.0.1:${port}`;
+}
+
+/** Records what each interceptor saw, in order. */
+function recorder(label: string, seen: string[]): ClientInterceptor {
+  return (next) => (call) => {
+    seen.push(`${label}>${call.stage}:${call.method}${call.attempt ? `:${call.attempt}` : ''}`);
+    return next(call).pipe(finalize(() => seen.push(`${label}<`)));
+  };
+}
+
+/** Always the first server of the list it is given (discovery order, untried first). */
+const inOrder: Selector = { select: (instances) => instances[0] };
+
+function xclient(addresses: readonly string[], options: Omit<XClientOptions, 'discovery'>): XClient {
+  const discovery = multipleServersDiscovery(addresses.map((address) => ({ address })));
+  const client = new XClient('HelloWorld', {
+    discovery,
+    serializeType: SerializeType.JSON,
+    selectMode: inOrder,
+    ...options,
+  });
+  defer(() => {
+    discovery.close();
+    return client.close();
+  });
+  return client;
+}
+
+describe('client interceptors', () => {
+  it('Client - the call stage wraps the attempt stage, first added outermost; metadata added reaches the server', async () => {
+    const address = await greeterServer('a');
+    const client = startClient(defer, address, { serializeType: SerializeType.JSON });
+    const seen: string[] = [];
+    client
+      .use(recorder('c1', seen))
+      .use(recorder('a1', seen), { stage: 'attempt' })
+      .use(recorder('c2', seen), { stage: 'call' })
+      .use((next) => (call) => next(withMetadata(call, { tenant: 'acme' })), { stage: 'attempt' });
+    const reply = await client.call('HelloWorld', 'Greet', { First: 'x' });
+    expect(reply).toEqual({ Second: 'Hello x', From: 'a', Tenant: 'acme' });
+    expect(seen).toEqual(['c1>call:Greet', 'c2>call:Greet', 'a1>attempt:Greet:first', 'a1<', 'c2<', 'c1<']);
+  });
+
+  it('Client - an interceptor may replace the reply, or fail the call by throwing', async () => {
+    const address = await greeterServer('a');
+    const client = startClient(defer, address, { serializeType: SerializeType.JSON });
+    client.use((next) => (call) => {
+      if (call.method === 'Forbidden') throw new Error('not from this client');
+      return next(call).pipe(map((reply) => ({ ...reply, data: { wrapped: reply.data } })));
+    });
+    expect(await client.call('HelloWorld', 'Greet', { First: 'y' })).toEqual({
+      wrapped: { Second: 'Hello y', From: 'a', Tenant: null },
+    });
+    await expect(client.call('HelloWorld', 'Forbidden', {})).rejects.toMatchObject({
+      message: 'not from this client',
+    });
+  });
+
+  it('XClient failover - one call stage around a first attempt on the dead server and a retry on the live one', async () => {
+    const dead = await deadAddress();
+    const live = await greeterServer('live');
+    const client = xclient([dead, live], { failMode: 'failover', retries: 2 });
+    const calls: string[] = [];
+    const attempts: ClientCall[] = [];
+    client.use((next) => (call) => {
+      calls.push(`${call.stage} ${call.service}.${call.method} ${call.address ?? '-'}`);
+      return next(call);
+    });
+    client.use(
+      (next) => (call) => {
+        attempts.push(call);
+        return next(withMetadata(call, { tenant: call.attempt ?? '?' }));
+      },
+      { stage: 'attempt' },
+    );
+    const reply = await client.call('Greet', { First: 'z' });
+    expect(reply).toEqual({ Second: 'Hello z', From: 'live', Tenant: 'retry' });
+    expect(calls).toEqual(['call HelloWorld.Greet -']);
+    expect(attempts.map((call) => [call.attempt, call.address])).toEqual([
+      ['first', dead],
+      ['retry', live],
+    ]);
+  });
+
+  it('XClient failbackup - the hedged request is a backup attempt', async () => {
+    const slow = await startServer(defer, (server) =>
+      server.register('HelloWorld', {
+        ...greeter('slow'),
+        Greet: (_args: unknown, ctx: CallContext) =>
+          new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null))),
+      }),
+    );
+    const fast = await greeterServer('fast');
+    const client = xclient([slow.address, fast], { failMode: 'failbackup', backupDelayMs: 20 });
+    const kinds: string[] = [];
+    client.use(
+      (next) => (call) =>
+        next(call).pipe(tap({ subscribe: () => kinds.push(`${call.attempt} ${call.address}`) })),
+      { stage: 'attempt' },
+    );
+    expect(await client.call('Greet', { First: 'w' })).toMatchObject({ From: 'fast' });
+    expect(kinds).toEqual([`first ${slow.address}`, `backup ${fast}`]);
+  });
+
+  it('XClient - an attempt interceptor that fails with a retryable error is retried like any other', async () => {
+    const one = await greeterServer('one');
+    const two = await greeterServer('two');
+    const client = xclient([one, two], { failMode: 'failover', retries: 1 });
+    client.use(
+      (next) => (call) =>
+        call.address === one
+          ? new Observable((subscriber) =>
+              subscriber.error(new ConnectionError('refused by a test interceptor')),
+            )
+          : next(call),
+      { stage: 'attempt' },
+    );
+    expect(await client.call('Greet', { First: 'v' })).toMatchObject({ From: 'two' });
+  });
+
+  it('use - refuses what is not an interceptor or a stage, naming it; a handler that is not a function fails the call', async () => {
+    const address = await greeterServer('a');
+    const client = startClient(defer, address, { serializeType: SerializeType.JSON });
+    const x = xclient([address], {});
+    for (const target of [client, x]) {
+      expect(() => target.use('log' as unknown as ClientInterceptor)).toThrow(
+        /an interceptor must be a function, got "log"/,
+      );
+      expect(() => target.use((next) => next, { stage: 'server' as unknown as 'call' })).toThrow(
+        /stage must be 'call' or 'attempt', got "server"/,
+      );
+      expect(() => target.use((next) => next, 7 as unknown as { stage: 'call' })).toThrow(TypeError);
+    }
+    client.use(() => 'not a handler' as unknown as ReturnType<ClientInterceptor>);
+    await expect(client.call('HelloWorld', 'Greet', { First: 'u' })).rejects.toMatchObject({
+      name: 'TypeError',
+      message: expect.stringContaining('must return a handler'),
+    });
+  });
+
+  it('withMetadata - merges into a record or a Map, later keys win, and refuses values that are not strings', () => {
+    const base: ClientCall = {
+      stage: 'call',
+      service: 'S',
+      method: 'M',
+      args: 1,
+      options: { metadata: { a: '1', b: '2' } },
+    };
+    expect(withMetadata(base, { b: 'B', c: '3' }).options.metadata).toEqual(
+      new Map([
+        ['a', '1'],
+        ['b', 'B'],
+        ['c', '3'],
+      ]),
+    );
+    const fromMap = { ...base, options: { metadata: new Map([['a', 'x']]) } };
+    expect(withMetadata(fromMap, { d: '4' }).options.metadata).toEqual(
+      new Map([
+        ['a', 'x'],
+        ['d', '4'],
+      ]),
+    );
+    expect(base.options.metadata).toEqual({ a: '1', b: '2' });
+    expect(() => withMetadata(base, { n: 5 as unknown as string })).toThrow(
+      /metadata value of n must be a string, got 5/,
+    );
+  });
+});
