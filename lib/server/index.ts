@@ -4,6 +4,7 @@ export type { Logger } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { ListenAdvertiseOptions, ShutdownOptions } from './server.js';
 export { Server } from './server.js';
+export type { ProtocolErrorReason, ServerEvent } from './server-event.js';
 export type { AuthInfo, Authorize, ResolvedServerOptions, ServerOptions } from './server-options.js';
 export {
   DEFAULT_AUTH_TIMEOUT_MS,

@@ -12,7 +12,13 @@ import {
 } from 'rxjs';
 import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
 import { describeThrown } from '../errors/describe-thrown.js';
-import { CancelledError, ConnectionClosedError, DeadlineExceededError, RpcError } from '../errors/index.js';
+import {
+  CancelledError,
+  ConnectionClosedError,
+  DeadlineExceededError,
+  ProtocolError,
+  RpcError,
+} from '../errors/index.js';
 import {
   CANCEL_SERVICE_PATH,
   type Dialect,
@@ -30,6 +36,7 @@ import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
 import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.js';
 import type { ServerHandler } from './interceptor.js';
+import type { ProtocolErrorReason, ServerEvent } from './server-event.js';
 import type { Authorize, ResolvedServerOptions } from './server-options.js';
 import type { Service, ServiceMethod } from './service.js';
 
@@ -62,12 +69,18 @@ export interface ServerCore {
   later(connection: ServerConnectionHandler, task: () => void): void;
   connectionIdle(connection: ServerConnectionHandler): void;
   connectionClosed(connection: ServerConnectionHandler): void;
+  /** Whether anyone watches `events$`: events are built only then. */
+  readonly observed: boolean;
+  /** Tells `events$`. */
+  emit(event: ServerEvent): void;
 }
 
 /** One call being served; its AbortController is made only if the handler asks for `ctx.signal`. */
 class InflightCall {
   readonly request: Message;
   subscription: Subscription | undefined = undefined;
+  /** When the call started (`performance.now()`), while `events$` is watched. */
+  startedAt = 0;
   timer: Subscription | undefined = undefined;
   done = false;
   private controller: AbortController | undefined = undefined;
@@ -206,6 +219,7 @@ export class ServerConnectionHandler implements ServerConnection {
     );
     const timeouts = inProcess ? { ...this.options, authTimeoutMs: 0 } : this.options;
     this.watchdog = new ConnectionWatchdog(timeouts, this.options.scheduler, (why) => this.expire(why));
+    if (core.observed) core.emit({ type: 'connection-opened', remoteAddress: this.remoteAddress });
   }
 
   /** True until the connection closes. */
@@ -304,7 +318,7 @@ export class ServerConnectionHandler implements ServerConnection {
     if (this.evicted) return;
     this.evicted = true;
     this.account();
-    this.cut(why, {});
+    this.cut(why, { evicted: true });
   }
 
   private sendPush(service: string, method: string, data: unknown, options: PushOptions): void {
@@ -339,6 +353,7 @@ export class ServerConnectionHandler implements ServerConnection {
     }
     if (message.invalid) {
       // Within the frame's lengths but past a limit: answered, and the connection goes on.
+      this.protocolError('over-limit');
       if (!message.oneway)
         this.send(this.errorReply(message, message.invalid.message, undefined, 'INVALID_ARGUMENT'));
       return;
@@ -372,7 +387,13 @@ export class ServerConnectionHandler implements ServerConnection {
       });
       return;
     }
-    this.send(this.busyReply(request));
+    const reply = this.busyReply(request);
+    if (this.core.observed) {
+      const call = new InflightCall(request);
+      this.callStarted(call);
+      this.callFinished(call, reply);
+    }
+    this.send(reply);
   }
 
   /** The `UNAVAILABLE` error reply of a request the server has no room for, saying why. */
@@ -471,6 +492,7 @@ export class ServerConnectionHandler implements ServerConnection {
     }
     const call = new InflightCall(request);
     this.inflight.set(seq, call);
+    if (this.core.observed) this.callStarted(call);
     this.watchdog.busy(true);
     this.lastSerializeType = request.serializeType;
     if (this.core.draining) {
@@ -529,6 +551,7 @@ export class ServerConnectionHandler implements ServerConnection {
   }
 
   private refuse(request: Message, call: InflightCall, error: unknown): void {
+    this.protocolError('auth-refused');
     const why =
       error === undefined ? 'the __AUTH token was refused' : `authorization failed: ${describeThrown(error)}`;
     this.finish(
@@ -585,6 +608,7 @@ export class ServerConnectionHandler implements ServerConnection {
           ? undefined
           : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
     } catch (error) {
+      if (this.core.observed) this.protocolError(isBomb(error) ? 'bomb' : 'bad-payload');
       this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined, 'INVALID_ARGUMENT'));
       return;
     }
@@ -714,6 +738,7 @@ export class ServerConnectionHandler implements ServerConnection {
     call.done = true;
     call.stop();
     this.inflight.delete(seq);
+    if (call.startedAt > 0) this.callFinished(call, reply);
     if (reply && !reply.oneway) this.send(reply);
     this.next();
   }
@@ -841,6 +866,8 @@ export class ServerConnectionHandler implements ServerConnection {
   }
 
   private onClose(error: Error | undefined): void {
+    const reason = this.core.observed && error ? closeReasonOf(error) : undefined;
+    if (reason) this.protocolError(reason);
     if (error) {
       this.options.logger.warn(`connection closed: ${error.message}`, {
         remoteAddress: this.remoteAddress,
@@ -848,13 +875,14 @@ export class ServerConnectionHandler implements ServerConnection {
       });
     }
     this.watchdog.stop();
-    const reason = new ConnectionClosedError('the client connection closed', {
+    const closed = new ConnectionClosedError('the client connection closed', {
       details: { remoteAddress: this.remoteAddress },
     });
     for (const [seq, call] of this.inflight) {
-      call.abort(reason);
+      call.abort(closed);
       call.done = true;
       this.inflight.delete(seq);
+      if (call.startedAt > 0) this.callFinished(call, undefined, 'CANCELLED');
     }
     this.dropBacklog();
     this.heldEcho = undefined;
@@ -862,8 +890,68 @@ export class ServerConnectionHandler implements ServerConnection {
     this.closed.next();
     this.closed.complete();
     this.drained.complete();
+    if (this.core.observed) this.core.emit({ type: 'connection-closed', remoteAddress: this.remoteAddress });
     this.core.connectionClosed(this);
   }
+
+  private protocolError(reason: ProtocolErrorReason): void {
+    if (this.core.observed)
+      this.core.emit({ type: 'protocol-error', remoteAddress: this.remoteAddress, reason });
+  }
+
+  private callStarted(call: InflightCall): void {
+    const request = call.request;
+    call.startedAt = performance.now();
+    this.core.emit({
+      type: 'call-started',
+      service: request.servicePath,
+      method: request.serviceMethod,
+      known: this.core.service(request.servicePath)?.methods.has(request.serviceMethod) === true,
+      requestBytes: request.payload.length,
+    });
+  }
+
+  /** Tells `events$` how a started call ended: `code` when no reply says it (a cut connection). */
+  private callFinished(call: InflightCall, reply: Message | undefined, code?: string): void {
+    const request = call.request;
+    this.core.emit({
+      type: 'call-finished',
+      service: request.servicePath,
+      method: request.serviceMethod,
+      known: this.core.service(request.servicePath)?.methods.has(request.serviceMethod) === true,
+      code: code ?? replyCodeOf(reply),
+      durationMs: performance.now() - call.startedAt,
+      replyBytes: reply?.payload.length ?? 0,
+    });
+  }
+}
+
+/** The outcome a reply says: `OK`, its error code, `UNKNOWN` for a handler's error; `CANCELLED` for none. */
+function replyCodeOf(reply: Message | undefined): string {
+  if (reply === undefined) return 'CANCELLED';
+  if (reply.status === 0) return 'OK';
+  return reply.metadata.get(MetadataKey.ErrorCode) ?? 'UNKNOWN';
+}
+
+/** Whether a decode error is a payload that would inflate past the limits. */
+function isBomb(error: unknown): boolean {
+  return (
+    error instanceof ProtocolError &&
+    (error.details.maxCompressionRatio !== undefined || error.details.maxDecompressedBytes !== undefined)
+  );
+}
+
+/** The protocol error a connection closed for, if it closed for one. */
+function closeReasonOf(error: Error): ProtocolErrorReason | undefined {
+  if (error instanceof ProtocolError)
+    return error.field === 'length' && /maxMessageBytes/.test(error.message) ? 'too-large' : 'malformed';
+  if (!(error instanceof RpcError)) return undefined;
+  const timeout = error.details.timeout;
+  if (timeout === 'frame') return 'frame-timeout';
+  if (timeout === 'write') return 'write-timeout';
+  if (timeout === 'auth') return 'auth-timeout';
+  if (error.details.evicted === true) return 'evicted';
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, type Observable, Subject } from 'rxjs';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { RpcError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -16,6 +16,7 @@ import {
   ServerConnectionHandler,
   type ServerCore,
 } from './server-connection.js';
+import type { ServerEvent } from './server-event.js';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   type ResolvedServerOptions,
@@ -76,6 +77,7 @@ export class Server {
   private readonly listeners: NetServer[] = [];
   private handlers = new WeakMap<ServiceMethod, ServerHandler>();
   private readonly idleWaiters = new Set<() => void>();
+  private readonly events = new Subject<ServerEvent>();
   private draining = false;
   private readonly advertised: string[] = [];
   private shutdownPromise: Promise<void> | undefined;
@@ -121,6 +123,10 @@ export class Server {
         this.connections.delete(connection);
         this.notifyIdle();
       },
+      get observed() {
+        return self.events.observed;
+      },
+      emit: (event) => this.events.next(event),
     };
   }
 
@@ -257,6 +263,21 @@ export class Server {
     return bound;
   }
 
+  /**
+   * Connections opening and closing, every call started and finished (outcome, duration, sizes)
+   * and peers breaking the protocol, as they happen (see {@link ServerEvent}). Hot: subscribe
+   * before `listen` to see everything. Nothing is built for it while nobody subscribes. It
+   * completes when the server has shut down.
+   *
+   * @example
+   * ```ts
+   * server.events$.pipe(filter((event) => event.type === 'protocol-error')).subscribe((event) => log(event));
+   * ```
+   */
+  get events$(): Observable<ServerEvent> {
+    return this.events.asObservable();
+  }
+
   /** Number of open client connections. */
   get connectionCount(): number {
     return this.connections.size;
@@ -322,6 +343,7 @@ export class Server {
       closed,
       ...connections.map((connection) => lastValueFrom(connection.closed$, { defaultValue: undefined })),
     ]);
+    this.events.complete();
   }
 
   /**
