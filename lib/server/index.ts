@@ -4,7 +4,15 @@ export type { Logger } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { ListenAdvertiseOptions, ShutdownOptions } from './server.js';
 export { Server } from './server.js';
-export type { ProtocolErrorReason, ServerEvent } from './server-event.js';
+export type {
+  CallFinishedEvent,
+  CallStartedEvent,
+  ConnectionClosedEvent,
+  ConnectionOpenedEvent,
+  ProtocolErrorEvent,
+  ProtocolErrorReason,
+  ServerEvent,
+} from './server-event.js';
 export type { AuthInfo, Authorize, ResolvedServerOptions, ServerOptions } from './server-options.js';
 export {
   DEFAULT_AUTH_TIMEOUT_MS,

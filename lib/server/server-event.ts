@@ -32,13 +32,108 @@ export type ProtocolErrorReason =
   | 'evicted';
 
 /**
+ * A connection was accepted (or an in-process one attached).
+ *
+ * @example
+ * ```ts
+ * const event: ConnectionOpenedEvent = { type: 'connection-opened', remoteAddress: 'tcp@10.0.0.7:51234' };
+ * ```
+ */
+export interface ConnectionOpenedEvent {
+  /** The kind of event. */
+  readonly type: 'connection-opened';
+  /** The peer: `tcp@host:port`, `unix@`, or `in-process@`. */
+  readonly remoteAddress: string;
+}
+
+/**
+ * A connection closed, for whatever reason (a `protocol-error` event precedes it when it broke
+ * the protocol).
+ *
+ * @example
+ * ```ts
+ * const event: ConnectionClosedEvent = { type: 'connection-closed', remoteAddress: 'tcp@10.0.0.7:51234' };
+ * ```
+ */
+export interface ConnectionClosedEvent {
+  /** The kind of event. */
+  readonly type: 'connection-closed';
+  /** The peer. */
+  readonly remoteAddress: string;
+}
+
+/**
+ * A peer broke the protocol or one of the server's limits.
+ *
+ * @example
+ * ```ts
+ * const event: ProtocolErrorEvent = { type: 'protocol-error', remoteAddress: 'tcp@10.0.0.7:51234', reason: 'bomb' };
+ * ```
+ */
+export interface ProtocolErrorEvent {
+  /** The kind of event. */
+  readonly type: 'protocol-error';
+  /** The peer. */
+  readonly remoteAddress: string;
+  /** What it did. */
+  readonly reason: ProtocolErrorReason;
+}
+
+/**
+ * A call arrived and was taken (it runs, or waits for its turn on the connection).
+ *
+ * @example
+ * ```ts
+ * const event: CallStartedEvent = { type: 'call-started', service: 'Arith', method: 'Mul', known: true, requestBytes: 14 };
+ * ```
+ */
+export interface CallStartedEvent {
+  /** The kind of event. */
+  readonly type: 'call-started';
+  /** The service name as the peer sent it. */
+  readonly service: string;
+  /** The method name as the peer sent it. */
+  readonly method: string;
+  /** Whether the service and method are registered: keep unknown names out of metric labels. */
+  readonly known: boolean;
+  /** Payload bytes as received (compressed when the frame is). */
+  readonly requestBytes: number;
+}
+
+/**
+ * A started call ended: replied, failed, cancelled, or cut by its connection closing.
+ *
+ * @example
+ * ```ts
+ * const event: CallFinishedEvent = {
+ *   type: 'call-finished', service: 'Arith', method: 'Mul', known: true, code: 'OK', durationMs: 0.4, replyBytes: 8,
+ * };
+ * ```
+ */
+export interface CallFinishedEvent {
+  /** The kind of event. */
+  readonly type: 'call-finished';
+  /** The service name as the peer sent it. */
+  readonly service: string;
+  /** The method name as the peer sent it. */
+  readonly method: string;
+  /** Whether the service and method are registered. */
+  readonly known: boolean;
+  /**
+   * `OK`, or the error reply's code: `NOT_FOUND`, `INVALID_ARGUMENT`, `UNAUTHENTICATED`,
+   * `DEADLINE_EXCEEDED`, `UNAVAILABLE` (busy, shutting down), `CANCELLED` (the caller cancelled or
+   * its connection closed), or `UNKNOWN` (the handler failed).
+   */
+  readonly code: string;
+  /** From when the call was taken to its reply, in milliseconds (sub-millisecond precision). */
+  readonly durationMs: number;
+  /** Payload bytes of the reply (0 when none was sent). */
+  readonly replyBytes: number;
+}
+
+/**
  * What a server reports on `events$`, for metrics and logs: connections opening and closing,
- * every call it starts and finishes (with its outcome, duration and sizes), and peers that break
- * the protocol. `known` says whether the service and method are registered, so a consumer can keep
- * names made up by a peer out of its labels. `code` is `OK` or the error reply's code:
- * `NOT_FOUND`, `INVALID_ARGUMENT`, `UNAUTHENTICATED`, `DEADLINE_EXCEEDED`, `UNAVAILABLE` (busy,
- * shutting down), `CANCELLED` (the caller cancelled), or `UNKNOWN` (the handler failed). Sizes
- * are payload bytes as they travel (compressed when the frame is).
+ * every call it starts and finishes, and peers that break the protocol.
  *
  * @example
  * ```ts
@@ -48,26 +143,8 @@ export type ProtocolErrorReason =
  * ```
  */
 export type ServerEvent =
-  | { readonly type: 'connection-opened'; readonly remoteAddress: string }
-  | { readonly type: 'connection-closed'; readonly remoteAddress: string }
-  | {
-      readonly type: 'protocol-error';
-      readonly remoteAddress: string;
-      readonly reason: ProtocolErrorReason;
-    }
-  | {
-      readonly type: 'call-started';
-      readonly service: string;
-      readonly method: string;
-      readonly known: boolean;
-      readonly requestBytes: number;
-    }
-  | {
-      readonly type: 'call-finished';
-      readonly service: string;
-      readonly method: string;
-      readonly known: boolean;
-      readonly code: string;
-      readonly durationMs: number;
-      readonly replyBytes: number;
-    };
+  | ConnectionOpenedEvent
+  | ConnectionClosedEvent
+  | ProtocolErrorEvent
+  | CallStartedEvent
+  | CallFinishedEvent;
