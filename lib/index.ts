@@ -42,6 +42,7 @@ export {
 // Client: single connection, promise facade, XClient
 export type {
   AttemptKind,
+  BreakerEvent,
   CallOptions,
   ClientCall,
   ClientCallOptions,
@@ -53,15 +54,19 @@ export type {
   ConnectionState,
   ConnectOptions,
   FailMode,
+  HeartbeatEvent,
   HeartbeatOptions,
   HeartbeatSettings,
   InformResult,
+  InstanceState,
   PoolHeartbeat,
   ProtobufTypes,
   Reply,
   ResolvedConnectOptions,
+  RetryBudgetExhaustedEvent,
   ServerPush,
   ServiceProxy,
+  XClientEvent,
   XClientOptions,
 } from './client/index.js';
 export {

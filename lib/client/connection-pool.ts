@@ -224,6 +224,11 @@ export class ConnectionPool {
     return this.entries.get(key)?.available ?? true;
   }
 
+  /** Whether the instance has an open connection now. */
+  isConnected(key: string): boolean {
+    return this.entries.get(key)?.open !== undefined;
+  }
+
   /** The instances now known: connections of those that left close once idle. */
   sync(instances: readonly ServiceInstance[]): void {
     const current = new Map(instances.map((instance) => [instance.key, instance]));

@@ -65,6 +65,10 @@ export interface Reply<T> {
   readonly data: T;
   /** The reply's metadata. */
   readonly metadata: Metadata;
+  /** Payload bytes the request carried on the wire (compressed when it was), for metrics. */
+  readonly sentBytes?: number;
+  /** Payload bytes the reply carried on the wire (compressed when it was), for metrics. */
+  readonly receivedBytes?: number;
 }
 
 /**
@@ -264,7 +268,14 @@ export class Connection {
       const seq = request.seq;
       const pending: Pending = {
         settle: (message) => {
-          const result = this.decodeReply(message, raw ? undefined : codec, replyType, service, method);
+          const result = this.decodeReply(
+            message,
+            raw ? undefined : codec,
+            replyType,
+            service,
+            method,
+            request.payload.length,
+          );
           if (result instanceof RpcError) subscriber.error(result);
           else {
             subscriber.next(result as Reply<T>);
@@ -441,6 +452,7 @@ export class Connection {
     replyType: ProtobufTypes['replyType'],
     service: string,
     method: string,
+    sentBytes: number,
   ): Reply<unknown> | RpcError {
     if (message.invalid) return message.invalid;
     if (message.status !== 0) {
@@ -460,14 +472,20 @@ export class Connection {
     }
     try {
       const payload = decompressPayload(message.payload, message.compressType, this.options);
-      if (codec === undefined) return { data: payload, metadata: message.metadata };
+      if (codec === undefined)
+        return {
+          data: payload,
+          metadata: message.metadata,
+          sentBytes,
+          receivedBytes: message.payload.length,
+        };
       const replyCodec =
         message.serializeType === codec.serializeType
           ? codec
           : this.options.codecs.get(message.serializeType);
       const data =
         payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
-      return { data, metadata: message.metadata };
+      return { data, metadata: message.metadata, sentBytes, receivedBytes: message.payload.length };
     } catch (error) {
       const wrapped = RpcError.from(error);
       return wrapped.code === 'UNKNOWN'

@@ -25,6 +25,13 @@ export type {
 export { withMetadata } from './interceptor.js';
 export type { InformResult, ServiceProxy } from './xclient.js';
 export { XClient } from './xclient.js';
+export type {
+  BreakerEvent,
+  HeartbeatEvent,
+  InstanceState,
+  RetryBudgetExhaustedEvent,
+  XClientEvent,
+} from './xclient-event.js';
 export type { FailMode, HeartbeatSettings, XClientOptions } from './xclient-options.js';
 export {
   DEFAULT_BACKUP_DELAY_MS,

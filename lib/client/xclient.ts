@@ -33,7 +33,7 @@ import { failbackup } from '../operators/failbackup.js';
 import { failover } from '../operators/failover.js';
 import { failtry } from '../operators/failtry.js';
 import type { RetryOptions } from '../operators/retry-attempts.js';
-import { retryBudget } from '../operators/retry-budget.js';
+import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { selectorFor } from '../selector/selector-for.js';
@@ -50,6 +50,7 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
+import type { InstanceState, XClientEvent } from './xclient-event.js';
 import {
   DEFAULT_BACKUP_DELAY_MS,
   DEFAULT_FAIL_MODE,
@@ -129,6 +130,8 @@ export class XClient {
   private readonly group: string | undefined;
   private closed = false;
   private interceptors: ClientInterceptors | undefined;
+  private readonly events = new Subject<XClientEvent>();
+  private readonly breakerWatches = new Map<string, Subscription>();
 
   /**
    * @throws TypeError when `options` is not an object or `discovery` lacks `instances$`;
@@ -154,8 +157,9 @@ export class XClient {
     }
     this.failMode = failMode;
     this.selector = makeSelector(o);
-    const budget =
+    const given =
       o.retryBudget === false ? undefined : (o.retryBudget ?? retryBudget({ clock: () => scheduler.now() }));
+    const budget = given === undefined ? undefined : this.reporting(given);
     const retryOptions: RetryOptions = {
       retries: integerOption('retries', o.retries, 3, 0),
       ...(o.backoff ? { backoff: o.backoff } : {}),
@@ -194,7 +198,10 @@ export class XClient {
       heartbeat: heartbeatOptions,
       redialDelayMs: redial,
       scheduler,
-      onLatency: (key, ms) => this.selector.observeLatency?.(key, ms),
+      onLatency: (key, ms) => {
+        this.selector.observeLatency?.(key, ms);
+        if (this.events.observed) this.events.next({ type: 'heartbeat', instance: key, rttMs: ms });
+      },
       onConnection: (connection) => connection.pushes$.subscribe((push) => this.pushes.next(push)),
     });
     const group = o.group;
@@ -474,6 +481,48 @@ export class XClient {
     this.watch.unsubscribe();
     this.pool.close();
     this.pushes.complete();
+    for (const watch of this.breakerWatches.values()) watch.unsubscribe();
+    this.breakerWatches.clear();
+    this.events.complete();
+  }
+
+  /**
+   * Breaker changes, retries the budget refused and heartbeat round trips, as they happen (see
+   * {@link XClientEvent}). Hot; nothing is built for it while nobody subscribes. Completes on
+   * `close()`.
+   *
+   * @example
+   * ```ts
+   * client.events$.subscribe((event) => { if (event.type === 'breaker') log.warn(`${event.instance} is ${event.to}`); });
+   * ```
+   */
+  get events$(): Observable<XClientEvent> {
+    return this.events.asObservable();
+  }
+
+  /**
+   * The servers discovery gives now, each with its breaker state, whether it has an open
+   * connection and whether calls may go there. Empty before discovery has spoken and after
+   * `close()`.
+   *
+   * @example
+   * ```ts
+   * const usable = client.instanceStates().filter((server) => server.usable).length;
+   * ```
+   */
+  instanceStates(): InstanceState[] {
+    if (this.closed) return [];
+    return (this.latest ?? []).map((instance) => {
+      const breaker = this.breakers.get(instance.key)?.state.state ?? 'closed';
+      const available = this.pool.isAvailable(instance.key);
+      return {
+        key: instance.key,
+        address: instance.address,
+        breaker,
+        connected: this.pool.isConnected(instance.key),
+        usable: breaker !== 'open' && available,
+      };
+    });
   }
 
   private update(list: readonly ServiceInstance[]): void {
@@ -482,6 +531,8 @@ export class XClient {
       if (!keys.has(old.key)) {
         this.selector.forget?.(old.key);
         this.breakers.delete(old.key);
+        this.breakerWatches.get(old.key)?.unsubscribe();
+        this.breakerWatches.delete(old.key);
         this.breakOperators.delete(old.key);
       }
     }
@@ -495,8 +546,30 @@ export class XClient {
     if (!breaker) {
       breaker = this.breakerFactory(key);
       this.breakers.set(key, breaker);
+      this.breakerWatches.set(
+        key,
+        breaker.transitions$.subscribe(({ from, to }) => {
+          if (this.events.observed) this.events.next({ type: 'breaker', instance: key, from, to });
+        }),
+      );
     }
     return breaker;
+  }
+
+  /** `budget`, telling `events$` when it refuses a retry. */
+  private reporting(budget: RetryBudget): RetryBudget {
+    const events = this.events;
+    return {
+      deposit: () => budget.deposit(),
+      tryWithdraw: () => {
+        const granted = budget.tryWithdraw();
+        if (!granted && events.observed) events.next({ type: 'retry-budget-exhausted' });
+        return granted;
+      },
+      get balance() {
+        return budget.balance;
+      },
+    };
   }
 
   private breakOperatorOf(key: string): MonoTypeOperatorFunction<Reply<unknown>> | undefined {

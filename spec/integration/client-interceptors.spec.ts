@@ -3,7 +3,6 @@ import { finalize, map, Observable, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   type CallContext,
-  Client,
   type ClientCall,
   type ClientInterceptor,
   ConnectionError,

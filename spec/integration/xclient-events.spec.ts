@@ -1,0 +1,116 @@
+import { createServer } from 'node:net';
+import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import {
+  type HeartbeatEvent,
+  multipleServersDiscovery,
+  type RetryBudget,
+  type Selector,
+  SerializeType,
+  XClient,
+  type XClientEvent,
+  type XClientOptions,
+} from '../../lib/index.js';
+import { trackHandles } from '../support/handles.js';
+import { startServer } from '../support/servers.js';
+
+const { defer } = trackHandles();
+
+async function liveServer(): Promise<string> {
+  const { address } = await startServer(defer, (server) =>
+    server.register('HelloWorld', {
+      Greet: (args: { First: string }) => ({ Second: `Hello ${args.First}` }),
+    }),
+  );
+  return address;
+}
+
+/** An address where nothing listens: a port that was bound, then closed. */
+async function deadAddress(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `tcp@127.0.0.1:${port}`;
+}
+
+const inOrder: Selector = { select: (instances) => instances[0] };
+
+function xclient(addresses: readonly string[], options: Omit<XClientOptions, 'discovery'>): XClient {
+  const discovery = multipleServersDiscovery(addresses.map((address) => ({ address })));
+  const client = new XClient('HelloWorld', {
+    discovery,
+    serializeType: SerializeType.JSON,
+    selectMode: inOrder,
+    ...options,
+  });
+  defer(() => {
+    discovery.close();
+    return client.close();
+  });
+  return client;
+}
+
+/** A budget that refuses every retry. */
+const noRetries: RetryBudget = { deposit: () => {}, tryWithdraw: () => false, balance: 0 };
+
+describe('XClient.events$ and instanceStates()', () => {
+  it('a server whose breaker opens is reported, and instanceStates shows it unusable while the other is connected', async () => {
+    const dead = await deadAddress();
+    const live = await liveServer();
+    // failtry retries the same server: two failures in a row open a breaker of threshold 1.
+    const client = xclient([dead, live], {
+      failMode: 'failtry',
+      retries: 1,
+      breaker: { kind: 'consecutive', failureThreshold: 1, openMs: 60_000 },
+    });
+    const events: XClientEvent[] = [];
+    client.events$.subscribe((event) => events.push(event));
+    await expect(client.call('Greet', { First: 'a' })).rejects.toMatchObject({ name: 'ConnectionError' });
+    expect(await client.call('Greet', { First: 'a' })).toEqual({ Second: 'Hello a' });
+    expect(events).toEqual([{ type: 'breaker', instance: dead, from: 'closed', to: 'open' }]);
+    expect(client.instanceStates()).toEqual([
+      { key: dead, address: dead, breaker: 'open', connected: false, usable: false },
+      { key: live, address: live, breaker: 'closed', connected: true, usable: true },
+    ]);
+  });
+
+  it('a retry the budget refuses is reported, and the call fails with the first error', async () => {
+    const dead = await deadAddress();
+    const live = await liveServer();
+    const client = xclient([dead, live], { failMode: 'failover', retryBudget: noRetries });
+    const refused = firstValueFrom(
+      client.events$.pipe(filter((event) => event.type === 'retry-budget-exhausted')),
+    );
+    await expect(client.call('Greet', { First: 'b' })).rejects.toMatchObject({ name: 'ConnectionError' });
+    expect(await refused).toEqual({ type: 'retry-budget-exhausted' });
+  });
+
+  it('heartbeats report their round trip per server', async () => {
+    const live = await liveServer();
+    const client = xclient([live], { heartbeat: { intervalMs: 20 } });
+    const beat = firstValueFrom(
+      client.events$.pipe(filter((event): event is HeartbeatEvent => event.type === 'heartbeat')),
+    );
+    await client.call('Greet', { First: 'c' });
+    const event = await beat;
+    expect(event.instance).toBe(live);
+    expect(event.rttMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('close() completes events$ and empties instanceStates; before discovery speaks there are none', async () => {
+    const live = await liveServer();
+    const silent = new XClient('HelloWorld', {
+      discovery: { instances$: new (await import('rxjs')).Subject() },
+    });
+    expect(silent.instanceStates()).toEqual([]);
+    await silent.close();
+    const client = xclient([live], {});
+    await client.call('Greet', { First: 'd' });
+    expect(client.instanceStates()).toHaveLength(1);
+    const all = lastValueFrom(client.events$.pipe(toArray()));
+    await client.close();
+    expect(await all).toEqual([]);
+    expect(client.instanceStates()).toEqual([]);
+  });
+});
