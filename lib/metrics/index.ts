@@ -1,0 +1,20 @@
+// phobos/metrics: Prometheus metrics of servers and clients, on prom-client (a peer dependency
+// that only this entry point loads).
+export type { ClientMetrics } from './client-metrics.js';
+export { clientMetrics } from './client-metrics.js';
+export type { MetricsServer, ServeMetricsOptions } from './metrics-http.js';
+export {
+  DEFAULT_METRICS_MAX_CONNECTIONS,
+  DEFAULT_METRICS_PATH,
+  metricsHandler,
+  serveMetrics,
+} from './metrics-http.js';
+export type { MetricsOptions } from './metrics-options.js';
+export {
+  DEFAULT_DURATION_BUCKETS,
+  DEFAULT_MAX_LABEL_VALUES,
+  DEFAULT_SIZE_BUCKETS,
+  UNKNOWN_LABEL,
+} from './metrics-options.js';
+export type { ServerMetrics } from './server-metrics.js';
+export { serverMetrics } from './server-metrics.js';
