@@ -65,7 +65,8 @@ export type ClientHandler = (call: ClientCall) => Observable<Reply<unknown>>;
  * a server interceptor does. The first added is the outermost of its stage. It may change the
  * call (metadata, options) before passing it on, observe or replace the reply, or fail the call
  * by throwing or emitting an error (which the caller receives; at the attempt stage a retryable
- * error is retried as any other).
+ * error is retried as any other). `interceptor(next)` may be called once for many calls or once
+ * per call: keep what belongs to one call inside the handler it returns.
  *
  * @example
  * ```ts
@@ -91,6 +92,8 @@ export interface ClientUseOptions {
  */
 export class ClientInterceptors {
   private readonly byStage: Record<ClientStage, ClientInterceptor[]> = { call: [], attempt: [] };
+  /** Chains built around a handler that does not change, until the next `add`. */
+  private chains = new WeakMap<ClientHandler, ClientHandler>();
 
   /**
    * Adds `interceptor` to its stage.
@@ -106,6 +109,17 @@ export class ClientInterceptors {
     if (stage !== 'call' && stage !== 'attempt')
       throw new RangeError(`stage must be 'call' or 'attempt', got ${describeValue(stage)}`);
     this.byStage[stage].push(interceptor);
+    this.chains = new WeakMap();
+  }
+
+  /** {@link ClientInterceptors.wrap}, built once for a `last` that serves every call. */
+  chain(stage: ClientStage, last: ClientHandler): ClientHandler {
+    let chain = this.chains.get(last);
+    if (chain === undefined) {
+      chain = this.wrap(stage, last);
+      this.chains.set(last, chain);
+    }
+    return chain;
   }
 
   /** Whether any interceptor runs at `stage`. */

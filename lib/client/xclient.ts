@@ -45,6 +45,7 @@ import { ConnectionPool } from './connection-pool.js';
 import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
 import {
   type AttemptKind,
+  type ClientHandler,
   type ClientInterceptor,
   ClientInterceptors,
   type ClientStage,
@@ -130,6 +131,9 @@ export class XClient {
   private readonly group: string | undefined;
   private closed = false;
   private interceptors: ClientInterceptors | undefined;
+  /** The innermost handler of the call stage: the governed call. */
+  private readonly governedCall: ClientHandler = (call) =>
+    this.governed$(call.method, call.args, call.options);
   private readonly events = new Subject<XClientEvent>();
   private readonly breakerWatches = new Map<string, Subscription>();
 
@@ -257,7 +261,7 @@ export class XClient {
     if (!interceptors?.has('call')) return this.governed$<T>(method, args, options);
     return defer(() => {
       const callOptions = optionsObject('call options', options);
-      const whole = interceptors.wrap('call', (call) => this.governed$(call.method, call.args, call.options));
+      const whole = interceptors.chain('call', this.governedCall);
       return whole({ stage: 'call', service: this.service, method, args, options: callOptions });
     }) as Observable<Reply<T>>;
   }
@@ -669,18 +673,17 @@ export class XClient {
         };
       });
     const interceptors = this.interceptors;
+    // An attempt is subscribed as soon as it is made: its interceptors run now, not deferred.
     const call$ = interceptors?.has('attempt')
-      ? defer(() =>
-          interceptors.wrap('attempt', (call) => send(call.method, call.args, call.options))({
-            stage: 'attempt',
-            service: this.service,
-            method,
-            args,
-            options,
-            address: instance.address,
-            attempt: kind,
-          }),
-        )
+      ? interceptors.wrap('attempt', (call) => send(call.method, call.args, call.options))({
+          stage: 'attempt',
+          service: this.service,
+          method,
+          args,
+          options,
+          address: instance.address,
+          attempt: kind,
+        })
       : send(method, args, options);
     return breaking ? (call$ as Observable<Reply<T>>).pipe(breaking) : (call$ as Observable<Reply<T>>);
   }

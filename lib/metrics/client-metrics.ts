@@ -5,14 +5,18 @@ import type { XClient } from '../client/xclient.js';
 import { RpcError, ServiceError } from '../errors/index.js';
 import { describeValue } from '../util/validate.js';
 import {
-  Counter,
-  Gauge,
-  Histogram,
+  BoundCounter,
+  BoundGauge,
+  type BoundHistogram,
+  BoundHistogramMetric,
+  type BoundValue,
+  sharedMetric,
+} from './bound-metrics.js';
+import {
   LabelGuard,
   type MetricsOptions,
   type ResolvedMetricsOptions,
   resolveMetricsOptions,
-  shared,
 } from './metrics-options.js';
 
 /**
@@ -35,13 +39,13 @@ const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /** The children of one service/method pair, bound once. */
 interface MethodChildren {
-  readonly started: Counter.Internal;
-  readonly inFlight: Gauge.Internal<string>;
-  readonly handling: Histogram.Internal<string>;
-  readonly sent: Histogram.Internal<string>;
-  readonly received: Histogram.Internal<string>;
-  readonly handled: Map<string, Counter.Internal>;
-  readonly attempts: Map<string, Counter.Internal>;
+  readonly started: BoundValue;
+  readonly inFlight: BoundValue;
+  readonly handling: BoundHistogram;
+  readonly sent: BoundHistogram;
+  readonly received: BoundHistogram;
+  readonly handled: Map<string, BoundValue>;
+  readonly attempts: Map<string, BoundValue>;
   readonly service: string;
   readonly method: string;
 }
@@ -85,17 +89,36 @@ export function clientMetrics(client: Client | XClient, options?: MetricsOptions
   const collectors = clientCollectors(o);
   const guard = new LabelGuard(o);
   const byMethod = new Map<string, MethodChildren>();
+  // Names seen before find their children in two lookups, no string built; at most
+  // maxLabelValues of them are remembered this way.
+  const seen = new Map<string, Map<string, MethodChildren>>();
+  let seenCount = 0;
   const childrenOf = (service: string, method: string): MethodChildren => {
+    const fast = seen.get(service)?.get(method);
+    if (fast) return fast;
+    const made = labelledChildren(service, method);
+    if (seenCount < o.maxLabelValues) {
+      let methods = seen.get(service);
+      if (methods === undefined) {
+        methods = new Map();
+        seen.set(service, methods);
+      }
+      methods.set(method, made);
+      seenCount++;
+    }
+    return made;
+  };
+  const labelledChildren = (service: string, method: string): MethodChildren => {
     const [s, m] = guard.labels(service, method);
     const key = `${s}\u0000${m}`;
     let children = byMethod.get(key);
     if (children === undefined) {
       children = {
-        started: collectors.started.labels(s, m),
-        inFlight: collectors.inFlight.labels(s, m),
-        handling: collectors.handling.labels(s, m),
-        sent: collectors.sent.labels(s, m),
-        received: collectors.received.labels(s, m),
+        started: collectors.started.bind(s, m),
+        inFlight: collectors.inFlight.bind(s, m),
+        handling: collectors.handling.bind(s, m),
+        sent: collectors.sent.bind(s, m),
+        received: collectors.received.bind(s, m),
         handled: new Map(),
         attempts: new Map(),
         service: s,
@@ -113,19 +136,19 @@ export function clientMetrics(client: Client | XClient, options?: MetricsOptions
       const end = (code: string, reply: Reply<unknown> | undefined): void => {
         if (ended) return;
         ended = true;
-        children.inFlight.dec();
+        children.inFlight.value--;
         let handled = children.handled.get(code);
         if (handled === undefined) {
-          handled = collectors.handled.labels(children.service, children.method, code);
+          handled = collectors.handled.bind(children.service, children.method, code);
           children.handled.set(code, handled);
         }
-        handled.inc();
+        handled.value++;
         children.handling.observe((performance.now() - startedAt) / 1_000);
         if (reply?.sentBytes !== undefined) children.sent.observe(reply.sentBytes);
         if (reply?.receivedBytes !== undefined) children.received.observe(reply.receivedBytes);
       };
-      children.started.inc();
-      children.inFlight.inc();
+      children.started.value++;
+      children.inFlight.value++;
       const subscription = next(call).subscribe({
         next: (reply) => {
           end('OK', reply);
@@ -150,10 +173,10 @@ export function clientMetrics(client: Client | XClient, options?: MetricsOptions
     const outcome = call.attempt ?? 'first';
     let attempts = children.attempts.get(outcome);
     if (attempts === undefined) {
-      attempts = collectors.attempts.labels(children.service, children.method, outcome);
+      attempts = collectors.attempts.bind(children.service, children.method, outcome);
       children.attempts.set(outcome, attempts);
     }
-    attempts.inc();
+    attempts.value++;
     return next(call);
   };
   client.use(onCall);
@@ -168,13 +191,13 @@ export function clientMetrics(client: Client | XClient, options?: MetricsOptions
     next: (event) => {
       switch (event.type) {
         case 'breaker':
-          collectors.transitions.labels(service, event.instance, event.to).inc();
+          collectors.transitions.bind(service, event.instance, event.to).value++;
           return;
         case 'retry-budget-exhausted':
-          collectors.budgetExhausted.labels(service).inc();
+          collectors.budgetExhausted.bind(service).value++;
           return;
         case 'heartbeat':
-          collectors.heartbeat.labels(service).observe(event.rttMs / 1_000);
+          collectors.heartbeat.bind(service).observe(event.rttMs / 1_000);
           return;
       }
     },
@@ -202,16 +225,16 @@ function codeOf(error: unknown): string {
 }
 
 interface ClientCollectors {
-  readonly started: Counter<string>;
-  readonly handled: Counter<string>;
-  readonly handling: Histogram<string>;
-  readonly sent: Histogram<string>;
-  readonly received: Histogram<string>;
-  readonly inFlight: Gauge<string>;
-  readonly attempts: Counter<string>;
-  readonly budgetExhausted: Counter<string>;
-  readonly transitions: Counter<string>;
-  readonly heartbeat: Histogram<string>;
+  readonly started: BoundCounter;
+  readonly handled: BoundCounter;
+  readonly handling: BoundHistogramMetric;
+  readonly sent: BoundHistogramMetric;
+  readonly received: BoundHistogramMetric;
+  readonly inFlight: BoundGauge;
+  readonly attempts: BoundCounter;
+  readonly budgetExhausted: BoundCounter;
+  readonly transitions: BoundCounter;
+  readonly heartbeat: BoundHistogramMetric;
   /** The XClients whose state the gauges read at scrape time. */
   readonly tracked: Set<XClient>;
 }
@@ -231,97 +254,97 @@ function clientCollectors(o: ResolvedMetricsOptions): ClientCollectors {
   const p = `${o.prefix}client_`;
   const call = ['service', 'method'];
   const tracked = new Set<XClient>();
+  const counter = (name: string, help: string, labels: readonly string[]): BoundCounter =>
+    sharedMetric(registry, new BoundCounter(name, help, labels));
+  const histogram = (name: string, help: string, labels: readonly string[], buckets: readonly number[]) =>
+    sharedMetric(registry, new BoundHistogramMetric(name, help, labels, buckets));
+  /** A gauge whose series are filled from the tracked XClients when scraped. */
+  const stateGauge = (
+    name: string,
+    help: string,
+    labels: readonly string[],
+    fill: (gauge: BoundGauge) => void,
+  ) => {
+    const gauge = sharedMetric(registry, new BoundGauge(name, help, labels));
+    gauge.collect = () => {
+      gauge.reset();
+      fill(gauge);
+    };
+  };
   const collectors: ClientCollectors = {
-    started: shared(registry, Counter, {
-      name: `${p}started_total`,
-      help: 'Calls started.',
-      labelNames: call,
-    }),
-    handled: shared(registry, Counter, {
-      name: `${p}handled_total`,
-      help: 'Calls finished, by outcome code (OK or the error code).',
-      labelNames: [...call, 'code'],
-    }),
-    handling: shared(registry, Histogram, {
-      name: `${p}handling_seconds`,
-      help: 'Time from starting a call to its outcome, retries included, in seconds.',
-      labelNames: call,
-      buckets: o.durationBuckets,
-    }),
-    sent: shared(registry, Histogram, {
-      name: `${p}msg_sent_bytes`,
-      help: 'Payload bytes of the requests of answered calls.',
-      labelNames: call,
-      buckets: o.sizeBuckets,
-    }),
-    received: shared(registry, Histogram, {
-      name: `${p}msg_received_bytes`,
-      help: 'Payload bytes of the replies received.',
-      labelNames: call,
-      buckets: o.sizeBuckets,
-    }),
-    inFlight: shared(registry, Gauge, {
-      name: `${p}in_flight`,
-      help: 'Calls in flight now.',
-      labelNames: call,
-    }),
-    attempts: shared(registry, Counter, {
-      name: `${p}attempts_total`,
-      help: 'Requests sent to servers, by whether each was the first, a retry or a backup.',
-      labelNames: [...call, 'outcome'],
-    }),
-    budgetExhausted: shared(registry, Counter, {
-      name: `${p}retry_budget_exhausted_total`,
-      help: 'Retries not made because the retry budget was spent.',
-      labelNames: ['service'],
-    }),
-    transitions: shared(registry, Counter, {
-      name: `${p}breaker_transitions_total`,
-      help: 'Circuit breaker state changes, by the state entered.',
-      labelNames: ['service', 'instance', 'to'],
-    }),
-    heartbeat: shared(registry, Histogram, {
-      name: `${p}heartbeat_rtt_seconds`,
-      help: 'Heartbeat round trips, in seconds.',
-      labelNames: ['service'],
-      buckets: o.durationBuckets,
-    }),
+    started: counter(`${p}started_total`, 'Calls started.', call),
+    handled: counter(`${p}handled_total`, 'Calls finished, by outcome code (OK or the error code).', [
+      ...call,
+      'code',
+    ]),
+    handling: histogram(
+      `${p}handling_seconds`,
+      'Time from starting a call to its outcome, retries included, in seconds.',
+      call,
+      o.durationBuckets,
+    ),
+    sent: histogram(
+      `${p}msg_sent_bytes`,
+      'Payload bytes of the requests of answered calls.',
+      call,
+      o.sizeBuckets,
+    ),
+    received: histogram(
+      `${p}msg_received_bytes`,
+      'Payload bytes of the replies received.',
+      call,
+      o.sizeBuckets,
+    ),
+    inFlight: sharedMetric(registry, new BoundGauge(`${p}in_flight`, 'Calls in flight now.', call)),
+    attempts: counter(
+      `${p}attempts_total`,
+      'Requests sent to servers, by whether each was the first, a retry or a backup.',
+      [...call, 'outcome'],
+    ),
+    budgetExhausted: counter(
+      `${p}retry_budget_exhausted_total`,
+      'Retries not made because the retry budget was spent.',
+      ['service'],
+    ),
+    transitions: counter(
+      `${p}breaker_transitions_total`,
+      'Circuit breaker state changes, by the state entered.',
+      ['service', 'instance', 'to'],
+    ),
+    heartbeat: histogram(
+      `${p}heartbeat_rtt_seconds`,
+      'Heartbeat round trips, in seconds.',
+      ['service'],
+      o.durationBuckets,
+    ),
     tracked,
   };
-  shared(registry, Gauge, {
-    name: `${p}breaker_state`,
-    help: 'Circuit breaker state of each server: 0 closed, 1 half-open, 2 open.',
-    labelNames: ['service', 'instance'],
-    collect(this: Gauge<string>) {
-      this.reset();
+  stateGauge(
+    `${p}breaker_state`,
+    'Circuit breaker state of each server: 0 closed, 1 half-open, 2 open.',
+    ['service', 'instance'],
+    (gauge) => {
       for (const client of tracked)
         for (const server of client.instanceStates())
-          this.labels(client.service, server.key).set(BREAKER_VALUE[server.breaker]);
+          gauge.bind(client.service, server.key).value = BREAKER_VALUE[server.breaker];
     },
-  } as never);
-  shared(registry, Gauge, {
-    name: `${p}instances`,
-    help: 'Servers of each service: what discovery gives, and how many calls may go to now.',
-    labelNames: ['service', 'state'],
-    collect(this: Gauge<string>) {
-      this.reset();
+  );
+  stateGauge(
+    `${p}instances`,
+    'Servers of each service: what discovery gives, and how many calls may go to now.',
+    ['service', 'state'],
+    (gauge) => {
       for (const client of tracked) {
         const servers = client.instanceStates();
-        this.labels(client.service, 'discovered').inc(servers.length);
-        this.labels(client.service, 'usable').inc(servers.filter((server) => server.usable).length);
+        gauge.bind(client.service, 'discovered').value += servers.length;
+        gauge.bind(client.service, 'usable').value += servers.filter((server) => server.usable).length;
       }
     },
-  } as never);
-  shared(registry, Gauge, {
-    name: `${p}connections`,
-    help: 'Open connections to the servers of each service.',
-    labelNames: ['service'],
-    collect(this: Gauge<string>) {
-      this.reset();
-      for (const client of tracked)
-        this.labels(client.service).inc(client.instanceStates().filter((server) => server.connected).length);
-    },
-  } as never);
+  );
+  stateGauge(`${p}connections`, 'Open connections to the servers of each service.', ['service'], (gauge) => {
+    for (const client of tracked)
+      gauge.bind(client.service).value += client.instanceStates().filter((server) => server.connected).length;
+  });
   byPrefix.set(o.prefix, collectors);
   return collectors;
 }

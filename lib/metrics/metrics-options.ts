@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client';
+import { type Registry, register } from 'prom-client';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
 
 /** Default histogram buckets of call durations, in seconds (the Prometheus client defaults). */
@@ -148,26 +148,3 @@ export class LabelGuard {
 }
 
 const UNKNOWN_PAIR = Object.freeze([UNKNOWN_LABEL, UNKNOWN_LABEL] as const);
-
-/**
- * The metric of `name` in the registry if one was made there before (by another server or client
- * of this process), else a new one: collectors of several servers or clients share metrics.
- *
- * @throws TypeError when the registry holds a metric of that name of another kind.
- * @internal
- */
-export function shared<M extends Counter<string> | Gauge<string> | Histogram<string>>(
-  registry: Registry,
-  kind: new (configuration: never) => M,
-  configuration: { name: string; help: string; labelNames: readonly string[]; buckets?: number[] },
-): M {
-  const existing = registry.getSingleMetric(configuration.name);
-  if (existing !== undefined) {
-    if (!(existing instanceof kind))
-      throw new TypeError(`the registry already holds ${configuration.name} as another kind of metric`);
-    return existing;
-  }
-  return new kind({ ...configuration, registers: [registry] } as never);
-}
-
-export { Counter, Gauge, Histogram };

@@ -2,14 +2,18 @@ import type { Subscription } from 'rxjs';
 import type { CallFinishedEvent, CallStartedEvent, Server, ServerEvent } from '../server/index.js';
 import { describeValue } from '../util/validate.js';
 import {
-  Counter,
-  Gauge,
-  Histogram,
+  BoundCounter,
+  BoundGauge,
+  type BoundHistogram,
+  BoundHistogramMetric,
+  type BoundValue,
+  sharedMetric,
+} from './bound-metrics.js';
+import {
   LabelGuard,
   type MetricsOptions,
   type ResolvedMetricsOptions,
   resolveMetricsOptions,
-  shared,
 } from './metrics-options.js';
 
 /**
@@ -28,14 +32,14 @@ export interface ServerMetrics {
 
 /** The children of one service/method pair, bound once. */
 interface MethodChildren {
-  readonly started: Counter.Internal;
-  readonly inFlight: Gauge.Internal<string>;
-  readonly handling: Histogram.Internal<string>;
-  readonly received: Histogram.Internal<string>;
-  readonly sent: Histogram.Internal<string>;
-  readonly handled: Map<string, Counter.Internal>;
-  readonly goProcessed: Counter.Internal | undefined;
-  readonly goDuration: Histogram.Internal<string> | undefined;
+  readonly started: BoundValue;
+  readonly inFlight: BoundValue;
+  readonly handling: BoundHistogram;
+  readonly received: BoundHistogram;
+  readonly sent: BoundHistogram;
+  readonly handled: Map<string, BoundValue>;
+  readonly goProcessed: BoundValue | undefined;
+  readonly goDuration: BoundHistogram | undefined;
 }
 
 /**
@@ -73,20 +77,36 @@ export function serverMetrics(server: Server, options?: MetricsOptions): ServerM
   const collectors = serverCollectors(o);
   const guard = new LabelGuard(o);
   const byMethod = new Map<string, MethodChildren>();
+  // Registered names (a bounded set) find their children in two lookups, no string built.
+  const registered = new Map<string, Map<string, MethodChildren>>();
   const childrenOf = (event: CallStartedEvent | CallFinishedEvent): MethodChildren => {
+    const fast = event.known ? registered.get(event.service)?.get(event.method) : undefined;
+    if (fast) return fast;
+    const made = labelledChildren(event);
+    if (event.known) {
+      let methods = registered.get(event.service);
+      if (methods === undefined) {
+        methods = new Map();
+        registered.set(event.service, methods);
+      }
+      methods.set(event.method, made);
+    }
+    return made;
+  };
+  const labelledChildren = (event: CallStartedEvent | CallFinishedEvent): MethodChildren => {
     const [service, method] = guard.labels(event.service, event.method, event.known);
     const key = `${service}\u0000${method}`;
     let children = byMethod.get(key);
     if (children === undefined) {
       children = {
-        started: collectors.started.labels(service, method),
-        inFlight: collectors.inFlight.labels(service, method),
-        handling: collectors.handling.labels(service, method),
-        received: collectors.received.labels(service, method),
-        sent: collectors.sent.labels(service, method),
+        started: collectors.started.bind(service, method),
+        inFlight: collectors.inFlight.bind(service, method),
+        handling: collectors.handling.bind(service, method),
+        received: collectors.received.bind(service, method),
+        sent: collectors.sent.bind(service, method),
         handled: new Map(),
-        goProcessed: collectors.goProcessed?.labels(service, method),
-        goDuration: collectors.goDuration?.labels(service, method),
+        goProcessed: collectors.goProcessed?.bind(service, method),
+        goDuration: collectors.goDuration?.bind(service, method),
       };
       byMethod.set(key, children);
     }
@@ -96,38 +116,38 @@ export function serverMetrics(server: Server, options?: MetricsOptions): ServerM
     switch (event.type) {
       case 'call-started': {
         const children = childrenOf(event);
-        children.started.inc();
-        children.inFlight.inc();
+        children.started.value++;
+        children.inFlight.value++;
         children.received.observe(event.requestBytes);
         return;
       }
       case 'call-finished': {
         const children = childrenOf(event);
-        children.inFlight.dec();
+        children.inFlight.value--;
         let handled = children.handled.get(event.code);
         if (handled === undefined) {
           const [service, method] = guard.labels(event.service, event.method, event.known);
-          handled = collectors.handled.labels(service, method, event.code);
+          handled = collectors.handled.bind(service, method, event.code);
           children.handled.set(event.code, handled);
         }
-        handled.inc();
+        handled.value++;
         const seconds = event.durationMs / 1_000;
         children.handling.observe(seconds);
         if (event.replyBytes > 0 || event.code === 'OK') children.sent.observe(event.replyBytes);
-        children.goProcessed?.inc();
+        if (children.goProcessed) children.goProcessed.value++;
         children.goDuration?.observe(seconds);
         return;
       }
       case 'connection-opened':
-        collectors.connections.inc();
-        collectors.accepted.inc();
-        collectors.goAccepted?.inc();
+        collectors.connections.value++;
+        collectors.accepted.value++;
+        if (collectors.goAccepted) collectors.goAccepted.value++;
         return;
       case 'connection-closed':
-        collectors.connections.dec();
+        collectors.connections.value--;
         return;
       case 'protocol-error':
-        collectors.protocolErrors.labels(event.reason).inc();
+        collectors.protocolErrors.bind(event.reason).value++;
         return;
     }
   };
@@ -141,94 +161,64 @@ export function serverMetrics(server: Server, options?: MetricsOptions): ServerM
 }
 
 interface ServerCollectors {
-  readonly started: Counter<string>;
-  readonly handled: Counter<string>;
-  readonly handling: Histogram<string>;
-  readonly received: Histogram<string>;
-  readonly sent: Histogram<string>;
-  readonly inFlight: Gauge<string>;
-  readonly connections: Gauge<string>;
-  readonly accepted: Counter<string>;
-  readonly protocolErrors: Counter<string>;
-  readonly goAccepted: Counter<string> | undefined;
-  readonly goProcessed: Counter<string> | undefined;
-  readonly goDuration: Histogram<string> | undefined;
+  readonly started: BoundCounter;
+  readonly handled: BoundCounter;
+  readonly handling: BoundHistogramMetric;
+  readonly received: BoundHistogramMetric;
+  readonly sent: BoundHistogramMetric;
+  readonly inFlight: BoundGauge;
+  readonly connections: BoundValue;
+  readonly accepted: BoundValue;
+  readonly protocolErrors: BoundCounter;
+  readonly goAccepted: BoundValue | undefined;
+  readonly goProcessed: BoundCounter | undefined;
+  readonly goDuration: BoundHistogramMetric | undefined;
 }
 
 function serverCollectors(o: ResolvedMetricsOptions): ServerCollectors {
   const p = `${o.prefix}server_`;
   const call = ['service', 'method'];
   const { registry } = o;
+  const counter = (name: string, help: string, labels: readonly string[]): BoundCounter =>
+    sharedMetric(registry, new BoundCounter(name, help, labels));
+  const gauge = (name: string, help: string, labels: readonly string[]): BoundGauge =>
+    sharedMetric(registry, new BoundGauge(name, help, labels));
+  const histogram = (name: string, help: string, buckets: readonly number[]): BoundHistogramMetric =>
+    sharedMetric(registry, new BoundHistogramMetric(name, help, call, buckets));
   return {
-    started: shared(registry, Counter, {
-      name: `${p}started_total`,
-      help: 'Calls the server started.',
-      labelNames: call,
-    }),
-    handled: shared(registry, Counter, {
-      name: `${p}handled_total`,
-      help: 'Calls the server finished, by outcome code (OK or the error code).',
-      labelNames: [...call, 'code'],
-    }),
-    handling: shared(registry, Histogram, {
-      name: `${p}handling_seconds`,
-      help: 'Time from taking a call to its reply, in seconds.',
-      labelNames: call,
-      buckets: o.durationBuckets,
-    }),
-    received: shared(registry, Histogram, {
-      name: `${p}msg_received_bytes`,
-      help: 'Payload bytes of the requests received.',
-      labelNames: call,
-      buckets: o.sizeBuckets,
-    }),
-    sent: shared(registry, Histogram, {
-      name: `${p}msg_sent_bytes`,
-      help: 'Payload bytes of the replies sent.',
-      labelNames: call,
-      buckets: o.sizeBuckets,
-    }),
-    inFlight: shared(registry, Gauge, {
-      name: `${p}in_flight`,
-      help: 'Calls being served now.',
-      labelNames: call,
-    }),
-    connections: shared(registry, Gauge, {
-      name: `${p}connections`,
-      help: 'Client connections open now.',
-      labelNames: [],
-    }),
-    accepted: shared(registry, Counter, {
-      name: `${p}connections_accepted_total`,
-      help: 'Client connections accepted.',
-      labelNames: [],
-    }),
-    protocolErrors: shared(registry, Counter, {
-      name: `${p}protocol_errors_total`,
-      help: 'Peers that broke the protocol or a limit, by reason.',
-      labelNames: ['reason'],
-    }),
+    started: counter(`${p}started_total`, 'Calls the server started.', call),
+    handled: counter(
+      `${p}handled_total`,
+      'Calls the server finished, by outcome code (OK or the error code).',
+      [...call, 'code'],
+    ),
+    handling: histogram(
+      `${p}handling_seconds`,
+      'Time from taking a call to its reply, in seconds.',
+      o.durationBuckets,
+    ),
+    received: histogram(`${p}msg_received_bytes`, 'Payload bytes of the requests received.', o.sizeBuckets),
+    sent: histogram(`${p}msg_sent_bytes`, 'Payload bytes of the replies sent.', o.sizeBuckets),
+    inFlight: gauge(`${p}in_flight`, 'Calls being served now.', call),
+    connections: gauge(`${p}connections`, 'Client connections open now.', []).bind(),
+    accepted: counter(`${p}connections_accepted_total`, 'Client connections accepted.', []).bind(),
+    protocolErrors: counter(
+      `${p}protocol_errors_total`,
+      'Peers that broke the protocol or a limit, by reason.',
+      ['reason'],
+    ),
     goAccepted: o.goPhobosNames
-      ? shared(registry, Counter, {
-          name: 'accepted_connections_total',
-          help: 'Client connections accepted (the Go Phobos name).',
-          labelNames: [],
-        })
+      ? counter('accepted_connections_total', 'Client connections accepted (the Go Phobos name).', []).bind()
       : undefined,
     goProcessed: o.goPhobosNames
-      ? shared(registry, Counter, {
-          name: 'processed_requests_total',
-          help: 'Requests processed (the Go Phobos name).',
-          labelNames: call,
-        })
+      ? counter('processed_requests_total', 'Requests processed (the Go Phobos name).', call)
       : undefined,
     goDuration: o.goPhobosNames
-      ? shared(registry, Histogram, {
-          name: 'request_duration_seconds',
-          help: 'Request duration in seconds (the Go Phobos name).',
-          labelNames: call,
-          buckets: o.durationBuckets,
-        })
+      ? histogram(
+          'request_duration_seconds',
+          'Request duration in seconds (the Go Phobos name).',
+          o.durationBuckets,
+        )
       : undefined,
   };
 }
