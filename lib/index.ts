@@ -301,6 +301,21 @@ export {
   Server,
   silentLogger,
 } from './server/index.js';
+// W3C trace context
+export type { TraceContext, TraceMetadata } from './trace/index.js';
+export {
+  formatTraceparent,
+  formatTracestate,
+  MAX_TRACESTATE_CHARS,
+  MAX_TRACESTATE_MEMBERS,
+  parseTraceparent,
+  parseTracestate,
+  TRACE_FLAG_SAMPLED,
+  TRACEPARENT_KEY,
+  TRACESTATE_KEY,
+  traceContextOf,
+  traceMetadata,
+} from './trace/index.js';
 // Transport
 export type {
   Address,

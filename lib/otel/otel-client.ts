@@ -1,0 +1,136 @@
+import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
+import { Observable } from 'rxjs';
+import type { Client } from '../client/client.js';
+import type { CallOptions, Reply } from '../client/connection.js';
+import type { ClientCall, ClientInterceptor } from '../client/interceptor.js';
+import type { XClient } from '../client/xclient.js';
+import { RpcError } from '../errors/rpc-error.js';
+import { TRACEPARENT_KEY, TRACESTATE_KEY } from '../trace/trace-context.js';
+import { describeValue, hasMethods } from '../util/validate.js';
+import { metadataGetter, metadataSetter } from './metadata-carrier.js';
+import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
+import { Attr, rpcAttributes, setEndpoint, spanName } from './rpc-attributes.js';
+import { type Outcome, subscribeTraced } from './traced.js';
+
+/**
+ * The metadata key that carries a logical call's span from the call stage to its attempts, per
+ * installation (two installations on one client keep apart). Keys starting with `__` are the
+ * protocol's own: the gateway never forwards them, and the attempt stage removes this one
+ * before anything is sent.
+ */
+const PARENT_KEY_PREFIX = '__phobos_otel_call_';
+
+let installations = 0;
+
+const clientOutcome: Outcome = {
+  errorType: (error) => (error instanceof RpcError ? error.code : '_OTHER'),
+};
+
+/**
+ * Traces a `Client` or an `XClient` with OpenTelemetry: a CLIENT span per logical call, the
+ * child of the span active when the call is made, and under it a CLIENT span per attempt (the
+ * first request, each retry of failover or failtry, a failbackup's hedged backup), whose context
+ * goes to the server in the request metadata (`traceparent`/`tracestate` with the default W3C
+ * propagator). Spans are named `service/method` and carry the RPC semantic conventions:
+ * `rpc.system` (`phobos`), `rpc.service`, `rpc.method`; attempts also `server.address`,
+ * `server.port` and `rpc.phobos.attempt`. A failed span has status ERROR with the error's
+ * message and `error.type`, the `RpcError` code (`_OTHER` for anything else); a span given up
+ * (a hedge that lost, a cancelled call) ends with `rpc.phobos.cancelled`.
+ *
+ * With no active span, a call whose metadata already holds a `traceparent` (a gateway
+ * forwarding its HTTP caller's) continues that trace. Install it before other interceptors, so
+ * that their work happens inside the spans; a client's `broadcast` and `fork` have no call
+ * stage, so each of their attempts is a span of its own under the active one.
+ *
+ * @returns `client`, now traced.
+ * @throws TypeError when `client` is not a client (has no `use`) or `options` is not an object;
+ *   RangeError naming the option when `tracer` or `propagator` is not one.
+ * @example
+ * ```ts
+ * const client = otelClient(new XClient('Arith', { discovery }));
+ * await tracer.startActiveSpan('checkout', async (span) => {
+ *   await client.call('Mul', { A: 7, B: 8 }); // Arith/Mul, child of checkout
+ *   span.end();
+ * });
+ * ```
+ */
+export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>(
+  client: C,
+  options?: OtelOptions,
+): C {
+  if (!hasMethods(client, ['use']))
+    throw new TypeError(`otelClient: client must be a Client or an XClient, got ${describeValue(client)}`);
+  const { tracer, propagator } = resolveOtelOptions('otelClient options', options);
+  const parentKey = `${PARENT_KEY_PREFIX}${++installations}`;
+  // A logical call's span context, by the id its calls' metadata carries, while the call runs.
+  const logicalCalls = new Map<string, Context>();
+  let lastId = 0;
+
+  const callStage: ClientInterceptor = (next) => (call) =>
+    new Observable<Reply<unknown>>((subscriber) => {
+      const metadata = metadataOf(call.options);
+      let parent = context.active();
+      if (trace.getSpan(parent) === undefined && metadata.has(TRACEPARENT_KEY))
+        parent = propagator.extract(parent, metadata, metadataGetter);
+      const attributes = setEndpoint(
+        rpcAttributes(call.service, call.method),
+        call.address,
+        Attr.serverAddress,
+        Attr.serverPort,
+      );
+      const span = tracer.startSpan(
+        spanName(call.service, call.method),
+        { kind: SpanKind.CLIENT, attributes },
+        parent,
+      );
+      const active = trace.setSpan(parent, span);
+      const id = String(++lastId);
+      logicalCalls.set(id, active);
+      metadata.set(parentKey, id);
+      const marked: ClientCall = { ...call, options: { ...call.options, metadata } };
+      const teardown = subscribeTraced(subscriber, span, active, () => next(marked), clientOutcome);
+      return () => {
+        logicalCalls.delete(id);
+        teardown?.();
+      };
+    });
+
+  const attemptStage: ClientInterceptor = (next) => (call) =>
+    new Observable<Reply<unknown>>((subscriber) => {
+      const metadata = metadataOf(call.options);
+      const id = metadata.get(parentKey);
+      metadata.delete(parentKey);
+      const parent = (id === undefined ? undefined : logicalCalls.get(id)) ?? context.active();
+      const attributes = setEndpoint(
+        { ...rpcAttributes(call.service, call.method), [Attr.attempt]: call.attempt ?? 'first' },
+        call.address,
+        Attr.serverAddress,
+        Attr.serverPort,
+      );
+      const span = tracer.startSpan(
+        spanName(call.service, call.method),
+        { kind: SpanKind.CLIENT, attributes },
+        parent,
+      );
+      const active = trace.setSpan(parent, span);
+      const injected = new Map<string, string>();
+      propagator.inject(active, injected, metadataSetter);
+      // A new traceparent makes the tracestate that came with the old one stale; a propagator
+      // that writes nothing (none registered) leaves what the caller set.
+      if (injected.has(TRACEPARENT_KEY)) metadata.delete(TRACESTATE_KEY);
+      for (const [key, value] of injected) metadata.set(key, value);
+      const sent: ClientCall = { ...call, options: { ...call.options, metadata } };
+      return subscribeTraced(subscriber, span, active, () => next(sent), clientOutcome);
+    });
+
+  client.use(callStage, { stage: 'call' });
+  client.use(attemptStage, { stage: 'attempt' });
+  return client;
+}
+
+/** A copy of a call's metadata, given as a record or a Map, to read and change. */
+function metadataOf(options: CallOptions): Map<string, string> {
+  const metadata = options.metadata;
+  if (metadata === undefined) return new Map();
+  return new Map(metadata instanceof Map ? metadata : Object.entries(metadata));
+}
