@@ -47,16 +47,32 @@ export function setEndpoint(
   portKey: string,
 ): Attributes {
   if (address === undefined) return attributes;
-  let parsed: ReturnType<typeof parseAddress>;
-  try {
-    parsed = parseAddress(address);
-  } catch {
-    return attributes;
-  }
-  if (parsed.network === 'unix') attributes[addressKey] = parsed.path;
-  else {
-    attributes[addressKey] = parsed.host;
-    attributes[portKey] = parsed.port;
-  }
+  const endpoint = endpointOf(address);
+  if (endpoint === undefined) return attributes;
+  attributes[addressKey] = endpoint.host;
+  if (endpoint.port !== undefined) attributes[portKey] = endpoint.port;
   return attributes;
+}
+
+/** Addresses parsed once: a client calls the same few servers over and over. */
+const endpoints = new Map<string, { readonly host: string; readonly port: number | undefined } | null>();
+const MAX_REMEMBERED_ENDPOINTS = 1_024;
+
+function endpointOf(
+  address: string,
+): { readonly host: string; readonly port: number | undefined } | undefined {
+  const known = endpoints.get(address);
+  if (known !== undefined) return known ?? undefined;
+  let endpoint: { readonly host: string; readonly port: number | undefined } | null;
+  try {
+    const parsed = parseAddress(address);
+    endpoint =
+      parsed.network === 'unix'
+        ? { host: parsed.path, port: undefined }
+        : { host: parsed.host, port: parsed.port };
+  } catch {
+    endpoint = null;
+  }
+  if (endpoints.size < MAX_REMEMBERED_ENDPOINTS) endpoints.set(address, endpoint);
+  return endpoint ?? undefined;
 }
