@@ -16,5 +16,7 @@ export {
   DEFAULT_SIZE_BUCKETS,
   UNKNOWN_LABEL,
 } from './metrics-options.js';
+export type { WatchMetrics } from './registry-metrics.js';
+export { discoveryMetrics, registryMetrics } from './registry-metrics.js';
 export type { ServerMetrics } from './server-metrics.js';
 export { serverMetrics } from './server-metrics.js';
