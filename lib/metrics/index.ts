@@ -4,8 +4,10 @@ export type { ClientMetrics } from './client-metrics.js';
 export { clientMetrics } from './client-metrics.js';
 export type { MetricsServer, ServeMetricsOptions } from './metrics-http.js';
 export {
+  DEFAULT_METRICS_HEADERS_TIMEOUT_MS,
   DEFAULT_METRICS_MAX_CONNECTIONS,
   DEFAULT_METRICS_PATH,
+  DEFAULT_METRICS_REQUEST_TIMEOUT_MS,
   metricsHandler,
   serveMetrics,
 } from './metrics-http.js';

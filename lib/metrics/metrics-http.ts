@@ -6,7 +6,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry, register } from 'prom-client';
-import { describeValue, optionsObject } from '../util/validate.js';
+import { describeValue, durationOption, optionsObject } from '../util/validate.js';
 
 /** Default of {@link ServeMetricsOptions.path}. */
 export const DEFAULT_METRICS_PATH = '/metrics';
@@ -14,9 +14,11 @@ export const DEFAULT_METRICS_PATH = '/metrics';
 /** Default of {@link ServeMetricsOptions.maxConnections}. */
 export const DEFAULT_METRICS_MAX_CONNECTIONS = 64;
 
-/** How long a scrape connection may take to send its request headers, and to finish. */
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+/** Default of {@link ServeMetricsOptions.headersTimeoutMs}. */
+export const DEFAULT_METRICS_HEADERS_TIMEOUT_MS = 10_000;
+
+/** Default of {@link ServeMetricsOptions.requestTimeoutMs}. */
+export const DEFAULT_METRICS_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * A node:http request listener that answers `GET` (and `HEAD`) with the registry's metrics in
@@ -68,6 +70,10 @@ export interface ServeMetricsOptions {
   readonly path?: string;
   /** The most connections at once; more are refused. Default 64. */
   readonly maxConnections?: number;
+  /** How long a connection may take to send a request's headers; then 408 and closed. Default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** How long a whole request may take to arrive; then 408 and closed. Default 30 s. */
+  readonly requestTimeoutMs?: number;
   /**
    * Also collects Node process metrics into the registry (prom-client's `collectDefaultMetrics`:
    * CPU, memory, event loop lag, GC), once per registry. Default false.
@@ -88,7 +94,8 @@ export interface MetricsServer {
 
 /**
  * Serves the registry's metrics over HTTP on an address of its own, for Prometheus to scrape.
- * Limits: headers within 10 s, a request within 30 s, `maxConnections` at once; only `path`.
+ * Limits: headers within `headersTimeoutMs` (10 s), a request within `requestTimeoutMs` (30 s),
+ * `maxConnections` (64) at once, headers within Node's 16 KiB; only `path` is served.
  *
  * @throws TypeError or RangeError at once for bad options (an address that is not `host:port`, a
  *   path that does not start with `/`); rejects when the address cannot be bound.
@@ -107,6 +114,22 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
   const maxConnections = o.maxConnections ?? DEFAULT_METRICS_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections < 1)
     throw new RangeError(`maxConnections must be an integer >= 1, got ${describeValue(maxConnections)}`);
+  const headersTimeoutMs = durationOption(
+    'headersTimeoutMs',
+    o.headersTimeoutMs,
+    DEFAULT_METRICS_HEADERS_TIMEOUT_MS,
+    1,
+  );
+  const requestTimeoutMs = durationOption(
+    'requestTimeoutMs',
+    o.requestTimeoutMs,
+    Math.max(DEFAULT_METRICS_REQUEST_TIMEOUT_MS, headersTimeoutMs),
+    1,
+  );
+  if (requestTimeoutMs < headersTimeoutMs)
+    throw new RangeError(
+      `requestTimeoutMs (${requestTimeoutMs}) must be at least headersTimeoutMs (${headersTimeoutMs})`,
+    );
   if (o.processMetrics !== undefined && typeof o.processMetrics !== 'boolean')
     throw new RangeError(`processMetrics must be a boolean, got ${describeValue(o.processMetrics)}`);
   const registry = o.registry ?? register;
@@ -115,7 +138,9 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     collectingProcess.add(registry);
     collectDefaultMetrics({ register: registry });
   }
-  const server: HttpServer = createServer((request, response) => {
+  // Node checks both clocks on this period: short ones need a short period to be kept.
+  const checking = { connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) };
+  const server: HttpServer = createServer(checking, (request, response) => {
     const url = request.url ?? '/';
     const query = url.indexOf('?');
     if ((query < 0 ? url : url.slice(0, query)) !== path) {
@@ -125,8 +150,8 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     }
     handler(request, response);
   });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = requestTimeoutMs;
   server.maxConnections = maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

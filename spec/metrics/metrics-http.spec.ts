@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { metricsHandler, serveMetrics } from '../../lib/metrics/index.js';
@@ -70,6 +71,12 @@ describe('serveMetrics and metricsHandler', () => {
     await expect(serveMetrics({ address: '127.0.0.1:0', processMetrics: 'yes' as never })).rejects.toThrow(
       /processMetrics must be a boolean/,
     );
+    await expect(serveMetrics({ address: '127.0.0.1:0', headersTimeoutMs: 0 })).rejects.toThrow(
+      /headersTimeoutMs/,
+    );
+    await expect(
+      serveMetrics({ address: '127.0.0.1:0', headersTimeoutMs: 5_000, requestTimeoutMs: 1_000 }),
+    ).rejects.toThrow(/requestTimeoutMs \(1000\) must be at least headersTimeoutMs \(5000\)/);
     await expect(serveMetrics(undefined as never)).rejects.toThrow(
       /address must be host:port .*got undefined/,
     );
@@ -80,5 +87,24 @@ describe('serveMetrics and metricsHandler', () => {
       serveMetrics({ address: new URL(taken.url).host, registry: new Registry() }),
     ).rejects.toThrow(/EADDRINUSE/);
     expect(() => metricsHandler({} as Registry)).toThrow(/registry must be a prom-client Registry/);
+  });
+
+  it('a connection that never finishes its headers gets 408 and is closed after headersTimeoutMs', async () => {
+    const server = await serveMetrics({
+      address: '127.0.0.1:0',
+      registry: new Registry(),
+      headersTimeoutMs: 200,
+    });
+    defer(() => server.close());
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    defer(() => socket.destroy());
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 });
