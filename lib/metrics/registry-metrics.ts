@@ -89,7 +89,8 @@ export function registryMetrics(
 /**
  * Counts what a discovery gives for one service, from its `instances$`:
  * `phobos_discovery_instances{service}` (servers in the latest list) and
- * `phobos_discovery_updates_total{service}` (lists received).
+ * `phobos_discovery_updates_total{service}` (lists received); for an etcd discovery also
+ * `phobos_discovery_watch_restarts_total{service}` (times its watch was lost and restarted).
  *
  * @throws TypeError when `discovery` has no `instances$` or `service` is not a non-empty string;
  *   TypeError or RangeError for bad options.
@@ -117,12 +118,24 @@ export function discoveryMetrics(
     o.registry,
     new BoundCounter(`${p}updates_total`, 'Lists discovery gave.', ['service']),
   ).bind(service);
+  const restarts = sharedMetric(
+    o.registry,
+    new BoundCounter(`${p}watch_restarts_total`, 'Times the watch was lost and restarted.', ['service']),
+  ).bind(service);
   let counted = 0;
   const subscription = discovery.instances$.subscribe((list) => {
     instances.value += list.length - counted;
     counted = list.length;
     updates.value++;
   });
+  const watchEvents$ = (discovery as Partial<{ watchEvents$: Observable<{ readonly type: string }> }>)
+    .watchEvents$;
+  if (typeof watchEvents$?.subscribe === 'function')
+    subscription.add(
+      watchEvents$.subscribe((event) => {
+        if (event.type === 'lost') restarts.value++;
+      }),
+    );
   return {
     stop() {
       if (subscription.closed) return;

@@ -1,5 +1,5 @@
 import type { IKeyValue, IWatchResponse, Watcher } from 'etcd3';
-import { Observable, ReplaySubject, type Subscription, share } from 'rxjs';
+import { Observable, ReplaySubject, Subject, type Subscription, share } from 'rxjs';
 import { closableDiscovery } from '../discovery/closable-discovery.js';
 import { createInstance } from '../discovery/create-instance.js';
 import type { Discovery } from '../discovery/discovery.js';
@@ -49,8 +49,24 @@ export const DEFAULT_ETCD_RESYNC_MS = 30_000;
 /** Default of {@link EtcdDiscoveryOptions.dataLossGraceMs}: 10 seconds. */
 export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
 
+/**
+ * What happens to the watch behind an {@link EtcdDiscovery}: `lost` when it failed (etcd
+ * unreachable, a stream that missed changes) and is being restarted, `restored` when it watches
+ * again. Several failures in a row before it is restored are one `lost`.
+ *
+ * @example
+ * ```ts
+ * discovery.watchEvents$.subscribe((event) => console.log(event.type, event.type === 'lost' ? event.reason : ''));
+ * ```
+ */
+export type EtcdWatchEvent =
+  | { readonly type: 'lost'; readonly reason: string }
+  | { readonly type: 'restored' };
+
 /** A {@link Discovery} on etcd; `close()` ends this handle's watch (the shared one ends with its last handle). */
 export interface EtcdDiscovery extends Discovery {
+  /** The shared watch's losses and restorations, as they happen (hot; for metrics and logs). */
+  readonly watchEvents$: Observable<EtcdWatchEvent>;
   /**
    * Stops this handle's `instances$` (they complete). Idempotent.
    *
@@ -62,6 +78,8 @@ export interface EtcdDiscovery extends Discovery {
 
 /** Watches shared by every discovery of one service in the process, by connection, base path and service. */
 const watches = new Map<string, Observable<readonly ServiceInstance[]>>();
+/** What the shared watches report, by the same key. */
+const watchEvents = new Map<string, Subject<EtcdWatchEvent>>();
 
 /**
  * Discovers the servers of one service from etcd: lists `{basePath}/{service}/`, then watches
@@ -112,9 +130,17 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
     identity(resolved.logger),
     identity(resolved.scheduler),
   ]);
+  let events = watchEvents.get(key);
+  if (events === undefined) {
+    events = new Subject<EtcdWatchEvent>();
+    watchEvents.set(key, events);
+  }
+  const reported = events;
   let shared = watches.get(key);
   if (shared === undefined) {
-    shared = watchService(resolved, service, graceMs, resyncMs).pipe(
+    shared = watchService(resolved, service, graceMs, resyncMs, (event) => {
+      if (reported.observed) reported.next(event);
+    }).pipe(
       holdEmptyAfterDataLoss(graceMs, resolved.scheduler),
       share({
         connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
@@ -128,6 +154,7 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   const handle = closableDiscovery(shared, group);
   return Object.freeze({
     instances$: handle.instances$,
+    watchEvents$: reported.asObservable(),
     async close(): Promise<void> {
       handle.close();
       await Promise.all([...closing]);
@@ -167,6 +194,7 @@ function watchService(
   service: string,
   graceMs: number,
   resyncMs: number,
+  report: (event: EtcdWatchEvent) => void,
 ): Observable<ListUpdate> {
   const backoff = retryBackoff(options);
   const scheduler = options.scheduler;
@@ -264,6 +292,7 @@ function watchService(
       void dropClient();
       if (!failing) {
         failing = true;
+        report({ type: 'lost', reason: (error as Error)?.message ?? String(error) });
         options.logger.warn(
           `etcd discovery: lost the watch of ${where}: ${(error as Error)?.message ?? String(error)}; ` +
             `keeping ${byKey.size} known server(s) and retrying`,
@@ -345,6 +374,7 @@ function watchService(
         attempt = 0;
         if (failing) {
           failing = false;
+          report({ type: 'restored' });
           options.logger.warn(`etcd discovery: watching ${where} again`, { hosts: options.hosts, service });
         }
         publish(lostData);

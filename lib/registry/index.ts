@@ -9,6 +9,7 @@ export {
   DEFAULT_ETCD_RESYNC_MS,
   type EtcdDiscovery,
   type EtcdDiscoveryOptions,
+  type EtcdWatchEvent,
   etcdDiscovery,
 } from './etcd-discovery.js';
 export {

@@ -1,9 +1,9 @@
 import { Registry } from 'prom-client';
-import { BehaviorSubject } from 'rxjs';
+import { BehaviorSubject, firstValueFrom } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { multipleServersDiscovery, Server, silentLogger } from '../../lib/index.js';
 import { discoveryMetrics, registryMetrics } from '../../lib/metrics/index.js';
-import { etcdRegistry } from '../../lib/registry/index.js';
+import { etcdDiscovery, etcdRegistry } from '../../lib/registry/index.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { freshBasePath } from '../support/etcd-helpers.js';
 import { trackHandles } from '../support/handles.js';
@@ -40,6 +40,39 @@ describe('registryMetrics and discoveryMetrics', () => {
     await registry.close();
     expect(await value(metrics, 'phobos_registry_state', { state: 'closed' })).toBe(1);
     expect(await value(metrics, 'phobos_registry_transitions_total', { to: 'registered' })).toBe(1);
+  });
+
+  it('an etcd discovery: a watch lost when etcd stops and restored when it is back counts one restart', {
+    timeout: 60_000,
+  }, async () => {
+    const etcd = await startEtcd({ name: 'metrics-watch' });
+    defer(() => etcd.remove());
+    const basePath = freshBasePath();
+    const discovery = etcdDiscovery({
+      hosts: etcd.clientUrl,
+      basePath,
+      service: 'HelloWorld',
+      logger: silentLogger,
+      requestTimeoutMs: 1_000,
+      retryMaxMs: 200,
+    });
+    defer(() => discovery.close());
+    const metrics = new Registry();
+    const watch = discoveryMetrics(discovery, 'HelloWorld', { registry: metrics });
+    defer(() => watch.stop());
+    const events: string[] = [];
+    const restored = new Promise<void>((resolve) =>
+      discovery.watchEvents$.subscribe((event) => {
+        events.push(event.type);
+        if (event.type === 'restored') resolve();
+      }),
+    );
+    await firstValueFrom(discovery.instances$);
+    await etcd.stop();
+    await etcd.restart();
+    await restored;
+    expect(events).toEqual(['lost', 'restored']);
+    expect(await value(metrics, 'phobos_discovery_watch_restarts_total', { service: 'HelloWorld' })).toBe(1);
   });
 
   it('a recovery is counted when registrations come back after etcd was unreachable; stop() takes it out', async () => {
