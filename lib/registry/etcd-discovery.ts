@@ -60,8 +60,16 @@ export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
  * ```
  */
 export type EtcdWatchEvent =
-  | { readonly type: 'lost'; readonly reason: string }
-  | { readonly type: 'restored' };
+  | {
+      /** The watch failed and is being restarted. */
+      readonly type: 'lost';
+      /** Why, as the failure said it. */
+      readonly reason: string;
+    }
+  | {
+      /** The watch is back. */
+      readonly type: 'restored';
+    };
 
 /** A {@link Discovery} on etcd; `close()` ends this handle's watch (the shared one ends with its last handle). */
 export interface EtcdDiscovery extends Discovery {
