@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { finalize, map, Observable, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,14 +5,11 @@ import {
   type ClientCall,
   type ClientInterceptor,
   ConnectionError,
-  multipleServersDiscovery,
-  type Selector,
   SerializeType,
   withMetadata,
-  XClient,
-  type XClientOptions,
 } from '../../lib/index.js';
 import { trackHandles } from '../support/handles.js';
+import { deadAddress, orderedXClient } from '../support/ordered-xclient.js';
 import { startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -36,39 +32,12 @@ async function greeterServer(name: string): Promise<string> {
   return address;
 }
 
-/** An address where nothing listens: a port that was bound, then closed. */
-async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `tcp@127.0.0.1:${port}`;
-}
-
 /** Records what each interceptor saw, in order. */
 function recorder(label: string, seen: string[]): ClientInterceptor {
   return (next) => (call) => {
     seen.push(`${label}>${call.stage}:${call.method}${call.attempt ? `:${call.attempt}` : ''}`);
     return next(call).pipe(finalize(() => seen.push(`${label}<`)));
   };
-}
-
-/** Always the first server of the list it is given (discovery order, untried first). */
-const inOrder: Selector = { select: (instances) => instances[0] };
-
-function xclient(addresses: readonly string[], options: Omit<XClientOptions, 'discovery'>): XClient {
-  const discovery = multipleServersDiscovery(addresses.map((address) => ({ address })));
-  const client = new XClient('HelloWorld', {
-    discovery,
-    serializeType: SerializeType.JSON,
-    selectMode: inOrder,
-    ...options,
-  });
-  defer(() => {
-    discovery.close();
-    return client.close();
-  });
-  return client;
 }
 
 describe('client interceptors', () => {
@@ -104,7 +73,7 @@ describe('client interceptors', () => {
   it('XClient failover - one call stage around a first attempt on the dead server and a retry on the live one', async () => {
     const dead = await deadAddress();
     const live = await greeterServer('live');
-    const client = xclient([dead, live], { failMode: 'failover', retries: 2 });
+    const client = orderedXClient(defer, [dead, live], { failMode: 'failover', retries: 2 });
     const calls: string[] = [];
     const attempts: ClientCall[] = [];
     client.use((next) => (call) => {
@@ -136,7 +105,7 @@ describe('client interceptors', () => {
       }),
     );
     const fast = await greeterServer('fast');
-    const client = xclient([slow.address, fast], { failMode: 'failbackup', backupDelayMs: 20 });
+    const client = orderedXClient(defer, [slow.address, fast], { failMode: 'failbackup', backupDelayMs: 20 });
     const kinds: string[] = [];
     client.use(
       (next) => (call) =>
@@ -150,7 +119,7 @@ describe('client interceptors', () => {
   it('XClient - an attempt interceptor that fails with a retryable error is retried like any other', async () => {
     const one = await greeterServer('one');
     const two = await greeterServer('two');
-    const client = xclient([one, two], { failMode: 'failover', retries: 1 });
+    const client = orderedXClient(defer, [one, two], { failMode: 'failover', retries: 1 });
     client.use(
       (next) => (call) =>
         call.address === one
@@ -166,7 +135,7 @@ describe('client interceptors', () => {
   it('use - refuses what is not an interceptor or a stage, naming it; a handler that is not a function fails the call', async () => {
     const address = await greeterServer('a');
     const client = startClient(defer, address, { serializeType: SerializeType.JSON });
-    const x = xclient([address], {});
+    const x = orderedXClient(defer, [address], {});
     for (const target of [client, x]) {
       expect(() => target.use('log' as unknown as ClientInterceptor)).toThrow(
         /an interceptor must be a function, got "log"/,

@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import {
-  type HeartbeatEvent,
-  multipleServersDiscovery,
-  type RetryBudget,
-  type Selector,
-  SerializeType,
-  XClient,
-  type XClientEvent,
-  type XClientOptions,
-} from '../../lib/index.js';
+import { type HeartbeatEvent, type RetryBudget, XClient, type XClientEvent } from '../../lib/index.js';
 import { trackHandles } from '../support/handles.js';
+import { deadAddress, orderedXClient } from '../support/ordered-xclient.js';
 import { startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -25,32 +16,6 @@ async function liveServer(): Promise<string> {
   return address;
 }
 
-/** An address where nothing listens: a port that was bound, then closed. */
-async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `tcp@127.0.0.1:${port}`;
-}
-
-const inOrder: Selector = { select: (instances) => instances[0] };
-
-function xclient(addresses: readonly string[], options: Omit<XClientOptions, 'discovery'>): XClient {
-  const discovery = multipleServersDiscovery(addresses.map((address) => ({ address })));
-  const client = new XClient('HelloWorld', {
-    discovery,
-    serializeType: SerializeType.JSON,
-    selectMode: inOrder,
-    ...options,
-  });
-  defer(() => {
-    discovery.close();
-    return client.close();
-  });
-  return client;
-}
-
 /** A budget that refuses every retry. */
 const noRetries: RetryBudget = { deposit: () => {}, tryWithdraw: () => false, balance: 0 };
 
@@ -59,7 +24,7 @@ describe('XClient.events$ and instanceStates()', () => {
     const dead = await deadAddress();
     const live = await liveServer();
     // failtry retries the same server: two failures in a row open a breaker of threshold 1.
-    const client = xclient([dead, live], {
+    const client = orderedXClient(defer, [dead, live], {
       failMode: 'failtry',
       retries: 1,
       breaker: { kind: 'consecutive', failureThreshold: 1, openMs: 60_000 },
@@ -78,7 +43,7 @@ describe('XClient.events$ and instanceStates()', () => {
   it('a retry the budget refuses is reported, and the call fails with the first error', async () => {
     const dead = await deadAddress();
     const live = await liveServer();
-    const client = xclient([dead, live], { failMode: 'failover', retryBudget: noRetries });
+    const client = orderedXClient(defer, [dead, live], { failMode: 'failover', retryBudget: noRetries });
     const refused = firstValueFrom(
       client.events$.pipe(filter((event) => event.type === 'retry-budget-exhausted')),
     );
@@ -88,7 +53,7 @@ describe('XClient.events$ and instanceStates()', () => {
 
   it('heartbeats report their round trip per server', async () => {
     const live = await liveServer();
-    const client = xclient([live], { heartbeat: { intervalMs: 20 } });
+    const client = orderedXClient(defer, [live], { heartbeat: { intervalMs: 20 } });
     const beat = firstValueFrom(
       client.events$.pipe(filter((event): event is HeartbeatEvent => event.type === 'heartbeat')),
     );
@@ -105,7 +70,7 @@ describe('XClient.events$ and instanceStates()', () => {
     });
     expect(silent.instanceStates()).toEqual([]);
     await silent.close();
-    const client = xclient([live], {});
+    const client = orderedXClient(defer, [live], {});
     await client.call('Greet', { First: 'd' });
     expect(client.instanceStates()).toHaveLength(1);
     const all = lastValueFrom(client.events$.pipe(toArray()));

@@ -1,18 +1,12 @@
-import { createServer } from 'node:net';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  Client,
-  multipleServersDiscovery,
-  type Selector,
-  SerializeType,
-  XClient,
-  type XClientOptions,
-} from '../../lib/index.js';
+import { Client, SerializeType } from '../../lib/index.js';
 import { clientMetrics, UNKNOWN_LABEL } from '../../lib/metrics/index.js';
 import { LabelGuard, resolveMetricsOptions } from '../../lib/metrics/metrics-options.js';
 import { trackHandles } from '../support/handles.js';
+import { metricValue } from '../support/metric-value.js';
+import { deadAddress, orderedXClient } from '../support/ordered-xclient.js';
 import { startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -29,43 +23,6 @@ async function liveServer(): Promise<string> {
   return address;
 }
 
-async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `tcp@127.0.0.1:${port}`;
-}
-
-const inOrder: Selector = { select: (instances) => instances[0] };
-
-function xclient(addresses: readonly string[], options: Omit<XClientOptions, 'discovery'>): XClient {
-  const discovery = multipleServersDiscovery(addresses.map((address) => ({ address })));
-  const client = new XClient('HelloWorld', {
-    discovery,
-    serializeType: SerializeType.JSON,
-    selectMode: inOrder,
-    ...options,
-  });
-  defer(() => {
-    discovery.close();
-    return client.close();
-  });
-  return client;
-}
-
-async function value(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  const series = values.find(
-    (entry) =>
-      Object.entries(labels).every(([key, wanted]) => String(entry.labels[key]) === wanted) &&
-      Object.keys(entry.labels).filter((key) => key !== 'le').length === Object.keys(labels).length,
-  );
-  return series?.value ?? 0;
-}
-
 describe('clientMetrics', () => {
   it('Client - per-method calls by code, durations, sizes and one first attempt per call', async () => {
     const registry = new Registry();
@@ -75,17 +32,19 @@ describe('clientMetrics', () => {
     await client.call('HelloWorld', 'Greet', { First: 'a' });
     await expect(client.call('HelloWorld', 'Fail', {})).rejects.toThrow('no');
     const greet = { service: 'HelloWorld', method: 'Greet' };
-    expect(await value(registry, 'phobos_client_started_total', greet)).toBe(1);
-    expect(await value(registry, 'phobos_client_handled_total', { ...greet, code: 'OK' })).toBe(1);
+    expect(await metricValue(registry, 'phobos_client_started_total', greet)).toBe(1);
+    expect(await metricValue(registry, 'phobos_client_handled_total', { ...greet, code: 'OK' })).toBe(1);
     expect(
-      await value(registry, 'phobos_client_handled_total', {
+      await metricValue(registry, 'phobos_client_handled_total', {
         service: 'HelloWorld',
         method: 'Fail',
         code: 'UNKNOWN',
       }),
     ).toBe(1);
-    expect(await value(registry, 'phobos_client_attempts_total', { ...greet, outcome: 'first' })).toBe(1);
-    expect(await value(registry, 'phobos_client_in_flight', greet)).toBe(0);
+    expect(await metricValue(registry, 'phobos_client_attempts_total', { ...greet, outcome: 'first' })).toBe(
+      1,
+    );
+    expect(await metricValue(registry, 'phobos_client_in_flight', greet)).toBe(0);
     const text = await registry.metrics();
     expect(text).toContain('phobos_client_handling_seconds_count{service="HelloWorld",method="Greet"} 1');
     expect(text).toContain(
@@ -100,7 +59,7 @@ describe('clientMetrics', () => {
     const registry = new Registry();
     const dead = await deadAddress();
     const live = await liveServer();
-    const client = xclient([dead, live], {
+    const client = orderedXClient(defer, [dead, live], {
       failMode: 'failtry',
       retries: 1,
       breaker: { kind: 'consecutive', failureThreshold: 1, openMs: 60_000 },
@@ -109,44 +68,50 @@ describe('clientMetrics', () => {
     await expect(client.call('Greet', { First: 'a' })).rejects.toMatchObject({ name: 'ConnectionError' });
     await client.call('Greet', { First: 'b' });
     const greet = { service: 'HelloWorld', method: 'Greet' };
-    expect(await value(registry, 'phobos_client_attempts_total', { ...greet, outcome: 'first' })).toBe(2);
-    expect(await value(registry, 'phobos_client_attempts_total', { ...greet, outcome: 'retry' })).toBe(1);
-    expect(await value(registry, 'phobos_client_handled_total', { ...greet, code: 'UNAVAILABLE' })).toBe(1);
-    expect(await value(registry, 'phobos_client_handled_total', { ...greet, code: 'OK' })).toBe(1);
+    expect(await metricValue(registry, 'phobos_client_attempts_total', { ...greet, outcome: 'first' })).toBe(
+      2,
+    );
+    expect(await metricValue(registry, 'phobos_client_attempts_total', { ...greet, outcome: 'retry' })).toBe(
+      1,
+    );
     expect(
-      await value(registry, 'phobos_client_breaker_transitions_total', {
+      await metricValue(registry, 'phobos_client_handled_total', { ...greet, code: 'UNAVAILABLE' }),
+    ).toBe(1);
+    expect(await metricValue(registry, 'phobos_client_handled_total', { ...greet, code: 'OK' })).toBe(1);
+    expect(
+      await metricValue(registry, 'phobos_client_breaker_transitions_total', {
         service: 'HelloWorld',
         instance: dead,
         to: 'open',
       }),
     ).toBe(1);
     expect(
-      await value(registry, 'phobos_client_breaker_state', { service: 'HelloWorld', instance: dead }),
+      await metricValue(registry, 'phobos_client_breaker_state', { service: 'HelloWorld', instance: dead }),
     ).toBe(2);
     expect(
-      await value(registry, 'phobos_client_breaker_state', { service: 'HelloWorld', instance: live }),
+      await metricValue(registry, 'phobos_client_breaker_state', { service: 'HelloWorld', instance: live }),
     ).toBe(0);
     expect(
-      await value(registry, 'phobos_client_instances', { service: 'HelloWorld', state: 'discovered' }),
+      await metricValue(registry, 'phobos_client_instances', { service: 'HelloWorld', state: 'discovered' }),
     ).toBe(2);
-    expect(await value(registry, 'phobos_client_instances', { service: 'HelloWorld', state: 'usable' })).toBe(
-      1,
-    );
-    expect(await value(registry, 'phobos_client_connections', { service: 'HelloWorld' })).toBe(1);
+    expect(
+      await metricValue(registry, 'phobos_client_instances', { service: 'HelloWorld', state: 'usable' }),
+    ).toBe(1);
+    expect(await metricValue(registry, 'phobos_client_connections', { service: 'HelloWorld' })).toBe(1);
 
-    const thrifty = xclient([dead, live], {
+    const thrifty = orderedXClient(defer, [dead, live], {
       failMode: 'failover',
       retryBudget: { deposit: () => {}, tryWithdraw: () => false, balance: 0 },
     });
     clientMetrics(thrifty, { registry });
     await expect(thrifty.call('Greet', { First: 'c' })).rejects.toMatchObject({ name: 'ConnectionError' });
     expect(
-      await value(registry, 'phobos_client_retry_budget_exhausted_total', { service: 'HelloWorld' }),
+      await metricValue(registry, 'phobos_client_retry_budget_exhausted_total', { service: 'HelloWorld' }),
     ).toBe(1);
     await thrifty.close();
     await client.close();
     expect(
-      await value(registry, 'phobos_client_instances', { service: 'HelloWorld', state: 'discovered' }),
+      await metricValue(registry, 'phobos_client_instances', { service: 'HelloWorld', state: 'discovered' }),
     ).toBe(0);
   });
 

@@ -7,19 +7,10 @@ import { etcdDiscovery, etcdRegistry } from '../../lib/registry/index.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { freshBasePath } from '../support/etcd-helpers.js';
 import { trackHandles } from '../support/handles.js';
+import { metricValue } from '../support/metric-value.js';
 
 const { defer } = trackHandles();
 afterAll(stopAllEtcd);
-
-async function value(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  const series = values.find((entry) =>
-    Object.entries(labels).every(([key, wanted]) => String(entry.labels[key]) === wanted),
-  );
-  return series?.value ?? 0;
-}
 
 describe('registryMetrics and discoveryMetrics', () => {
   it('a real etcd registry: registered while the server serves, closed after shutdown', {
@@ -30,16 +21,16 @@ describe('registryMetrics and discoveryMetrics', () => {
     const registry = etcdRegistry({ hosts: etcd.clientUrl, basePath: freshBasePath() });
     const metrics = new Registry();
     registryMetrics(registry, { registry: metrics });
-    expect(await value(metrics, 'phobos_registry_state', { state: 'idle' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_state', { state: 'idle' })).toBe(1);
     const server = new Server({ registries: [registry], logger: silentLogger });
     server.register('Echo', { Say: (text: string) => text });
     await server.listen('tcp@127.0.0.1:0');
-    expect(await value(metrics, 'phobos_registry_state', { state: 'registered' })).toBe(1);
-    expect(await value(metrics, 'phobos_registry_state', { state: 'idle' })).toBe(0);
+    expect(await metricValue(metrics, 'phobos_registry_state', { state: 'registered' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_state', { state: 'idle' })).toBe(0);
     await server.shutdown({ graceMs: 0 });
     await registry.close();
-    expect(await value(metrics, 'phobos_registry_state', { state: 'closed' })).toBe(1);
-    expect(await value(metrics, 'phobos_registry_transitions_total', { to: 'registered' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_state', { state: 'closed' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_transitions_total', { to: 'registered' })).toBe(1);
   });
 
   it('an etcd discovery: a watch lost when etcd stops and restored when it is back counts one restart', {
@@ -72,7 +63,9 @@ describe('registryMetrics and discoveryMetrics', () => {
     await etcd.restart();
     await restored;
     expect(events).toEqual(['lost', 'restored']);
-    expect(await value(metrics, 'phobos_discovery_watch_restarts_total', { service: 'HelloWorld' })).toBe(1);
+    expect(
+      await metricValue(metrics, 'phobos_discovery_watch_restarts_total', { service: 'HelloWorld' }),
+    ).toBe(1);
   });
 
   it('a recovery is counted when registrations come back after etcd was unreachable; stop() takes it out', async () => {
@@ -81,12 +74,12 @@ describe('registryMetrics and discoveryMetrics', () => {
     const watch = registryMetrics({ state$ }, { registry: metrics });
     for (const state of ['registered', 'unreachable', 'unreachable', 'registered', 'bogus'])
       state$.next(state);
-    expect(await value(metrics, 'phobos_registry_recoveries_total')).toBe(1);
-    expect(await value(metrics, 'phobos_registry_transitions_total', { to: 'unreachable' })).toBe(1);
-    expect(await value(metrics, 'phobos_registry_state', { state: 'registered' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_recoveries_total')).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_transitions_total', { to: 'unreachable' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_registry_state', { state: 'registered' })).toBe(1);
     watch.stop();
     watch.stop();
-    expect(await value(metrics, 'phobos_registry_state', { state: 'registered' })).toBe(0);
+    expect(await metricValue(metrics, 'phobos_registry_state', { state: 'registered' })).toBe(0);
   });
 
   it('discovery: the latest list size and the lists given, per service', async () => {
@@ -97,12 +90,12 @@ describe('registryMetrics and discoveryMetrics', () => {
     defer(() => discovery.close());
     const metrics = new Registry();
     const watch = discoveryMetrics(discovery, 'HelloWorld', { registry: metrics });
-    expect(await value(metrics, 'phobos_discovery_instances', { service: 'HelloWorld' })).toBe(2);
+    expect(await metricValue(metrics, 'phobos_discovery_instances', { service: 'HelloWorld' })).toBe(2);
     discovery.update([{ address: 'tcp@127.0.0.1:3' }]);
-    expect(await value(metrics, 'phobos_discovery_instances', { service: 'HelloWorld' })).toBe(1);
-    expect(await value(metrics, 'phobos_discovery_updates_total', { service: 'HelloWorld' })).toBe(2);
+    expect(await metricValue(metrics, 'phobos_discovery_instances', { service: 'HelloWorld' })).toBe(1);
+    expect(await metricValue(metrics, 'phobos_discovery_updates_total', { service: 'HelloWorld' })).toBe(2);
     watch.stop();
-    expect(await value(metrics, 'phobos_discovery_instances', { service: 'HelloWorld' })).toBe(0);
+    expect(await metricValue(metrics, 'phobos_discovery_instances', { service: 'HelloWorld' })).toBe(0);
   });
 
   it('refuses what is not a registry or a discovery', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type CallContext, SerializeType, type Server } from '../../lib/index.js';
 import { serverMetrics } from '../../lib/metrics/index.js';
 import { trackHandles } from '../support/handles.js';
+import { metricValue } from '../support/metric-value.js';
 import { rawClient } from '../support/raw-peer.js';
 import { startClient, startServer } from '../support/servers.js';
 
@@ -19,19 +20,6 @@ const echo = {
     return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
   },
 };
-
-/** The value of one series of a metric, 0 when absent. */
-async function value(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  const series = values.find(
-    (entry) =>
-      Object.entries(labels).every(([key, wanted]) => String(entry.labels[key]) === wanted) &&
-      Object.keys(entry.labels).filter((key) => key !== 'le').length === Object.keys(labels).length,
-  );
-  return series?.value ?? 0;
-}
 
 async function started(options: Parameters<typeof serverMetrics>[1] = {}) {
   const registry = new Registry();
@@ -54,29 +42,29 @@ describe('serverMetrics', () => {
     await expect(client.call('Echo', 'Nope', {})).rejects.toThrow();
     await expect(client.call('Made', 'Up', {})).rejects.toThrow();
     const say = { service: 'Echo', method: 'Say' };
-    expect(await value(registry, 'phobos_server_started_total', say)).toBe(2);
-    expect(await value(registry, 'phobos_server_handled_total', { ...say, code: 'OK' })).toBe(2);
+    expect(await metricValue(registry, 'phobos_server_started_total', say)).toBe(2);
+    expect(await metricValue(registry, 'phobos_server_handled_total', { ...say, code: 'OK' })).toBe(2);
     expect(
-      await value(registry, 'phobos_server_handled_total', {
+      await metricValue(registry, 'phobos_server_handled_total', {
         service: 'Echo',
         method: 'Fail',
         code: 'UNKNOWN',
       }),
     ).toBe(1);
     expect(
-      await value(registry, 'phobos_server_handled_total', {
+      await metricValue(registry, 'phobos_server_handled_total', {
         service: 'unknown',
         method: 'unknown',
         code: 'NOT_FOUND',
       }),
     ).toBe(2);
-    expect(await value(registry, 'phobos_server_in_flight', say)).toBe(0);
+    expect(await metricValue(registry, 'phobos_server_in_flight', say)).toBe(0);
     const text = await registry.metrics();
     expect(text).toContain('phobos_server_handling_seconds_count{service="Echo",method="Say"} 2');
     expect(text).toContain('phobos_server_msg_received_bytes_sum{service="Echo",method="Say"} 14');
     expect(text).not.toMatch(/method="Nope"|service="Made"/);
-    expect(await value(registry, 'phobos_server_connections')).toBe(1);
-    expect(await value(registry, 'phobos_server_connections_accepted_total')).toBe(1);
+    expect(await metricValue(registry, 'phobos_server_connections')).toBe(1);
+    expect(await metricValue(registry, 'phobos_server_connections_accepted_total')).toBe(1);
   });
 
   it('counts protocol errors by reason and connections as they close; Go Phobos names on request', async () => {
@@ -86,17 +74,21 @@ describe('serverMetrics', () => {
     await peer.closed;
     const client = startClient(defer, address, { serializeType: SerializeType.JSON });
     await client.call('Echo', 'Say', 1);
-    expect(await value(registry, 'phobos_server_protocol_errors_total', { reason: 'malformed' })).toBe(1);
-    expect(await value(registry, 'phobos_server_connections_accepted_total')).toBe(2);
-    expect(await value(registry, 'phobos_server_connections')).toBe(1);
-    expect(await value(registry, 'accepted_connections_total')).toBe(2);
-    expect(await value(registry, 'processed_requests_total', { service: 'Echo', method: 'Say' })).toBe(1);
+    expect(await metricValue(registry, 'phobos_server_protocol_errors_total', { reason: 'malformed' })).toBe(
+      1,
+    );
+    expect(await metricValue(registry, 'phobos_server_connections_accepted_total')).toBe(2);
+    expect(await metricValue(registry, 'phobos_server_connections')).toBe(1);
+    expect(await metricValue(registry, 'accepted_connections_total')).toBe(2);
+    expect(await metricValue(registry, 'processed_requests_total', { service: 'Echo', method: 'Say' })).toBe(
+      1,
+    );
     expect(await registry.metrics()).toContain(
       'request_duration_seconds_count{service="Echo",method="Say"} 1',
     );
     await client.close();
     await server.shutdown({ graceMs: 0 });
-    expect(await value(registry, 'phobos_server_connections')).toBe(0);
+    expect(await metricValue(registry, 'phobos_server_connections')).toBe(0);
   });
 
   it('two servers share one registry: their counts add up', async () => {
@@ -112,7 +104,9 @@ describe('serverMetrics', () => {
     for (const address of addresses) {
       await startClient(defer, address, { serializeType: SerializeType.JSON }).call('Echo', 'Say', 'x');
     }
-    expect(await value(registry, 'phobos_server_started_total', { service: 'Echo', method: 'Say' })).toBe(2);
+    expect(
+      await metricValue(registry, 'phobos_server_started_total', { service: 'Echo', method: 'Say' }),
+    ).toBe(2);
   });
 
   it('stop() stops counting; bad arguments are refused, naming them', async () => {
@@ -121,8 +115,12 @@ describe('serverMetrics', () => {
     again.stop();
     again.stop();
     await startClient(defer, address, { serializeType: SerializeType.JSON }).call('Echo', 'Say', 'x');
-    expect(await value(registry, 'other_server_started_total', { service: 'Echo', method: 'Say' })).toBe(0);
-    expect(await value(registry, 'phobos_server_started_total', { service: 'Echo', method: 'Say' })).toBe(1);
+    expect(
+      await metricValue(registry, 'other_server_started_total', { service: 'Echo', method: 'Say' }),
+    ).toBe(0);
+    expect(
+      await metricValue(registry, 'phobos_server_started_total', { service: 'Echo', method: 'Say' }),
+    ).toBe(1);
     expect(() => serverMetrics({} as Server)).toThrow(/serverMetrics needs a phobos Server, got/);
     expect(() => serverMetrics(server, { registry: {} as Registry })).toThrow(
       /registry must be a prom-client Registry/,

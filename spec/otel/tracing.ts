@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { context, propagation, type SpanContext, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -9,19 +8,11 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach } from 'vitest';
-import {
-  type CallContext,
-  multipleServersDiscovery,
-  type Selector,
-  SerializeType,
-  XClient,
-  type XClientOptions,
-} from '../../lib/index.js';
+import type { CallContext } from '../../lib/index.js';
 import { otelContextOf, otelServer } from '../../lib/otel/index.js';
 import { deferred } from '../support/deferred.js';
+import { type Defer, orderedXClient } from '../support/ordered-xclient.js';
 import { startServer } from '../support/servers.js';
-
-type Defer = (cleanup: () => unknown) => void;
 
 /** The tracing SDK of one test: what it exported, and its provider. */
 export interface Tracing {
@@ -147,37 +138,10 @@ export async function tracedGreeter(defer: Defer, name: string): Promise<TracedG
   return { address, seen, hanging: hanging.promise, aborted: aborted.promise };
 }
 
-/** An address where nothing listens: a port that was bound, then closed. */
-export async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `tcp@127.0.0.1:${port}`;
-}
-
-/** Always the first server of the list it is given (discovery order, untried first). */
-const inOrder: Selector = { select: (instances) => instances[0] };
+export { deadAddress } from '../support/ordered-xclient.js';
 
 /** An XClient of HelloWorld over `addresses`, picked in order, closed by the test's cleanup. */
-export function helloClient(
-  defer: Defer,
-  addresses: readonly string[],
-  options: Omit<XClientOptions, 'discovery'>,
-): XClient {
-  const discovery = multipleServersDiscovery(addresses.map((address) => ({ address })));
-  const client = new XClient('HelloWorld', {
-    discovery,
-    serializeType: SerializeType.JSON,
-    selectMode: inOrder,
-    ...options,
-  });
-  defer(() => {
-    discovery.close();
-    return client.close();
-  });
-  return client;
-}
+export const helloClient = orderedXClient;
 
 /** The port of a `tcp@host:port` address. */
 export function portOf(address: string): number {
