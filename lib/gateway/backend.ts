@@ -65,6 +65,8 @@ interface ServiceClient {
   inFlight: number;
   /** Whether a call of this service has ever been answered without error. */
   answered: boolean;
+  /** No longer offered to new calls: closed once its calls in flight are done. */
+  forgotten: boolean;
 }
 
 /**
@@ -127,6 +129,7 @@ export class XClientBackend implements GatewayBackend {
       return () => {
         entry.inFlight--;
         subscription.unsubscribe();
+        if (entry.forgotten && entry.inFlight === 0) void this.release(entry);
       };
     });
   }
@@ -149,6 +152,7 @@ export class XClientBackend implements GatewayBackend {
       discovery,
       inFlight: 0,
       answered: false,
+      forgotten: false,
     };
     this.clients.set(service, entry);
     return entry;
@@ -164,10 +168,16 @@ export class XClientBackend implements GatewayBackend {
     }
   }
 
+  /**
+   * Offers the client to no new call, and closes it once its calls in flight are done: several
+   * calls of one made-up name may be on their way, and closing at the first answer would cut the
+   * others' connection (a 502 instead of their own 404).
+   */
   private forget(service: string, entry: ServiceClient): void {
     if (this.clients.get(service) !== entry) return;
     this.clients.delete(service);
-    void this.release(entry);
+    entry.forgotten = true;
+    if (entry.inFlight === 0) void this.release(entry);
   }
 
   private async release(entry: ServiceClient): Promise<void> {

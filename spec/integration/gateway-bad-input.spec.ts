@@ -458,6 +458,18 @@ describe('the gateway facing bad HTTP input', () => {
     expect(service.connections()).toBe(1);
   });
 
+  it('many calls at once to one made-up service - every one gets its own 404, none a cut connection', async () => {
+    const service = await backend();
+    const { url } = await startGateway({ addresses: [service.address] });
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () => post(url, `/Ghost${round}/Say`, '{}')),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 404));
+    }
+    await eventually(() => service.connections() === 0, `no connection kept (${service.connections()})`);
+  });
+
   it("headers that never finish - 408 after headersTimeoutMs, on the gateway's listener and on an RPC port with http", async () => {
     const service = await backend();
     const gateway = new Gateway({ addresses: [service.address] });
