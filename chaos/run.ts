@@ -16,6 +16,7 @@ import { idleFlood } from './scenarios/idle-flood.js';
 import { inheritedMethods } from './scenarios/inherited-methods.js';
 import { malformed } from './scenarios/malformed.js';
 import { metadataFlood } from './scenarios/metadata-flood.js';
+import { metricsEndpoint } from './scenarios/metrics-endpoint.js';
 import { partialFrames } from './scenarios/partial-frames.js';
 import { pushNoRead } from './scenarios/push-no-read.js';
 import { slowloris } from './scenarios/slowloris.js';
@@ -41,6 +42,7 @@ const SCENARIOS: readonly Scenario[] = [
   xclientFailover,
   connFlood,
   gateway,
+  metricsEndpoint,
 ];
 
 const args = process.argv.slice(2);

@@ -22,7 +22,8 @@ export const DEFAULT_METRICS_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * A node:http request listener that answers `GET` (and `HEAD`) with the registry's metrics in
- * the Prometheus text format; other methods get 405. It reads no request body.
+ * the Prometheus text format; other methods get 405. It reads no request body: a request that
+ * has one is answered, then its connection closed.
  *
  * @throws TypeError when `registry` is not a prom-client Registry.
  * @example
@@ -37,6 +38,7 @@ export function metricsHandler(
   if (typeof registry?.metrics !== 'function')
     throw new TypeError(`registry must be a prom-client Registry, got ${describeValue(registry)}`);
   return (request, response) => {
+    refuseBody(request, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
       response.end('only GET and HEAD are served here\n');
@@ -144,6 +146,7 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     const url = request.url ?? '/';
     const query = url.indexOf('?');
     if ((query < 0 ? url : url.slice(0, query)) !== path) {
+      refuseBody(request, response);
       response.writeHead(404, { 'Content-Type': 'text/plain' });
       response.end(`metrics are at ${path}\n`);
       return;
@@ -170,6 +173,16 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A request body is never read here: a response to a request that has one closes its connection,
+ * rather than let node:http read the body to the end to keep the connection alive.
+ */
+function refuseBody(request: IncomingMessage, response: ServerResponse): void {
+  const length = request.headers['content-length'];
+  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined)
+    response.shouldKeepAlive = false;
 }
 
 function hostPort(address: unknown): { host: string; port: number } {

@@ -107,4 +107,31 @@ describe('serveMetrics and metricsHandler', () => {
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
+
+  it('a request with a body is answered and its connection closed, the body not read', async () => {
+    const server = await serveMetrics({ address: '127.0.0.1:0', registry: new Registry() });
+    defer(() => server.close());
+    const { hostname, port } = new URL(server.url);
+    for (const [method, path] of [
+      ['POST', '/metrics'],
+      ['PUT', '/elsewhere'],
+      ['GET', '/metrics'],
+    ] as const) {
+      const socket = connect(Number(port), hostname);
+      defer(() => socket.destroy());
+      socket.on('error', () => {});
+      // 100 MiB announced, 64 KiB sent: the answer must not wait for the rest.
+      socket.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n`);
+      socket.write(Buffer.alloc(64 * 1024));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString();
+      });
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(answer).toMatch(
+        method === 'POST' ? /^HTTP\/1\.1 405/ : method === 'PUT' ? /^HTTP\/1\.1 404/ : /^HTTP\/1\.1 200/,
+      );
+      expect(answer.toLowerCase()).toContain('connection: close');
+    }
+  });
 });
