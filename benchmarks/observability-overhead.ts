@@ -5,7 +5,7 @@
 // ("sampled", as services run it) or every span sampled ("traced"), spans exported in batches;
 // the modes take turns round by round, each with a server process of its own started the same
 // way; calls/s, p99 and the CPU per call of client and server.
-//   npm run build && npx tsx benchmarks/observability-overhead.ts [--seconds 5] [--rounds 3]
+//   npm run build && npx tsx benchmarks/observability-overhead.ts [--seconds 5] [--rounds 3] [--modes off,sampled]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     role: { type: 'string' },
     mode: { type: 'string' },
     address: { type: 'string' },
+    modes: { type: 'string' },
   },
 });
 
@@ -85,9 +86,13 @@ async function compare(): Promise<void> {
     sampled: empty(),
     traced: empty(),
   };
+  const modes =
+    values.modes === undefined ? MODES : MODES.filter((mode) => values.modes?.split(',').includes(mode));
+  if (!modes.includes('off'))
+    throw new RangeError(`--modes must include off, the baseline: ${MODES.join(',')}`);
   for (let round = 1; round <= rounds; round++) {
-    const turn = (round - 1) % MODES.length;
-    const order = [...MODES.slice(turn), ...MODES.slice(0, turn)];
+    const turn = (round - 1) % modes.length;
+    const order = [...modes.slice(turn), ...modes.slice(0, turn)];
     for (const mode of order) {
       const run = await measure(mode, seconds);
       const total = totals[mode];
@@ -107,7 +112,8 @@ async function compare(): Promise<void> {
   }
   const rate = (mode: Mode): number => totals[mode].calls / totals[mode].seconds;
   const mean = (list: number[]): number => list.reduce((a, b) => a + b, 0) / list.length;
-  for (const mode of ['metrics', 'sampled', 'traced'] as const) {
+  for (const mode of modes) {
+    if (mode === 'off') continue;
     const cost = 1 - rate(mode) / rate('off');
     console.log(
       `${mode} / off: calls/s ${(rate(mode) / rate('off')).toFixed(3)}x (cost ${(100 * cost).toFixed(1)}%), ` +

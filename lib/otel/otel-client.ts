@@ -9,7 +9,7 @@ import { TRACEPARENT_KEY, TRACESTATE_KEY } from '../trace/trace-context.js';
 import { describeValue, hasMethods } from '../util/validate.js';
 import { metadataGetter, metadataSetter } from './metadata-carrier.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
-import { Attr, rpcAttributes, setEndpoint, spanName } from './rpc-attributes.js';
+import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
 import { type Outcome, subscribeTraced } from './traced.js';
 
 /**
@@ -72,15 +72,17 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
       let parent = context.active();
       if (trace.getSpan(parent) === undefined && metadata.has(TRACEPARENT_KEY))
         parent = propagator.extract(parent, metadata, metadataGetter);
-      const attributes = setEndpoint(
-        rpcAttributes(call.service, call.method),
-        call.address,
-        Attr.serverAddress,
-        Attr.serverPort,
-      );
-      const span = tracer.startSpan(
+      const span = startRpcSpan(
+        tracer,
         spanName(call.service, call.method),
-        { kind: SpanKind.CLIENT, attributes },
+        SpanKind.CLIENT,
+        () =>
+          setEndpoint(
+            rpcAttributes(call.service, call.method),
+            call.address,
+            Attr.serverAddress,
+            Attr.serverPort,
+          ),
         parent,
       );
       const active = trace.setSpan(parent, span);
@@ -101,15 +103,17 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
       const id = metadata.get(parentKey);
       metadata.delete(parentKey);
       const parent = (id === undefined ? undefined : logicalCalls.get(id)) ?? context.active();
-      const attributes = setEndpoint(
-        { ...rpcAttributes(call.service, call.method), [Attr.attempt]: call.attempt ?? 'first' },
-        call.address,
-        Attr.serverAddress,
-        Attr.serverPort,
-      );
-      const span = tracer.startSpan(
+      const span = startRpcSpan(
+        tracer,
         spanName(call.service, call.method),
-        { kind: SpanKind.CLIENT, attributes },
+        SpanKind.CLIENT,
+        () =>
+          setEndpoint(
+            { ...rpcAttributes(call.service, call.method), [Attr.attempt]: call.attempt ?? 'first' },
+            call.address,
+            Attr.serverAddress,
+            Attr.serverPort,
+          ),
         parent,
       );
       const active = trace.setSpan(parent, span);

@@ -7,7 +7,7 @@ import type { Server } from '../server/server.js';
 import { describeValue, hasMethods } from '../util/validate.js';
 import { metadataGetter } from './metadata-carrier.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
-import { Attr, rpcAttributes, setEndpoint, spanName } from './rpc-attributes.js';
+import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
 import { type Outcome, subscribeTraced } from './traced.js';
 
 const contexts = new WeakMap<CallContext, Context>();
@@ -50,15 +50,17 @@ export function otelServer<S extends Pick<Server, 'use'>>(server: S, options?: O
     new Observable<unknown>((subscriber) => {
       const ctx = call.ctx;
       const parent = propagator.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
-      const attributes = setEndpoint(
-        rpcAttributes(call.service, call.method),
-        ctx.remoteAddress,
-        Attr.peerAddress,
-        Attr.peerPort,
-      );
-      const span = tracer.startSpan(
+      const span = startRpcSpan(
+        tracer,
         spanName(call.service, call.method),
-        { kind: SpanKind.SERVER, attributes },
+        SpanKind.SERVER,
+        () =>
+          setEndpoint(
+            rpcAttributes(call.service, call.method),
+            ctx.remoteAddress,
+            Attr.peerAddress,
+            Attr.peerPort,
+          ),
         parent,
       );
       const active = trace.setSpan(parent, span);

@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanKind, Tracer } from '@opentelemetry/api';
 import { parseAddress } from '../transport/address.js';
 
 /**
@@ -75,4 +75,23 @@ function endpointOf(
   }
   if (endpoints.size < MAX_REMEMBERED_ENDPOINTS) endpoints.set(address, endpoint);
   return endpoint ?? undefined;
+}
+
+/**
+ * Starts a span of `kind` and gives it `attributes()` once the sampler has kept it: for the spans
+ * a sampler drops, building and cleaning the attributes would cost more than the call they trace.
+ * (Samplers therefore see no attributes; the RPC conventions mark none as needed for sampling.)
+ *
+ * @internal
+ */
+export function startRpcSpan(
+  tracer: Tracer,
+  name: string,
+  kind: SpanKind,
+  attributes: () => Attributes,
+  parent: Context,
+): Span {
+  const span = tracer.startSpan(name, { kind }, parent);
+  if (span.isRecording()) span.setAttributes(attributes());
+  return span;
 }
