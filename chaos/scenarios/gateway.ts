@@ -23,9 +23,10 @@ import { gzipSync } from 'node:zlib';
 import type * as GatewayModule from '../../lib/gateway/index.js';
 import {
   type Attacker,
-  connectAttacker,
   deadlineSignal,
   destroyAll,
+  type HttpAttacker,
+  openHttp,
   send,
   waitClosed,
   withSlack,
@@ -191,44 +192,6 @@ const MALFORMED: readonly BadRequest[] = [
   { name: 'three-part path', bytes: () => post('/Echo/Say/More', '{}'), status: 404 },
   { name: 'unknown service', bytes: () => post('/NoSuchService/Say', '{}'), status: 404 },
 ];
-
-/** An attacking connection that notes the status of the first response it reads. */
-interface HttpAttacker {
-  readonly attacker: Attacker;
-  /** Resolves with the first response's status, or undefined when the connection closed without one. */
-  readonly answered: Promise<number | undefined>;
-  /** The first response's status, once it arrived. */
-  readonly status: number | undefined;
-}
-
-/** Connects an {@link HttpAttacker} to `host:port`. */
-async function openHttp(address: string): Promise<HttpAttacker> {
-  let head = '';
-  let status: number | undefined;
-  let settle: (status: number | undefined) => void = () => {};
-  const answered = new Promise<number | undefined>((resolve) => {
-    settle = resolve;
-  });
-  const attacker = await connectAttacker(address, {
-    onData: (chunk) => {
-      if (status !== undefined) return;
-      head += chunk.toString('latin1', 0, Math.min(chunk.length, 64));
-      const match = /^HTTP\/1\.1 (\d{3}) /.exec(head);
-      if (match) {
-        status = Number(match[1]);
-        settle(status);
-      }
-    },
-  });
-  void attacker.closed.then(() => settle(undefined));
-  return {
-    attacker,
-    answered,
-    get status() {
-      return status;
-    },
-  };
-}
 
 /**
  * Sends bad requests, one connection each, round robin over `kinds`, until `stop`; each waits

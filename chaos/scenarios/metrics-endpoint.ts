@@ -26,11 +26,12 @@ import { fileURLToPath } from 'node:url';
 import type * as MetricsModule from '../../lib/metrics/index.js';
 import {
   type Attacker,
-  connectAttacker,
   connectMany,
   deadlineSignal,
   destroyAll,
+  type HttpAttacker,
   longestUntilClose,
+  openHttp,
   send,
   waitClosed,
   withSlack,
@@ -194,49 +195,6 @@ const BODIES: readonly BodyKind[] = [
     status: 404,
   },
 ];
-
-/** An attacking connection that notes the status of the first response it reads, and when. */
-interface HttpAttacker {
-  readonly attacker: Attacker;
-  /** Resolves with the first response's status, or undefined when the connection closed without one. */
-  readonly answered: Promise<number | undefined>;
-  readonly status: number | undefined;
-  readonly answeredAt: number | undefined;
-}
-
-/** Connects an {@link HttpAttacker} to `host:port`. */
-async function openHttp(address: string): Promise<HttpAttacker> {
-  let head = '';
-  let status: number | undefined;
-  let answeredAt: number | undefined;
-  let settle: (status: number | undefined) => void = () => {};
-  const answered = new Promise<number | undefined>((resolve) => {
-    settle = resolve;
-  });
-  const attacker = await connectAttacker(address, {
-    onData: (chunk) => {
-      if (status !== undefined) return;
-      head += chunk.toString('latin1', 0, Math.min(chunk.length, 64));
-      const match = /^HTTP\/1\.[01] (\d{3}) /.exec(head);
-      if (match) {
-        status = Number(match[1]);
-        answeredAt = performance.now();
-        settle(status);
-      }
-    },
-  });
-  void attacker.closed.then(() => settle(undefined));
-  return {
-    attacker,
-    answered,
-    get status() {
-      return status;
-    },
-    get answeredAt() {
-      return answeredAt;
-    },
-  };
-}
 
 /** Resolves 'no answer' when `signal` aborts. */
 function noAnswer(signal: AbortSignal): Promise<'no answer'> {

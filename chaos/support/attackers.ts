@@ -244,3 +244,46 @@ export function deadlineSignal(ms: number, stop: AbortSignal): { signal: AbortSi
 export function withSlack(timeoutMs: number): number {
   return Math.round(timeoutMs * 1.2 + 1_000);
 }
+
+/** An attacking connection that notes the status of the first response it reads, and when. */
+export interface HttpAttacker {
+  readonly attacker: Attacker;
+  /** Resolves with the first response's status, or undefined when the connection closed without one. */
+  readonly answered: Promise<number | undefined>;
+  readonly status: number | undefined;
+  readonly answeredAt: number | undefined;
+}
+
+/** Connects an {@link HttpAttacker} to `host:port`. */
+export async function openHttp(address: string): Promise<HttpAttacker> {
+  let head = '';
+  let status: number | undefined;
+  let answeredAt: number | undefined;
+  let settle: (status: number | undefined) => void = () => {};
+  const answered = new Promise<number | undefined>((resolve) => {
+    settle = resolve;
+  });
+  const attacker = await connectAttacker(address, {
+    onData: (chunk) => {
+      if (status !== undefined) return;
+      head += chunk.toString('latin1', 0, Math.min(chunk.length, 64));
+      const match = /^HTTP\/1\.[01] (\d{3}) /.exec(head);
+      if (match) {
+        status = Number(match[1]);
+        answeredAt = performance.now();
+        settle(status);
+      }
+    },
+  });
+  void attacker.closed.then(() => settle(undefined));
+  return {
+    attacker,
+    answered,
+    get status() {
+      return status;
+    },
+    get answeredAt() {
+      return answeredAt;
+    },
+  };
+}
