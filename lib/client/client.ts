@@ -127,15 +127,14 @@ export class Client {
   /**
    * Adds an interceptor around every call: `stage: 'call'` (the default) or `'attempt'`; on a
    * `Client` both wrap its one request, the call stage outside (see {@link ClientStage}). The
-   * first added is the outermost of its stage. `interceptor(next)` is called for each call, so
-   * keep state that outlives a call outside it.
+   * first added is the outermost of its stage. `interceptor(next)` may be called once for many
+   * calls or once per call: keep what belongs to one call inside the handler it returns.
    *
-   * @throws RangeError when `interceptor` is not a function or the stage is unknown.
+   * @throws RangeError when `interceptor` is not a function or the stage is unknown; TypeError
+   *   when `options` is not an object.
    * @example
    * ```ts
-   * client.use((next) => (call) =>
-   *   next({ ...call, options: { ...call.options, metadata: { ...toRecord(call.options.metadata), tenant: 'a' } } }),
-   * );
+   * client.use((next) => (call) => next(withMetadata(call, { tenant: 'a' })));
    * ```
    */
   use(interceptor: ClientInterceptor, options?: ClientUseOptions): this {

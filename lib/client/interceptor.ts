@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { describeValue } from '../util/validate.js';
+import { describeValue, toMetadata } from '../util/validate.js';
 import type { CallOptions, Reply } from './connection.js';
 
 /**
@@ -142,20 +142,15 @@ export class ClientInterceptors {
  * The call with `extra` added to its metadata (replacing keys it already has): what an
  * interceptor passes to `next` to send headers.
  *
- * @throws TypeError when a value of `extra` is not a string.
+ * @throws TypeError when a value of `extra`, or a key or value of the call's metadata, is not a
+ *   string.
  * @example
  * ```ts
  * client.use((next) => (call) => next(withMetadata(call, { tenant: 'acme' })));
  * ```
  */
 export function withMetadata(call: ClientCall, extra: Readonly<Record<string, string>>): ClientCall {
-  const metadata = new Map<string, string>(
-    call.options.metadata === undefined
-      ? []
-      : call.options.metadata instanceof Map
-        ? call.options.metadata
-        : Object.entries(call.options.metadata),
-  );
+  const metadata = toMetadata('metadata', call.options.metadata);
   for (const [key, value] of Object.entries(extra)) {
     if (typeof value !== 'string')
       throw new TypeError(`metadata value of ${key} must be a string, got ${describeValue(value)}`);

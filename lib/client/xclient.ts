@@ -271,10 +271,12 @@ export class XClient {
    * retries, backups, backoff and the deadline inside it); `'attempt'` wraps each request to one
    * server, inside the retries and the breaker, with its `address` and whether it is the first,
    * a retry or a backup (see {@link ClientStage}). The first added is the outermost of its
-   * stage; `interceptor(next)` is called for each call or attempt. `call.service` is informational:
-   * an XClient calls its own service.
+   * stage; `interceptor(next)` may be called once for many calls or once per call (keep what
+   * belongs to one call inside the handler it returns). `call.service` is informational: an
+   * XClient calls its own service.
    *
-   * @throws RangeError when `interceptor` is not a function or the stage is unknown.
+   * @throws RangeError when `interceptor` is not a function or the stage is unknown; TypeError
+   *   when `options` is not an object.
    * @example
    * ```ts
    * client.use((next) => (call) => next(withMetadata(call, { tenant: 'a' })));

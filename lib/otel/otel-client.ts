@@ -1,12 +1,12 @@
 import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import type { Client } from '../client/client.js';
-import type { CallOptions, Reply } from '../client/connection.js';
+import type { Reply } from '../client/connection.js';
 import type { ClientCall, ClientInterceptor } from '../client/interceptor.js';
 import type { XClient } from '../client/xclient.js';
 import { RpcError } from '../errors/rpc-error.js';
 import { TRACEPARENT_KEY, TRACESTATE_KEY } from '../trace/trace-context.js';
-import { describeValue, hasMethods } from '../util/validate.js';
+import { describeValue, hasMethods, toMetadata } from '../util/validate.js';
 import { metadataGetter, metadataSetter } from './metadata-carrier.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
 import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
@@ -68,7 +68,7 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
 
   const callStage: ClientInterceptor = (next) => (call) =>
     new Observable<Reply<unknown>>((subscriber) => {
-      const metadata = metadataOf(call.options);
+      const metadata = toMetadata('metadata', call.options.metadata);
       let parent = context.active();
       if (trace.getSpan(parent) === undefined && metadata.has(TRACEPARENT_KEY))
         parent = propagator.extract(parent, metadata, metadataGetter);
@@ -99,7 +99,7 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
 
   const attemptStage: ClientInterceptor = (next) => (call) =>
     new Observable<Reply<unknown>>((subscriber) => {
-      const metadata = metadataOf(call.options);
+      const metadata = toMetadata('metadata', call.options.metadata);
       const id = metadata.get(parentKey);
       metadata.delete(parentKey);
       const parent = (id === undefined ? undefined : logicalCalls.get(id)) ?? context.active();
@@ -130,11 +130,4 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
   client.use(callStage, { stage: 'call' });
   client.use(attemptStage, { stage: 'attempt' });
   return client;
-}
-
-/** A copy of a call's metadata, given as a record or a Map, to read and change. */
-function metadataOf(options: CallOptions): Map<string, string> {
-  const metadata = options.metadata;
-  if (metadata === undefined) return new Map();
-  return new Map(metadata instanceof Map ? metadata : Object.entries(metadata));
 }
