@@ -142,7 +142,7 @@ export class LabelGuard {
       this.seen.size < this.options.maxLabelValues && (this.options.allow?.(service, method) ?? true);
     const pair = allowed ? ([service, method] as const) : UNKNOWN_PAIR;
     // Past the bound nothing more is remembered: the map stays at maxLabelValues entries.
-    if (allowed || this.seen.size < this.options.maxLabelValues) this.seen.set(key, pair);
+    if (this.seen.size < this.options.maxLabelValues) this.seen.set(key, pair);
     return pair;
   }
 }

@@ -81,6 +81,8 @@ class InflightCall {
   subscription: Subscription | undefined = undefined;
   /** When the call started (`performance.now()`), while `events$` is watched. */
   startedAt = 0;
+  /** Whether its service and method are registered, found when it started (for `events$`). */
+  known = false;
   timer: Subscription | undefined = undefined;
   done = false;
   private controller: AbortController | undefined = undefined;
@@ -608,7 +610,7 @@ export class ServerConnectionHandler implements ServerConnection {
           ? undefined
           : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
     } catch (error) {
-      if (this.core.observed) this.protocolError(isBomb(error) ? 'bomb' : 'bad-payload');
+      this.protocolError(isBomb(error) ? 'bomb' : 'bad-payload');
       this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined, 'INVALID_ARGUMENT'));
       return;
     }
@@ -866,7 +868,7 @@ export class ServerConnectionHandler implements ServerConnection {
   }
 
   private onClose(error: Error | undefined): void {
-    const reason = this.core.observed && error ? closeReasonOf(error) : undefined;
+    const reason = error === undefined ? undefined : closeReasonOf(error);
     if (reason) this.protocolError(reason);
     if (error) {
       this.options.logger.warn(`connection closed: ${error.message}`, {
@@ -902,11 +904,12 @@ export class ServerConnectionHandler implements ServerConnection {
   private callStarted(call: InflightCall): void {
     const request = call.request;
     call.startedAt = performance.now();
+    call.known = this.core.service(request.servicePath)?.methods.has(request.serviceMethod) === true;
     this.core.emit({
       type: 'call-started',
       service: request.servicePath,
       method: request.serviceMethod,
-      known: this.core.service(request.servicePath)?.methods.has(request.serviceMethod) === true,
+      known: call.known,
       requestBytes: request.payload.length,
     });
   }
@@ -918,7 +921,7 @@ export class ServerConnectionHandler implements ServerConnection {
       type: 'call-finished',
       service: request.servicePath,
       method: request.serviceMethod,
-      known: this.core.service(request.servicePath)?.methods.has(request.serviceMethod) === true,
+      known: call.known,
       code: code ?? replyCodeOf(reply),
       durationMs: performance.now() - call.startedAt,
       replyBytes: reply?.payload.length ?? 0,
