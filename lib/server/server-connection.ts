@@ -8,7 +8,6 @@ import {
   of,
   Subject,
   type Subscription,
-  take,
 } from 'rxjs';
 import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
 import { describeThrown } from '../errors/describe-thrown.js';
@@ -659,17 +658,24 @@ export class ServerConnectionHandler implements ServerConnection {
     fail: (error: unknown) => void,
   ): void {
     if (isObservable(result)) {
+      // The first value is the reply: the subscription ends there, whether the value came while
+      // subscribing (an `of`) or later.
       let replied = false;
-      call.subscription = result.pipe(take(1)).subscribe({
+      let subscription: Subscription | undefined;
+      subscription = result.subscribe({
         next: (value) => {
+          if (replied) return;
           replied = true;
           reply(value);
+          subscription?.unsubscribe();
         },
         error: fail,
         complete: () => {
           if (!replied) reply(undefined);
         },
       });
+      if (replied) subscription.unsubscribe();
+      else call.subscription = subscription;
     } else if (isThenable(result)) {
       // A thenable is adopted by a promise, which catches a `then` that throws. A late settlement
       // after a cancel or a deadline finds the call done and is dropped.

@@ -1,6 +1,20 @@
 import { EventEmitter } from 'node:events';
 import protobuf from 'protobufjs';
-import { firstValueFrom, interval, map, Observable, take, throwError, toArray } from 'rxjs';
+import {
+  concat,
+  finalize,
+  firstValueFrom,
+  interval,
+  map,
+  NEVER,
+  Observable,
+  of,
+  switchMap,
+  take,
+  throwError,
+  timer,
+  toArray,
+} from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   type CallContext,
@@ -156,6 +170,27 @@ describe('calls over loopback', () => {
     );
     const client = startClient(defer, address);
     await expect(client.call('Stream', 'Ticks')).resolves.toBe(10);
+  });
+
+  it('after its first value a handler’s Observable is unsubscribed, whether it came at once or later, with or without interceptors', async () => {
+    for (const intercepted of [false, true]) {
+      const ended: string[] = [];
+      const { address } = await startServer(defer, (server) => {
+        if (intercepted) server.use((next) => (call) => next(call));
+        return server.register('Stream', {
+          AtOnce: () => concat(of(1, 2), NEVER).pipe(finalize(() => ended.push('at once'))),
+          Later: () =>
+            timer(1).pipe(
+              switchMap(() => concat(of(3, 4), NEVER)),
+              finalize(() => ended.push('later')),
+            ),
+        });
+      });
+      const client = startClient(defer, address);
+      await expect(client.call('Stream', 'AtOnce')).resolves.toBe(1);
+      await expect(client.call('Stream', 'Later')).resolves.toBe(3);
+      expect(ended).toEqual(['at once', 'later']);
+    }
   });
 
   it('unknown service and method get an error reply that names only what was asked for', async () => {
