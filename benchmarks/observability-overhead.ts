@@ -6,6 +6,7 @@
 // the modes take turns round by round, each with a server process of its own started the same
 // way; calls/s, p99 and the CPU per call of client and server.
 //   npm run build && npx tsx benchmarks/observability-overhead.ts [--seconds 5] [--rounds 3] [--modes off,sampled]
+//     [--cpu-prof DIR: a CPU profile of every server and client process, named by pid, in DIR]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     mode: { type: 'string' },
     address: { type: 'string' },
     modes: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -128,7 +130,17 @@ async function compare(): Promise<void> {
 function child(role: 'server' | 'client', mode: Mode, extra: readonly string[] = []) {
   const process_ = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL(import.meta.url).pathname, '--role', role, '--mode', mode, ...extra],
+    [
+      ...(values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']]),
+      '--import',
+      'tsx',
+      new URL(import.meta.url).pathname,
+      '--role',
+      role,
+      '--mode',
+      mode,
+      ...extra,
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: process_.stdout })[Symbol.asyncIterator]();

@@ -19,6 +19,11 @@ import { type Outcome, subscribeTraced } from './traced.js';
  * before anything is sent.
  */
 const PARENT_KEY_PREFIX = '__phobos_otel_call_';
+/**
+ * The value of that key for a logical call whose span the sampler dropped: its attempts make
+ * no spans of their own (a parent-based sampler would drop them too) and send its context.
+ */
+const UNSAMPLED = '';
 
 let installations = 0;
 
@@ -36,6 +41,10 @@ const clientOutcome: Outcome = {
  * `server.port` and `rpc.phobos.attempt`. A failed span has status ERROR with the error's
  * message and `error.type`, the `RpcError` code (`_OTHER` for anything else); a span given up
  * (a hedge that lost, a cancelled call) ends with `rpc.phobos.cancelled`.
+ *
+ * A logical call whose span the sampler drops (most calls, with a ratio sampler) makes no attempt
+ * spans: its own span context goes to the server with each attempt, flagged not sampled, as a
+ * parent-based sampler on either side would decide anyway, and at half the cost.
  *
  * With no active span, a call whose metadata already holds a `traceparent` (a gateway
  * forwarding its HTTP caller's) continues that trace. Install it before other interceptors, so
@@ -86,8 +95,11 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
         parent,
       );
       const active = trace.setSpan(parent, span);
-      const id = String(++lastId);
-      logicalCalls.set(id, active);
+      let id = UNSAMPLED;
+      if (span.isRecording()) {
+        id = String(++lastId);
+        logicalCalls.set(id, active);
+      } else inject(active, metadata);
       metadata.set(parentKey, id);
       const marked: ClientCall = { ...call, options: { ...call.options, metadata } };
       const teardown = subscribeTraced(subscriber, span, active, () => next(marked), clientOutcome);
@@ -102,6 +114,9 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
       const metadata = toMetadata('metadata', call.options.metadata);
       const id = metadata.get(parentKey);
       metadata.delete(parentKey);
+      // The sampler dropped the logical call's span, whose context is already in the metadata.
+      if (id === UNSAMPLED)
+        return next({ ...call, options: { ...call.options, metadata } }).subscribe(subscriber);
       const parent = (id === undefined ? undefined : logicalCalls.get(id)) ?? context.active();
       const span = startRpcSpan(
         tracer,
@@ -117,15 +132,20 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
         parent,
       );
       const active = trace.setSpan(parent, span);
-      const injected = new Map<string, string>();
-      propagator.inject(active, injected, metadataSetter);
-      // A new traceparent makes the tracestate that came with the old one stale; a propagator
-      // that writes nothing (none registered) leaves what the caller set.
-      if (injected.has(TRACEPARENT_KEY)) metadata.delete(TRACESTATE_KEY);
-      for (const [key, value] of injected) metadata.set(key, value);
+      inject(active, metadata);
       const sent: ClientCall = { ...call, options: { ...call.options, metadata } };
       return subscribeTraced(subscriber, span, active, () => next(sent), clientOutcome);
     });
+
+  /** Writes the trace context of `active` into `metadata`, for the server to continue. */
+  function inject(active: Context, metadata: Map<string, string>): void {
+    const injected = new Map<string, string>();
+    propagator.inject(active, injected, metadataSetter);
+    // A new traceparent makes the tracestate that came with the old one stale; a propagator
+    // that writes nothing (none registered) leaves what the caller set.
+    if (injected.has(TRACEPARENT_KEY)) metadata.delete(TRACESTATE_KEY);
+    for (const [key, value] of injected) metadata.set(key, value);
+  }
 
   client.use(callStage, { stage: 'call' });
   client.use(attemptStage, { stage: 'attempt' });

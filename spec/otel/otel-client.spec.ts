@@ -7,7 +7,13 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import {
   ATTR_ERROR_TYPE,
   ATTR_RPC_METHOD,
@@ -211,6 +217,45 @@ describe('otelClient', () => {
     });
     expect(backup?.attributes).not.toHaveProperty('rpc.phobos.cancelled');
     expect(backup?.status).toEqual(OK);
+  });
+
+  it('XClient failover - a call the sampler drops makes no spans, its attempts none either, and the server continues it unsampled', async () => {
+    const dead = await deadAddress();
+    const live = await tracedGreeter(defer, 'live');
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({
+      sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    defer(() => provider.shutdown());
+    const client = otelClient(
+      helloClient(defer, [dead, live.address], { failMode: 'failover', retries: 2 }),
+      {
+        tracer: provider.getTracer('dropping'),
+      },
+    );
+    const attempts: string[] = [];
+    client.use(
+      (next) => (call) => {
+        attempts.push(call.attempt ?? '');
+        return next(call);
+      },
+      { stage: 'attempt' },
+    );
+
+    expect(await client.call('Greet', { First: 'u' })).toEqual({ Second: 'Hello u', From: 'live' });
+
+    expect(attempts).toEqual(['first', 'retry']);
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    // The server's parent-based sampler reads the flags and records nothing either.
+    expect(await tracing.current().spans()).toEqual([]);
+    const [seen] = live.seen;
+    const traceparent = seen?.metadata.get('traceparent') ?? '';
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(seen?.active?.traceId).toBe(traceparent.slice(3, 35));
+    expect(seen?.active?.traceFlags).toBe(0);
+    expect([...(seen?.metadata.keys() ?? [])].filter((key) => key.startsWith('__phobos_otel'))).toEqual([]);
   });
 
   it('otelClient - uses the tracer and the propagator it is given', async () => {

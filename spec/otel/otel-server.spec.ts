@@ -232,6 +232,28 @@ describe('otelServer', () => {
       expect(otelContextOf(value as CallContext)).toBeUndefined();
   });
 
+  it('otelContextOf - finds the call’s context on a call context an interceptor froze', async () => {
+    const seen: (string | undefined)[] = [];
+    const { address } = await startServer(defer, (server) =>
+      // Installed before otelServer, so that the call otelServer traces has the frozen context.
+      otelServer(
+        server.use(
+          (next) => (call) => next({ ...call, ctx: Object.freeze(Object.create(call.ctx) as CallContext) }),
+        ),
+      ).register('Frozen', {
+        Look(_args: unknown, ctx: CallContext) {
+          const exposed = otelContextOf(ctx);
+          seen.push(exposed === undefined ? undefined : trace.getSpanContext(exposed)?.traceId);
+          return trace.getActiveSpan()?.spanContext().traceId ?? null;
+        },
+      }),
+    );
+    const traceId = await plainClient(address).call('Frozen', 'Look', {});
+
+    expect(typeof traceId).toBe('string');
+    expect(seen).toEqual([traceId]);
+  });
+
   it('otelServer - refuses what is not a server, and bad options, naming them', () => {
     expect(() => otelServer({} as unknown as Server)).toThrow(
       new TypeError('otelServer: server must be a Server, got an object'),
