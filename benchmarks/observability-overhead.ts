@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { metrics } from './lib/metrics.js';
+import { chosenModes } from './lib/modes.js';
 import { otel, setUpTracing } from './lib/otel.js';
 import { phobos } from './lib/phobos.js';
 import { echo64Payload } from './workloads/index.js';
@@ -88,10 +89,7 @@ async function compare(): Promise<void> {
     sampled: empty(),
     traced: empty(),
   };
-  const modes =
-    values.modes === undefined ? MODES : MODES.filter((mode) => values.modes?.split(',').includes(mode));
-  if (!modes.includes('off'))
-    throw new RangeError(`--modes must include off, the baseline: ${MODES.join(',')}`);
+  const modes = chosenModes(MODES, values.modes);
   for (let round = 1; round <= rounds; round++) {
     const turn = (round - 1) % modes.length;
     const order = [...modes.slice(turn), ...modes.slice(0, turn)];

@@ -15,6 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { chosenModes } from './lib/modes.js';
 import { otel, setUpTracing } from './lib/otel.js';
 import { phobos } from './lib/phobos.js';
 import { echo64Payload } from './workloads/index.js';
@@ -43,11 +44,7 @@ function compare(): void {
   console.log(
     `echo64, XClient (failover) and server in one process, ${IN_FLIGHT} in flight, node ${process.version}`,
   );
-  const modes = MODES.filter(
-    (known) => values.modes === undefined || values.modes.split(',').includes(known),
-  );
-  if (!modes.includes('off'))
-    throw new RangeError(`--modes must include off, the baseline: ${MODES.join(',')}`);
+  const modes = chosenModes(MODES, values.modes);
   const results = new Map<Mode, number[]>(modes.map((known) => [known, []]));
   for (let round = 0; round < rounds; round++) {
     const order = [...modes.slice(round % modes.length), ...modes.slice(0, round % modes.length)];
@@ -69,7 +66,7 @@ function compare(): void {
   for (const known of modes) {
     const us = median(results.get(known) ?? []);
     console.log(
-      `${known.padEnd(8)} median ${us.toFixed(2)} us (${(us / off).toFixed(2)}x off, +${(us - off).toFixed(2)} us)`,
+      `${known.padEnd(8)} median ${us.toFixed(2)} us (${(us / off).toFixed(2)}x off, ${us >= off ? '+' : ''}${(us - off).toFixed(2)} us)`,
     );
   }
 }
