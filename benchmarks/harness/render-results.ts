@@ -185,6 +185,8 @@ function partsOf(markdown: string): ResultsParts {
  * RESULTS.md for a report, given the file as it was (`previous`, '' when there is none). The RPC
  * workloads (with the header, the speed targets and the chart) are rendered from the report when
  * it measured any of them, else kept from `previous`; the Gateway section likewise for greet-json.
+ * `chartLink` is where the report shows the chart from (default `results/throughput.svg`, the
+ * tracked chart seen from RESULTS.md).
  * The hand-kept sections, from the profile analysis or the soak section (whichever comes first)
  * to the end, are kept unchanged.
  *
@@ -193,9 +195,16 @@ function partsOf(markdown: string): ResultsParts {
  * writeFileSync('benchmarks/RESULTS.md', renderResults(report, readFileSync('benchmarks/RESULTS.md', 'utf8')));
  * ```
  */
-export function renderResults(report: BenchReport, previous: string): string {
+export function renderResults(
+  report: BenchReport,
+  previous: string,
+  chartLink = 'results/throughput.svg',
+): string {
   const old = partsOf(previous);
-  const rpc = measured(report, isRpcWorkload) || old.rpc === undefined ? renderRpcWorkloads(report) : old.rpc;
+  const rpc =
+    measured(report, isRpcWorkload) || old.rpc === undefined
+      ? renderRpcWorkloads(report, chartLink)
+      : old.rpc;
   const gateway = measured(report, (workload) => !isRpcWorkload(workload))
     ? renderGateway(report)
     : old.gateway;
@@ -250,7 +259,7 @@ function concurrenciesOf(report: BenchReport, workload: WorkloadName): number[] 
  * The RPC part of RESULTS.md: the machine and command, how to read it, the speed targets, the
  * chart, then per RPC workload a table of every system at every concurrency and the phobos ratios.
  */
-function renderRpcWorkloads(report: BenchReport): string {
+function renderRpcWorkloads(report: BenchReport, chartLink: string): string {
   const { machine, settings } = report;
   const targets = targetsLine(report);
   const lines: string[] = [
@@ -274,7 +283,7 @@ function renderRpcWorkloads(report: BenchReport): string {
     targets,
     '',
     ...(targets.includes('not met') ? [SHORTFALL_NOTE, ''] : []),
-    '![message1 throughput against calls in flight](results/throughput.svg)',
+    `![message1 throughput against calls in flight](${chartLink})`,
     '',
   ];
   for (const workload of RPC_WORKLOADS) {

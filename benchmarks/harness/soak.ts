@@ -1,10 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { phobos } from '../lib/phobos.js';
 import { type Echo64Payload, echo64Payload } from '../workloads/index.js';
 import { machineInfo } from './bench-report.js';
 import { formatGenerated } from './format-generated.js';
+import type { ResultPaths } from './harness-options.js';
 import { SOAK_HEADING, soakSectionOf } from './render-results.js';
 import type { ProcessStats } from './system.js';
 import { type SystemServer, startSystemServer } from './system-server.js';
@@ -15,8 +18,10 @@ export interface SoakOptions {
   readonly command: string;
   /** Calls in all. Default 1,000,000. */
   readonly calls: number | undefined;
-  readonly resultsDir: URL;
-  readonly resultsFile: URL;
+  /** Where the samples (`json`) and the report with its Soak section (`report`) are written. */
+  readonly paths: Pick<ResultPaths, 'json' | 'report'>;
+  /** The report whose other sections are kept: the tracked RESULTS.md. */
+  readonly previous: URL;
 }
 
 /** One sample of the client process during the soak. */
@@ -90,7 +95,8 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
  * `multipleServersDiscovery` in this process, four million calls at 100 in flight. After a warm-up
  * of 100k calls it samples RSS and the active handle count about once a second, fits RSS against
  * calls (KB per 100k calls) and checks the handle count did not grow. Writes
- * `results/soak-<date>.json` and puts a Soak section at the end of RESULTS.md.
+ * the samples to `paths.json` and, at `paths.report`, the tracked RESULTS.md with its Soak section
+ * (the last) replaced.
  *
  * @returns the exit code: 0 when RSS is flat, handles did not grow and no call failed; else 1.
  */
@@ -213,8 +219,7 @@ export async function runSoak(options: SoakOptions): Promise<number> {
       ),
       samples,
     };
-    const stamp = date.toISOString().slice(0, 19).replace(/:/g, '-');
-    const jsonFile = new URL(`soak-${stamp}.json`, options.resultsDir);
+    const jsonFile = options.paths.json;
     writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
     const mb = (kb: number): string => (kb / 1024).toFixed(1);
     const section = [
@@ -229,20 +234,20 @@ export async function runSoak(options: SoakOptions): Promise<number> {
       `- Active handles (process.getActiveResourcesInfo()): ${first.handles} after warm-up, ${last.handles} at the last sample, at most ${maxHandles} — ${handlesGrew ? '**grew**' : 'did not grow'} (grown means the lowest count of the last third of samples is above the highest of the first third); at the last sample: ${describeResources(last.resources)}`,
       `- Servers: peak RSS ${result.serverMaxRssKb.map((kb) => `${mb(kb)} MB`).join(', ')}`,
       '',
-      `Samples are in \`results/soak-${stamp}.json\`.`,
+      `Samples are in \`results/${basename(fileURLToPath(jsonFile))}\`.`,
       '',
     ].join('\n');
     let markdown = '';
     try {
-      markdown = readFileSync(options.resultsFile, 'utf8');
+      markdown = readFileSync(options.previous, 'utf8');
     } catch {
       markdown = '# Benchmark results\n\n';
     }
     const old = soakSectionOf(markdown);
     const kept =
       old === undefined ? markdown.trimEnd() : markdown.slice(0, markdown.length - old.length).trimEnd();
-    writeFileSync(options.resultsFile, `${kept}\n\n${section}`);
-    formatGenerated([jsonFile, options.resultsFile]);
+    writeFileSync(options.paths.report, `${kept}\n\n${section}`);
+    formatGenerated([jsonFile, options.paths.report]);
     console.log(section);
     if (firstError !== undefined) console.error('first failed call:', firstError);
     return flat && !handlesGrew && errors === 0 ? 0 : 1;

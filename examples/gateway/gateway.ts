@@ -3,7 +3,18 @@
 //   npx tsx examples/gateway/gateway.ts --http 127.0.0.1:8080 --addrs localhost:8972
 //   npx tsx examples/gateway/gateway.ts --http 127.0.0.1:8080 --etcd http://127.0.0.1:2379 --base /phobos
 // Run --help for every flag.
-import { parseArgs } from 'node:util';
+import {
+  basePath,
+  cannotListen,
+  defineCommand,
+  etcdUrls,
+  type FlagValues,
+  hostPort,
+  hostPorts,
+  readCommandLine,
+  reportUsageError,
+  UsageError,
+} from '../lib/cli.js';
 import {
   DEFAULT_BASE_PATH,
   type GatewayExample,
@@ -11,27 +22,51 @@ import {
   startGatewayExample,
 } from './start-gateway-example.js';
 
-const DEFAULT_HTTP = '127.0.0.1:8080';
 const DEFAULT_ADDRS = 'localhost:8972';
 
-const USAGE = `Usage: npx tsx examples/gateway/gateway.ts [options]
-
-Serves an HTTP gateway to HelloWorld servers, and a page that calls it at GET /.
-
-Options:
-  --http HOST:PORT     where to listen (default ${DEFAULT_HTTP}; port 0 picks a free one)
-  --addrs ADDR,...     the Phobos servers, host:port or tcp@host:port (default ${DEFAULT_ADDRS})
-  --etcd URL,...       discover the servers in etcd instead of --addrs
-  --base PATH          the registry's base path in etcd (default ${DEFAULT_BASE_PATH}; with --etcd)
-  --cors ORIGIN,...    origins allowed to call from a browser, or * for any (default: none)
-  --jsonrpc PATH       the JSON-RPC 2.0 endpoint (default /jsonrpc)
-  -h, --help           print this help
-`;
-
-/** Bad command-line input: reported without a stack trace, exit code 2. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+const COMMAND = defineCommand({
+  name: 'gateway',
+  run: 'npx tsx examples/gateway/gateway.ts',
+  summary: [
+    'Serves an HTTP gateway to HelloWorld servers (plain JSON, JSON-RPC 2.0, Connect, the Go Phobos',
+    'and rpcx header protocols) and a page that calls it at GET /. Prints "gateway on URL" once it',
+    'listens; SIGINT/SIGTERM let the calls in flight finish, then it exits. Exits 1 when it cannot',
+    'listen.',
+  ].join('\n'),
+  flags: {
+    http: {
+      type: 'string',
+      value: 'HOST:PORT',
+      default: '127.0.0.1:8080',
+      description: 'where to listen ([::1]:8080 for IPv6); port 0 picks a free one',
+    },
+    addrs: {
+      type: 'string',
+      value: 'HOST:PORT,...',
+      description: `the Phobos servers, host:port or tcp@host:port (default ${DEFAULT_ADDRS}, unless --etcd)`,
+    },
+    etcd: {
+      type: 'string',
+      value: 'URL,...',
+      description: 'find the servers in etcd instead of --addrs: the etcd client URLs, comma-separated',
+    },
+    base: {
+      type: 'string',
+      value: 'PATH',
+      description: `the registry's base path in etcd, with --etcd (default ${DEFAULT_BASE_PATH})`,
+    },
+    cors: {
+      type: 'string',
+      value: 'ORIGIN,...',
+      description: 'origins whose pages may call the gateway, or * for any (default: none, same origin only)',
+    },
+    jsonrpc: { type: 'string', value: 'PATH', default: '/jsonrpc', description: 'the JSON-RPC 2.0 endpoint' },
+  },
+  examples: [
+    'npx tsx examples/gateway/gateway.ts --http 127.0.0.1:8080 --addrs localhost:8972',
+    'npx tsx examples/gateway/gateway.ts --http 127.0.0.1:0 --etcd http://127.0.0.1:2379 --base /phobos',
+  ],
+});
 
 function list(text: string): string[] {
   return text
@@ -40,82 +75,57 @@ function list(text: string): string[] {
     .filter((item) => item !== '');
 }
 
-/** The example's options from the command line, or `help`. */
-function parseCommandLine(args: string[]): GatewayExampleOptions | 'help' {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    ({ values } = parse(args));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values.help === true) return 'help';
-  if (values.addrs !== undefined && values.etcd !== undefined) {
+/** The example's options from the flags. */
+function options(flags: FlagValues<typeof COMMAND.flags>): GatewayExampleOptions {
+  if (flags.addrs !== undefined && flags.etcd !== undefined)
     throw new UsageError('give --addrs or --etcd, not both');
-  }
-  if (values.base !== undefined && values.etcd === undefined) throw new UsageError('--base needs --etcd');
+  if (flags.base !== undefined && flags.etcd === undefined) throw new UsageError('--base needs --etcd');
+  const http = flags.http.startsWith('http://')
+    ? flags.http.slice('http://'.length).replace(/\/$/, '')
+    : flags.http;
   const servers =
-    values.etcd === undefined
-      ? { addrs: list(values.addrs ?? DEFAULT_ADDRS) }
-      : { etcd: values.etcd, ...(values.base === undefined ? {} : { base: values.base }) };
+    flags.etcd === undefined
+      ? { addrs: hostPorts('--addrs', flags.addrs ?? DEFAULT_ADDRS) }
+      : { etcd: etcdUrls('--etcd', flags.etcd), base: basePath('--base', flags.base ?? DEFAULT_BASE_PATH) };
+  const cors = flags.cors === undefined ? undefined : flags.cors.trim() === '*' ? '*' : list(flags.cors);
+  if (cors !== undefined && cors.length === 0)
+    throw new UsageError('--cors must name at least one origin, or *');
   return {
-    http: values.http ?? DEFAULT_HTTP,
+    http: hostPort('--http', http, { dial: false }),
     ...servers,
-    ...(values.cors === undefined ? {} : { cors: values.cors.trim() === '*' ? '*' : list(values.cors) }),
-    ...(values.jsonrpc === undefined ? {} : { jsonRpcPath: values.jsonrpc }),
+    ...(cors === undefined ? {} : { cors }),
+    jsonRpcPath: flags.jsonrpc,
   };
 }
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      http: { type: 'string' },
-      addrs: { type: 'string' },
-      etcd: { type: 'string' },
-      base: { type: 'string' },
-      cors: { type: 'string' },
-      jsonrpc: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
-/** Parses the command line and starts listening; exits 2 on bad input, 1 when it cannot listen. */
-async function main(): Promise<GatewayExample | undefined> {
+/** Starts listening; undefined with exit status 2 for options the gateway refuses, 1 when it cannot listen. */
+async function start(options: GatewayExampleOptions): Promise<GatewayExample | undefined> {
   let started: Promise<GatewayExample>;
   try {
-    const options = parseCommandLine(process.argv.slice(2));
-    if (options === 'help') {
-      process.stdout.write(USAGE);
-      return undefined;
-    }
-    // Options the example or the gateway refuse throw here, before anything listens.
+    // Options the gateway itself refuses (a bad origin, a bad path) throw here, before anything listens.
     started = startGatewayExample(options);
   } catch (error) {
-    const usage = error instanceof UsageError || error instanceof TypeError || error instanceof RangeError;
-    if (!usage) throw error;
-    console.error(`gateway: ${error.message}\nRun with --help for the options.`);
-    process.exitCode = 2;
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    reportUsageError(COMMAND.name, error.message);
     return undefined;
   }
   try {
     return await started;
   } catch (error) {
-    console.error(`gateway: cannot listen: ${(error as Error).message}`);
-    process.exitCode = 1;
+    cannotListen(COMMAND.name, `http://${options.http}`, error);
     return undefined;
   }
 }
 
-const example = await main();
+const parsed = readCommandLine(COMMAND, options);
+const example = parsed === undefined ? undefined : await start(parsed);
 if (example !== undefined) {
-  console.log(`gateway on ${example.url}`);
+  // Ready for signals before saying it listens: whoever waits for the line may stop it at once.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.log(`${signal}: closing`);
       void example.close().then(() => console.log('stopped'));
     });
   }
+  console.log(`gateway on ${example.url}`);
 }

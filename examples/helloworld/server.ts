@@ -1,19 +1,13 @@
-// Serves HelloWorld.Greet until SIGINT/SIGTERM, then shuts down gracefully.
+// Serves HelloWorld.Greet until SIGINT/SIGTERM, then shuts down gracefully. Prints
+// `serving HelloWorld on tcp@HOST:PORT` once it listens (port 0 picks a free port, and the line
+// says which); exits 1 when it cannot listen (a port in use). Run --help for the flags.
 //   npx tsx examples/helloworld/server.ts --addr localhost:8972
-import { parseArgs } from 'node:util';
-import { Server } from '../../lib/index.js';
+import { serveHelloWorld } from '../lib/serve-hello.js';
 import { HelloWorld } from './service.js';
 
-const { values } = parseArgs({ options: { addr: { type: 'string', default: 'localhost:8972' } } });
-
-const server = new Server();
-server.register('HelloWorld', new HelloWorld());
-const address = await server.listen(`tcp@${values.addr}`);
-console.log(`serving HelloWorld on ${address}`);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`${signal}: shutting down`);
-    void server.shutdown({ graceMs: 5_000 }).then(() => console.log('stopped'));
-  });
-}
+await serveHelloWorld({
+  name: 'helloworld/server',
+  file: 'examples/helloworld/server.ts',
+  serves: 'Serves HelloWorld.Greet (JSON or MsgPack, whichever the caller sends)',
+  service: new HelloWorld(),
+});

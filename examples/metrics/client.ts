@@ -5,11 +5,17 @@
 //   npx tsx examples/metrics/client.ts --addrs localhost:8972,localhost:8973 --count 3600 --metrics 127.0.0.1:9466
 // Run --help for the flags.
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { multipleServersDiscovery, XClient } from '../../lib/index.js';
 import { clientMetrics, type MetricsServer, serveMetrics } from '../../lib/metrics/index.js';
 import type { Args, Reply } from '../gateway/service.js';
-import { cannotListen, commandLine, hostPort, hostPorts, integerFlag, UsageError } from './cli.js';
+import {
+  cannotListen,
+  defineCommand,
+  hostPort,
+  hostPorts,
+  integerFlag,
+  readCommandLine,
+} from '../lib/cli.js';
 
 const DEFAULT_METRICS = '127.0.0.1:9466';
 const DEFAULT_COUNT = '60';
@@ -17,19 +23,47 @@ const DEFAULT_INTERVAL_MS = '1000';
 const HEARTBEAT_INTERVAL_MS = 1_000;
 const CALL_TIMEOUT_MS = 5_000;
 
-const USAGE = `Usage: npx tsx examples/metrics/client.ts --addrs HOST:PORT,... [options]
-
-Calls HelloWorld.Greet through an XClient with failover, heartbeats and circuit breakers, and
-serves its metrics for Prometheus until SIGINT/SIGTERM.
-
-Options:
-  --addrs ADDR,...      the servers, host:port or tcp@host:port (required)
-  --count N             how many calls to make (default ${DEFAULT_COUNT})
-  --interval-ms M       ms to wait between calls (default ${DEFAULT_INTERVAL_MS})
-  --bad-every K         every K-th call sends an argument the service refuses (default 0: none)
-  --metrics HOST:PORT   where to serve /metrics (default ${DEFAULT_METRICS}; port 0 picks a free one)
-  -h, --help            print this help
-`;
+const COMMAND = defineCommand({
+  name: 'metrics/client',
+  run: 'npx tsx examples/metrics/client.ts',
+  summary: [
+    'Calls HelloWorld.Greet through an XClient with failover, heartbeats and circuit breakers, and',
+    'serves its metrics for Prometheus. Prints "metrics on URL", makes --count calls one every',
+    '--interval-ms, prints "calls=N ok=X failed=Y", then keeps serving /metrics until',
+    `SIGINT/SIGTERM. Each call has a ${CALL_TIMEOUT_MS} ms deadline. Exits 1 when it cannot listen.`,
+  ].join('\n'),
+  flags: {
+    addrs: {
+      type: 'string',
+      value: 'HOST:PORT,...',
+      required: true,
+      description: 'the servers to call, host:port or tcp@host:port',
+    },
+    count: { type: 'string', value: 'N', default: DEFAULT_COUNT, description: 'how many calls to make' },
+    'interval-ms': {
+      type: 'string',
+      value: 'MS',
+      default: DEFAULT_INTERVAL_MS,
+      description: 'milliseconds to wait between calls',
+    },
+    'bad-every': {
+      type: 'string',
+      value: 'K',
+      default: '0',
+      description: 'every K-th call sends an argument the service refuses; 0: none',
+    },
+    metrics: {
+      type: 'string',
+      value: 'HOST:PORT',
+      default: DEFAULT_METRICS,
+      description: 'where to serve /metrics; port 0 picks a free one',
+    },
+  },
+  examples: [
+    'npx tsx examples/metrics/client.ts --addrs localhost:8972,localhost:8973 --count 3600 --interval-ms 1000 \\',
+    '    --bad-every 20 --metrics 127.0.0.1:9466',
+  ],
+});
 
 interface Options {
   readonly addrs: readonly string[];
@@ -37,31 +71,6 @@ interface Options {
   readonly intervalMs: number;
   readonly badEvery: number;
   readonly metrics: string;
-}
-
-function parse(args: string[]): Options | 'help' {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      addrs: { type: 'string' },
-      count: { type: 'string', default: DEFAULT_COUNT },
-      'interval-ms': { type: 'string', default: DEFAULT_INTERVAL_MS },
-      'bad-every': { type: 'string', default: '0' },
-      metrics: { type: 'string', default: DEFAULT_METRICS },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) return 'help';
-  if (values.addrs === undefined) throw new UsageError('--addrs is required: the servers to call');
-  return {
-    addrs: hostPorts('--addrs', values.addrs),
-    count: integerFlag('--count', values.count, 1),
-    intervalMs: integerFlag('--interval-ms', values['interval-ms'], 0),
-    badEvery: integerFlag('--bad-every', values['bad-every'], 0),
-    metrics: hostPort('--metrics', values.metrics, { dial: false }),
-  };
 }
 
 /** Makes the calls, one per interval, until `count` or until `stop` aborts; says how many failed. */
@@ -98,7 +107,7 @@ async function main(options: Options): Promise<void> {
   try {
     metrics = await serveMetrics({ address: options.metrics });
   } catch (error) {
-    cannotListen('client', error);
+    cannotListen(COMMAND.name, options.metrics, error);
     return;
   }
   const stop = new AbortController();
@@ -130,5 +139,14 @@ async function main(options: Options): Promise<void> {
   console.log('stopped');
 }
 
-const options = commandLine('client', USAGE, parse);
+const options = readCommandLine(
+  COMMAND,
+  (flags): Options => ({
+    addrs: hostPorts('--addrs', flags.addrs),
+    count: integerFlag('--count', flags.count, 1),
+    intervalMs: integerFlag('--interval-ms', flags['interval-ms'], 0),
+    badEvery: integerFlag('--bad-every', flags['bad-every'], 0),
+    metrics: hostPort('--metrics', flags.metrics, { dial: false }),
+  }),
+);
 if (options !== undefined) await main(options);

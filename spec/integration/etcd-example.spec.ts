@@ -24,10 +24,18 @@ describe('examples/etcd', { timeout: 60_000 }, () => {
     );
     const exited = once(server, 'exit');
     try {
-      const lines = createInterface({ input: server.stdout });
-      const [first] = (await once(lines, 'line')) as [string];
-      const address = /serving HelloWorld on (\S+),/.exec(first)?.[1];
+      const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
+      const next = async (): Promise<string> => {
+        const line = await lines.next();
+        if (line.done === true) throw new Error('the server ended its output');
+        return line.value;
+      };
+      const address = /^serving HelloWorld on (\S+)$/.exec(await next())?.[1];
       expect(address).toMatch(/^tcp@127\.0\.0\.1:\d+$/);
+      // Said only once etcd holds the key.
+      expect(await next()).toBe(
+        `registered ${address} in etcd ${etcd.clientUrl} under ${basePath}/HelloWorld`,
+      );
       expect(await etcdKeys(etcd.clientUrl, `${basePath}/`)).toEqual({
         [`${basePath}/HelloWorld`]: 'HelloWorld',
         [`${basePath}/HelloWorld/${address}`]: 'state=active&weight=10',

@@ -238,39 +238,43 @@ describe('examples/metrics', { timeout: 60_000 }, () => {
 
   it('client.ts and server.ts - a bad command line says what is wrong and exits with code 2', async () => {
     const cases: readonly (readonly [string, readonly string[], RegExp])[] = [
-      [CLIENT, [], /^client: --addrs is required/],
-      [CLIENT, ['--addrs', ''], /^client: --addrs must name at least one host:port/],
-      [CLIENT, ['--addrs', 'localhost'], /^client: --addrs must be host:port .*got "localhost"/],
-      [CLIENT, ['--addrs', '127.0.0.1:0'], /^client: --addrs must be host:port \(port 1 to 65535\)/],
+      [CLIENT, [], /^metrics\/client: --addrs is required/],
+      [CLIENT, ['--addrs', ''], /^metrics\/client: --addrs must name at least one host:port/],
+      [CLIENT, ['--addrs', 'localhost'], /^metrics\/client: --addrs must be host:port .*got "localhost"/],
+      [CLIENT, ['--addrs', '127.0.0.1:0'], /^metrics\/client: --addrs must be host:port \(port 1 to 65535\)/],
       [
         CLIENT,
         ['--addrs', '127.0.0.1:1,127.0.0.1:70000'],
-        /^client: --addrs must be host:port .*"127\.0\.0\.1:70000"/,
+        /^metrics\/client: --addrs must be host:port .*"127\.0\.0\.1:70000"/,
       ],
       [
         CLIENT,
         ['--addrs', '127.0.0.1:1', '--count', '0'],
-        /^client: --count must be a positive integer, got "0"/,
+        /^metrics\/client: --count must be a positive integer, got "0"/,
       ],
       [
         CLIENT,
         ['--addrs', '127.0.0.1:1', '--count', '2.5'],
-        /^client: --count must be a positive integer, got "2\.5"/,
+        /^metrics\/client: --count must be a positive integer, got "2\.5"/,
       ],
       [
         CLIENT,
         ['--addrs', '127.0.0.1:1', '--count', 'ten'],
-        /^client: --count must be a positive integer, got "ten"/,
+        /^metrics\/client: --count must be a positive integer, got "ten"/,
       ],
       [
         CLIENT,
         ['--addrs', '127.0.0.1:1', '--interval-ms', 'soon'],
-        /^client: --interval-ms must be an integer >= 0/,
+        /^metrics\/client: --interval-ms must be an integer >= 0/,
       ],
-      [CLIENT, ['--addrs', '127.0.0.1:1', '--metrics', 'here'], /^client: --metrics must be host:port/],
-      [CLIENT, ['--addrs', '127.0.0.1:1', '--verbose'], /^client: Unknown option '--verbose'/],
-      [SERVER, ['--addr', 'nowhere'], /^server: --addr must be host:port .*got "nowhere"/],
-      [SERVER, ['--metrics', '127.0.0.1:65536'], /^server: --metrics must be host:port/],
+      [
+        CLIENT,
+        ['--addrs', '127.0.0.1:1', '--metrics', 'here'],
+        /^metrics\/client: --metrics must be host:port/,
+      ],
+      [CLIENT, ['--addrs', '127.0.0.1:1', '--verbose'], /^metrics\/client: unknown flag --verbose /],
+      [SERVER, ['--addr', 'nowhere'], /^metrics\/server: --addr must be host:port .*got "nowhere"/],
+      [SERVER, ['--metrics', '127.0.0.1:65536'], /^metrics\/server: --metrics must be host:port/],
     ];
     const results = await Promise.all(cases.map(([script, args]) => runToEnd(start(script, args))));
     cases.forEach(([script, args, message], index) => {
@@ -278,7 +282,8 @@ describe('examples/metrics', { timeout: 60_000 }, () => {
       const what = `${script.endsWith('client.ts') ? 'client' : 'server'} ${args.join(' ')}`;
       expect(result?.code, what).toBe(2);
       expect(result?.stderr, what).toMatch(message);
-      expect(result?.stderr, what).toContain('Run with --help for the options.');
+      expect(result?.stderr, what).toMatch(/ \(run with --help for the flags\)\n$/);
+      expect(result?.stderr.split('\n'), what).toHaveLength(2);
       expect(result?.stdout, what).toBe('');
     });
   });
@@ -287,7 +292,7 @@ describe('examples/metrics', { timeout: 60_000 }, () => {
     const port = await takenPort();
     const result = await runToEnd(start(SERVER, ['--addr', '127.0.0.1:0', '--metrics', `127.0.0.1:${port}`]));
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^server: cannot listen: .*EADDRINUSE/);
+    expect(result.stderr).toMatch(/^metrics\/server: cannot listen on .*EADDRINUSE/);
     expect(result.stdout).toBe('');
   });
 
@@ -304,7 +309,7 @@ describe('examples/metrics', { timeout: 60_000 }, () => {
       runToEnd(start(SERVER, ['--help'])),
       runToEnd(start(CLIENT, ['--help'])),
     ]);
-    expect(serverHelp.stdout).toContain('(default 127.0.0.1:9464;');
-    expect(clientHelp.stdout).toContain('(default 127.0.0.1:9466;');
+    expect(serverHelp.stdout).toMatch(/^ {2}--metrics HOST:PORT .*\(default 127\.0\.0\.1:9464\)$/m);
+    expect(clientHelp.stdout).toMatch(/^ {2}--metrics HOST:PORT .*\(default 127\.0\.0\.1:9466\)$/m);
   });
 });
