@@ -14,7 +14,11 @@ import {
   type ClientUseOptions,
 } from './interceptor.js';
 
-/** Options of one promise call: {@link CallOptions} and an `AbortSignal`. */
+/**
+ * Options of one promise call: {@link CallOptions} and an `AbortSignal`.
+ *
+ * @group Client
+ */
 export interface ClientCallOptions extends CallOptions {
   /** Aborting it cancels the call (on the server too) and rejects with {@link CancelledError}. */
   readonly signal?: AbortSignal;
@@ -22,15 +26,24 @@ export interface ClientCallOptions extends CallOptions {
 
 /**
  * A promise facade over one connection to one server: connects on the first call, reconnects on
- * the next call after the connection drops, and closes on `close()`.
+ * the next call after the connection drops, and closes on `close()` (or at the end of the scope
+ * of an `await using`).
+ *
+ * Every call has a deadline: its `timeoutMs`, else the client's, else 30 s
+ * (`DEFAULT_CALL_TIMEOUT_MS`). A client nobody closed does not keep the process alive: its socket
+ * holds the event loop only while calls are in flight.
  *
  * @example
  * ```ts
  * const client = new Client('tcp@127.0.0.1:8972', { serializeType: SerializeType.JSON });
  * const reply = await client.call<{ Second: string }>('HelloWorld', 'Greet', { First: 'budei' });
  * console.log(reply.Second); // Hello budei
- * client.close();
+ * await client.close();
+ *
+ * // or closed at the end of the scope
+ * await using scoped = new Client('tcp@127.0.0.1:8972');
  * ```
+ * @group Client
  */
 export class Client {
   /** The server's address. */
@@ -62,7 +75,8 @@ export class Client {
   /**
    * Calls a method and resolves to its decoded reply.
    *
-   * Rejects with `ServiceError` (the handler failed), `DeadlineExceededError`,
+   * Rejects with `ServiceError` (the handler failed), `DeadlineExceededError` (past `timeoutMs`:
+   * the call's, the client's, or 30 s),
    * `CancelledError` (the signal aborted), `ConnectionError` / `ConnectionClosedError`,
    * `CodecError`, or RangeError/TypeError for bad arguments.
    *
@@ -162,6 +176,21 @@ export class Client {
     this.pushes.complete();
     const connection = await current?.catch(() => undefined);
     if (connection) await lastValueFrom(connection.state$, { defaultValue: 'closed' });
+  }
+
+  /**
+   * Closes the client, as {@link Client.close}: what `await using` calls at the end of the scope.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using client = new Client('tcp@127.0.0.1:8972');
+   *   await client.call('Arith', 'Mul', { A: 7, B: 8 });
+   * } // closed here
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** The call through the interceptors of both stages, the call stage outside. */

@@ -15,10 +15,57 @@ import {
   optionsObject,
 } from '../util/validate.js';
 
-/** Default of {@link ConnectOptions.connectTimeoutMs}: 5 seconds. */
+/**
+ * Default of {@link ConnectOptions.connectTimeoutMs}: 5 seconds.
+ *
+ * @group Client
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
-/** Protobuf message types of one method, on the client. */
+/**
+ * Default of {@link ConnectOptions.timeoutMs}: the deadline of a call that names none, 30
+ * seconds. A call to a server that never answers fails with `DeadlineExceededError` after it
+ * (and an XClient call whose discovery never found a server, with `NoInstanceError`), instead of
+ * waiting forever. The client keeps this default deadline alone: servers are told
+ * (`__ServerTimeout`) only a deadline that was given.
+ *
+ * @example
+ * ```ts
+ * new Client(address);                                   // calls time out after DEFAULT_CALL_TIMEOUT_MS
+ * new Client(address, { timeoutMs: 2_000 });             // after 2 s
+ * await client.call('Jobs', 'Run', {}, { timeoutMs: Infinity }); // this call: no deadline
+ * ```
+ * @group Client
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/**
+ * Resolves a deadline option in ms: `fallback` when undefined, 0 (no deadline) for `0` or
+ * `Infinity`, else an integer in 1..2^31-1 (what a timer can wait).
+ *
+ * @throws RangeError naming the option for anything else (a negative number, a fraction, NaN, a
+ *   duration past what a timer can wait, a string).
+ * @example
+ * ```ts
+ * resolveTimeoutMs('timeoutMs', undefined, DEFAULT_CALL_TIMEOUT_MS); // 30000
+ * resolveTimeoutMs('timeoutMs', Infinity, DEFAULT_CALL_TIMEOUT_MS);  // 0: no deadline
+ * ```
+ * @internal
+ */
+export function resolveTimeoutMs(name: string, value: unknown, fallback: number): number {
+  if (value === Number.POSITIVE_INFINITY) return 0;
+  try {
+    return durationOption(name, value, fallback, 0);
+  } catch (error) {
+    throw new RangeError(`${(error as Error).message} (ms; 0 or Infinity: no deadline)`, { cause: error });
+  }
+}
+
+/**
+ * Protobuf message types of one method, on the client.
+ *
+ * @group Client
+ */
 export interface ProtobufTypes {
   /** Type of the request payload. */
   readonly requestType?: Type;
@@ -26,7 +73,11 @@ export interface ProtobufTypes {
   readonly replyType?: Type;
 }
 
-/** Options of {@link connect} and of the {@link Client}. Every option is optional. */
+/**
+ * Options of {@link connect} and of the {@link Client}. Every option is optional.
+ *
+ * @group Client
+ */
 export interface ConnectOptions extends PayloadOptions {
   /** Wire dialect: `PHOBOS` (magic 0x42, the default) or `RPCX` (magic 0x08). */
   readonly dialect?: Dialect;
@@ -38,7 +89,19 @@ export interface ConnectOptions extends PayloadOptions {
   readonly serializeType?: number;
   /** Gzip request payloads above the threshold by default. Default false. */
   readonly compress?: boolean;
-  /** Default deadline of calls in ms; 0 means none. Default 0. */
+  /**
+   * Deadline of every call that names none, in ms: past it the call fails with
+   * `DeadlineExceededError` (an XClient's: all attempts together). `0` or `Infinity` means no
+   * deadline. Default 30,000 ({@link DEFAULT_CALL_TIMEOUT_MS}); a call's own `timeoutMs`
+   * overrides it.
+   *
+   * A deadline you give (here or in a call) is sent to the server (`__ServerTimeout`), which
+   * gives up too; the default one is kept by the client alone, so that calls that name no
+   * deadline cost the server no timer and send the same frames as before there was a default.
+   *
+   * @throws RangeError at construction for a negative, fractional or non-number value, or one
+   *   past 2^31-1 ms (what a timer can wait).
+   */
   readonly timeoutMs?: number;
   /**
    * Auth token sent as `__AUTH` with every call and every heartbeat; a heartbeat carrying it is
@@ -50,7 +113,11 @@ export interface ConnectOptions extends PayloadOptions {
   readonly protobuf?: Readonly<Record<string, ProtobufTypes>>;
 }
 
-/** {@link ConnectOptions} with every default filled in. */
+/**
+ * {@link ConnectOptions} with every default filled in.
+ *
+ * @group Client
+ */
 export interface ResolvedConnectOptions extends ResolvedPayloadOptions {
   /** Wire dialect. */
   readonly dialect: Dialect;
@@ -62,8 +129,13 @@ export interface ResolvedConnectOptions extends ResolvedPayloadOptions {
   readonly serializeType: number;
   /** Gzip requests by default. */
   readonly compress: boolean;
-  /** Default deadline in ms (0: none). */
+  /** Default deadline in ms (0: none; `Infinity` was given as 0). */
   readonly timeoutMs: number;
+  /**
+   * True when no `timeoutMs` was given (it is {@link DEFAULT_CALL_TIMEOUT_MS}): calls that name
+   * none keep that deadline on the client alone and do not send it to the server.
+   */
+  readonly timeoutMsDefaulted: boolean;
   /** The `__AUTH` token, if any. */
   readonly auth: string | undefined;
   /** Protobuf types by `Service.Method`. */
@@ -78,7 +150,9 @@ export interface ResolvedConnectOptions extends ResolvedPayloadOptions {
  * @example
  * ```ts
  * resolveConnectOptions({ timeoutMs: 500 }).serializeType; // 3 (MsgPack)
+ * resolveConnectOptions({}).timeoutMs;                     // 30000 (DEFAULT_CALL_TIMEOUT_MS)
  * ```
+ * @group Client
  */
 export function resolveConnectOptions(options: ConnectOptions | undefined): ResolvedConnectOptions {
   const o = optionsObject('connect options', options);
@@ -104,7 +178,8 @@ export function resolveConnectOptions(options: ConnectOptions | undefined): Reso
     connectTimeoutMs: durationOption('connectTimeoutMs', o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     serializeType,
     compress: booleanOption('compress', o.compress, false),
-    timeoutMs: durationOption('timeoutMs', o.timeoutMs, 0, 0),
+    timeoutMs: resolveTimeoutMs('timeoutMs', o.timeoutMs, DEFAULT_CALL_TIMEOUT_MS),
+    timeoutMsDefaulted: o.timeoutMs === undefined,
     auth: o.auth,
     protobuf: o.protobuf ?? {},
   };

@@ -21,6 +21,7 @@ import { Connection } from './connection.js';
  * );
  * connection$.pipe(switchMap((c) => c.call$('HelloWorld', 'Greet', { First: 'budei' }))).subscribe(console.log);
  * ```
+ * @group Client
  */
 export function connect(address: string, options?: ConnectOptions): Observable<Connection> {
   const resolved = resolveConnectOptions(options);

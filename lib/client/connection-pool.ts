@@ -23,7 +23,11 @@ import { connect } from './connect.js';
 import type { ConnectOptions } from './connect-options.js';
 import type { Connection } from './connection.js';
 
-/** Heartbeat settings of pooled connections. */
+/**
+ * Heartbeat settings of pooled connections.
+ *
+ * @group Client
+ */
 export interface PoolHeartbeat {
   /** Ping every this many ms. */
   readonly intervalMs: number;
@@ -31,7 +35,11 @@ export interface PoolHeartbeat {
   readonly maxMisses: number;
 }
 
-/** Options of a {@link ConnectionPool}. */
+/**
+ * Options of a {@link ConnectionPool}.
+ *
+ * @group Client
+ */
 export interface ConnectionPoolOptions {
   /** How connections are made. */
   readonly connect: ConnectOptions;

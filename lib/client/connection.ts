@@ -1,4 +1,4 @@
-import { BehaviorSubject, map, Observable, Subject } from 'rxjs';
+import { BehaviorSubject, map, Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { Codec } from '../codec/index.js';
 import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
 import {
@@ -9,22 +9,20 @@ import {
   RpcError,
   ServiceError,
 } from '../errors/index.js';
+import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
 import { FrameSocket } from '../transport/frame-socket.js';
 import type { ByteStream } from '../transport/memory-pipe.js';
-import {
-  booleanOption,
-  describeValue,
-  durationOption,
-  integerOption,
-  optionsObject,
-  toMetadata,
-} from '../util/validate.js';
-import type { ProtobufTypes, ResolvedConnectOptions } from './connect-options.js';
+import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
+import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
 
-/** Options of one call. Unset options take the connection's defaults. */
+/**
+ * Options of one call. Unset options take the connection's defaults.
+ *
+ * @group Client
+ */
 export interface CallOptions {
   /** Metadata sent with the request. */
   readonly metadata?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
@@ -34,7 +32,12 @@ export interface CallOptions {
   readonly compress?: boolean;
   /**
    * Deadline in ms: the call errors with {@link DeadlineExceededError} past it, and the server is
-   * told (`__ServerTimeout`) so it gives up too. 0 means none.
+   * told (`__ServerTimeout`) so it gives up too. `0` or `Infinity` means none. Default the
+   * client's `timeoutMs`, or else 30,000 ms (`DEFAULT_CALL_TIMEOUT_MS`), a deadline kept by the
+   * client alone (the server is not told).
+   *
+   * Failure cases: a negative, fractional or non-number value, or one past 2^31-1 ms, fails the
+   * call with a RangeError naming `timeoutMs`.
    */
   readonly timeoutMs?: number;
   /** Send without expecting a reply: the call completes once the request is queued. */
@@ -59,6 +62,7 @@ export interface CallOptions {
  * ```ts
  * const { data, metadata } = await firstValueFrom(connection.callWithMetadata$('Echo', 'Say', 'hi'));
  * ```
+ * @group Client
  */
 export interface Reply<T> {
   /** The decoded reply payload (`undefined` for an empty payload). */
@@ -78,6 +82,7 @@ export interface Reply<T> {
  * ```ts
  * connection.pushes$.subscribe((push) => console.log(push.service, push.method, push.data));
  * ```
+ * @group Client
  */
 export interface ServerPush {
   /** Service path the server named. */
@@ -96,18 +101,34 @@ export interface ServerPush {
   readonly error?: RpcError;
 }
 
-/** Life of a connection: `open`, then `closed` (for good). */
+/**
+ * Life of a connection: `open`, then `closed` (for good).
+ *
+ * @group Client
+ */
 export type ConnectionState = 'open' | 'closed';
 
-/** Options of {@link Connection.heartbeat$}. */
+/**
+ * Options of {@link Connection.heartbeat$}.
+ *
+ * @group Client
+ */
 export interface ConnectionHeartbeatOptions extends HeartbeatOptions {
   /** Close the connection (failing its pending calls) when the heartbeat fails. Default true. */
   readonly closeOnFailure?: boolean;
 }
 
 interface Pending {
+  /** A call (it holds the socket's ref while it waits), not a ping. */
+  readonly call: boolean;
   settle(message: Message): void;
   fail(error: RpcError): void;
+}
+
+/** What a socket has to let the process exit while it is open (a memory pipe has neither). */
+interface Referenced {
+  ref(): unknown;
+  unref(): unknown;
 }
 
 /**
@@ -118,6 +139,10 @@ interface Pending {
  * handler's `ctx.signal` on a server of ours; Go Phobos and rpcx drop it). When the connection
  * drops, every pending call fails at once with {@link ConnectionClosedError}.
  *
+ * The socket keeps the process alive only while a call waits for its reply: it is `ref()`'d when
+ * the first call is sent and `unref()`'d when the last one ends, so a connection nobody closed
+ * does not hold the process open. Heartbeats and server pushes do not hold it.
+ *
  * Get one with {@link connect}.
  *
  * @example
@@ -126,6 +151,7 @@ interface Pending {
  *   switchMap((connection) => connection.call$('Arith', 'Mul', { A: 7, B: 8 }, { timeoutMs: 1_000 })),
  * ).subscribe((reply) => console.log(reply)); // { C: 56 }
  * ```
+ * @group Client
  */
 export class Connection {
   /** The address this connection was made to. */
@@ -141,6 +167,14 @@ export class Connection {
   private readonly pushes = new Subject<ServerPush>();
   private readonly authMetadata: Map<string, string> | undefined;
   private nextSeq = 0n;
+  /** The deadlines of calls with the default `timeoutMs`: one timer for all of them. */
+  private readonly defaultDeadlines: DeadlineQueue | undefined;
+  /** Calls waiting for a reply; the socket is ref'd while there is one. */
+  private calls = 0;
+  private readonly referenced: Referenced | undefined;
+  /** The metadata of a call that gave none, for the last deadline asked (see `sharedMetadata`). */
+  private deadlineMetadata: Metadata | undefined;
+  private deadlineMetadataMs = 0;
   private closeError: ConnectionClosedError | undefined;
   private readonly onClosed: (error: ConnectionClosedError | undefined) => void;
 
@@ -157,6 +191,14 @@ export class Connection {
     this.state$ = this.state.asObservable();
     this.pushes$ = this.pushes.asObservable();
     this.authMetadata = options.auth === undefined ? undefined : new Map([[MetadataKey.Auth, options.auth]]);
+    this.defaultDeadlines =
+      options.timeoutMs > 0 ? new DeadlineQueue(options.timeoutMs, options.scheduler) : undefined;
+    const { ref, unref } = socket as unknown as Partial<Referenced>;
+    this.referenced =
+      typeof ref === 'function' && typeof unref === 'function'
+        ? (socket as unknown as Referenced)
+        : undefined;
+    this.referenced?.unref();
     this.frames = new FrameSocket(
       socket,
       {
@@ -267,6 +309,7 @@ export class Connection {
       }
       const seq = request.seq;
       const pending: Pending = {
+        call: true,
         settle: (message) => {
           const result = this.decodeReply(
             message,
@@ -285,30 +328,39 @@ export class Connection {
         fail: (error) => subscriber.error(error),
       };
       this.pending.set(seq, pending);
+      if (this.calls++ === 0) this.referenced?.ref();
       try {
         this.send(request);
       } catch (error) {
         this.pending.delete(seq);
+        this.callEnded();
         subscriber.error(error);
         return;
       }
-      const timer =
-        timed && timeoutMs > 0
-          ? this.options.scheduler.schedule(() => {
-              if (this.pending.get(seq) !== pending) return;
-              this.pending.delete(seq);
-              subscriber.error(
-                new DeadlineExceededError(`${service}.${method} did not answer within ${timeoutMs} ms`, {
-                  details: { service, method, timeoutMs, address: this.address },
-                }),
-              );
-            }, timeoutMs)
-          : undefined;
+      let timer: Unsubscribable | undefined;
+      if (timed && timeoutMs > 0) {
+        const expire = (): void => {
+          if (this.pending.get(seq) !== pending) return;
+          this.pending.delete(seq);
+          this.callEnded();
+          subscriber.error(
+            new DeadlineExceededError(`${service}.${method} did not answer within ${timeoutMs} ms`, {
+              details: { service, method, timeoutMs, address: this.address },
+            }),
+          );
+        };
+        // Most calls have the default deadline: they share one timer.
+        timer =
+          timeoutMs === this.options.timeoutMs && this.defaultDeadlines !== undefined
+            ? this.defaultDeadlines.add(expire)
+            : this.options.scheduler.schedule(expire, timeoutMs);
+      }
       return () => {
         timer?.unsubscribe();
         if (this.pending.get(seq) === pending) {
           this.pending.delete(seq);
           this.sendCancel(seq);
+          this.callEnded();
         }
       };
     });
@@ -333,6 +385,7 @@ export class Connection {
       const seq = this.takeSeq();
       const sentAt = this.options.scheduler.now();
       const pending: Pending = {
+        call: false,
         settle: () => {
           subscriber.next(this.options.scheduler.now() - sentAt);
           subscriber.complete();
@@ -401,7 +454,9 @@ export class Connection {
     const defaults = this.options;
     const serializeType = integerOption('serializeType', o.serializeType, defaults.serializeType, 0, 15);
     const compress = booleanOption('compress', o.compress, defaults.compress);
-    const timeoutMs = durationOption('timeoutMs', o.timeoutMs, defaults.timeoutMs, 0);
+    const timeoutMs = resolveTimeoutMs('timeoutMs', o.timeoutMs, defaults.timeoutMs);
+    // The library's default deadline is the client's alone: the server is told only a given one.
+    const toldMs = o.timeoutMs === undefined && defaults.timeoutMsDefaulted ? 0 : timeoutMs;
     const oneway = booleanOption('oneway', o.oneway, false);
     const raw = booleanOption('raw', o.raw, false);
     const types = defaults.protobuf[`${service}.${method}`];
@@ -421,12 +476,13 @@ export class Connection {
         defaults.compressThresholdBytes,
       ));
     }
-    let metadata: Metadata = o.metadata === undefined ? EMPTY_METADATA : toMetadata('metadata', o.metadata);
-    if (this.authMetadata || timeoutMs > 0) {
-      const merged = new Map(metadata);
-      if (this.authMetadata) merged.set(MetadataKey.Auth, this.authMetadata.get(MetadataKey.Auth) as string);
-      if (timeoutMs > 0) merged.set(MetadataKey.ServerTimeout, String(timeoutMs));
-      metadata = merged;
+    let metadata: Metadata;
+    if (o.metadata === undefined) metadata = this.sharedMetadata(toldMs);
+    else {
+      const given = toMetadata('metadata', o.metadata);
+      if (this.authMetadata) given.set(MetadataKey.Auth, this.authMetadata.get(MetadataKey.Auth) as string);
+      if (toldMs > 0) given.set(MetadataKey.ServerTimeout, String(toldMs));
+      metadata = given;
     }
     const request: Message = {
       magic: defaults.dialect.magic,
@@ -443,6 +499,27 @@ export class Connection {
       payload,
     };
     return { request, codec, replyType, timeoutMs, raw };
+  }
+
+  /**
+   * The metadata of a call that gave none: the auth token and the deadline told to the server.
+   * Calls of one client mostly tell the same deadline, so the map of the last one is kept and
+   * shared (frames are encoded when sent, never kept): such calls build no metadata at all.
+   */
+  private sharedMetadata(timeoutMs: number): Metadata {
+    if (timeoutMs === 0) return this.authMetadata ?? EMPTY_METADATA;
+    if (this.deadlineMetadata === undefined || this.deadlineMetadataMs !== timeoutMs) {
+      const metadata = new Map(this.authMetadata);
+      metadata.set(MetadataKey.ServerTimeout, String(timeoutMs));
+      this.deadlineMetadata = metadata;
+      this.deadlineMetadataMs = timeoutMs;
+    }
+    return this.deadlineMetadata;
+  }
+
+  /** A call stopped waiting: the last one lets the process exit while the socket stays open. */
+  private callEnded(): void {
+    if (--this.calls === 0) this.referenced?.unref();
   }
 
   /** Decodes a reply with `codec`, or hands over its (decompressed) payload without one. */
@@ -502,6 +579,8 @@ export class Connection {
       if (pending) {
         this.pending.delete(message.seq);
         pending.settle(message);
+        // After settling: a caller that sends its next call at once keeps the socket ref'd.
+        if (pending.call) this.callEnded();
       }
       return;
     }
@@ -589,6 +668,8 @@ export class Connection {
   private failPending(error: ConnectionClosedError): void {
     const pending = [...this.pending.values()];
     this.pending.clear();
+    // The socket is closing: it holds the process no longer, ref'd or not.
+    this.calls = 0;
     for (const call of pending) call.fail(error);
   }
 

@@ -12,10 +12,18 @@ import {
 import { ConnectionError } from '../errors/index.js';
 import { durationOption, integerOption, optionsObject } from '../util/validate.js';
 
-/** Default of {@link HeartbeatOptions.maxMisses}: 3. */
+/**
+ * Default of {@link HeartbeatOptions.maxMisses}: 3.
+ *
+ * @group Client
+ */
 export const DEFAULT_HEARTBEAT_MAX_MISSES = 3;
 
-/** Options of {@link heartbeat}. */
+/**
+ * Options of {@link heartbeat}.
+ *
+ * @group Client
+ */
 export interface HeartbeatOptions {
   /**
    * Intervals without any echo after which the heartbeat errors: the connection is declared
@@ -43,6 +51,7 @@ export interface HeartbeatOptions {
  *   error: (error) => console.log('server is gone', error.message),
  * });
  * ```
+ * @group Client
  */
 export function heartbeat(
   ping: () => Observable<unknown>,

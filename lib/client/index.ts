@@ -1,8 +1,13 @@
+export type { AttemptFailure } from './attempt-failures.js';
 export type { ClientCallOptions } from './client.js';
 export { Client } from './client.js';
 export { connect } from './connect.js';
 export type { ConnectOptions, ProtobufTypes, ResolvedConnectOptions } from './connect-options.js';
-export { DEFAULT_CONNECT_TIMEOUT_MS, resolveConnectOptions } from './connect-options.js';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  resolveConnectOptions,
+} from './connect-options.js';
 export type {
   CallOptions,
   ConnectionHeartbeatOptions,
@@ -23,6 +28,7 @@ export type {
   ClientUseOptions,
 } from './interceptor.js';
 export { withMetadata } from './interceptor.js';
+export { unrefScheduler } from './unref-scheduler.js';
 export type { InformResult, ServiceProxy } from './xclient.js';
 export { XClient } from './xclient.js';
 export type {

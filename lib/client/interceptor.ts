@@ -18,10 +18,15 @@ import type { CallOptions, Reply } from './connection.js';
  * ```ts
  * client.use(countAttempts, { stage: 'attempt' });
  * ```
+ * @group Client
  */
 export type ClientStage = 'call' | 'attempt';
 
-/** Which request of a logical call an attempt is: the first, a retry after a failure, or a hedged backup. */
+/**
+ * Which request of a logical call an attempt is: the first, a retry after a failure, or a hedged backup.
+ *
+ * @group Client
+ */
 export type AttemptKind = 'first' | 'retry' | 'backup';
 
 /**
@@ -31,6 +36,7 @@ export type AttemptKind = 'first' | 'retry' | 'backup';
  * ```ts
  * const call: ClientCall = { stage: 'call', service: 'Arith', method: 'Mul', args: { A: 1, B: 2 }, options: {} };
  * ```
+ * @group Client
  */
 export interface ClientCall {
   /** Where this interceptor runs: the logical call or one attempt (see {@link ClientStage}). */
@@ -57,6 +63,7 @@ export interface ClientCall {
  * ```ts
  * const handler: ClientHandler = (call) => of({ data: call.args, metadata: new Map() });
  * ```
+ * @group Client
  */
 export type ClientHandler = (call: ClientCall) => Observable<Reply<unknown>>;
 
@@ -76,10 +83,15 @@ export type ClientHandler = (call: ClientCall) => Observable<Reply<unknown>>;
  * };
  * client.use(logging);
  * ```
+ * @group Client
  */
 export type ClientInterceptor = (next: ClientHandler) => ClientHandler;
 
-/** Options of `use` on a client. */
+/**
+ * Options of `use` on a client.
+ *
+ * @group Client
+ */
 export interface ClientUseOptions {
   /** Where the interceptor runs. Default `'call'`. */
   readonly stage?: ClientStage;
@@ -148,6 +160,7 @@ export class ClientInterceptors {
  * ```ts
  * client.use((next) => (call) => next(withMetadata(call, { tenant: 'acme' })));
  * ```
+ * @group Client
  */
 export function withMetadata(call: ClientCall, extra: Readonly<Record<string, string>>): ClientCall {
   const metadata = toMetadata('metadata', call.options.metadata);

@@ -7,6 +7,7 @@ import type { BreakerState } from '../breaker/breaker.js';
  * ```ts
  * const event: BreakerEvent = { type: 'breaker', instance: 'tcp@10.0.0.7:8972', from: 'closed', to: 'open' };
  * ```
+ * @group Client
  */
 export interface BreakerEvent {
   /** The kind of event. */
@@ -26,6 +27,7 @@ export interface BreakerEvent {
  * ```ts
  * const event: RetryBudgetExhaustedEvent = { type: 'retry-budget-exhausted' };
  * ```
+ * @group Client
  */
 export interface RetryBudgetExhaustedEvent {
   /** The kind of event. */
@@ -39,6 +41,7 @@ export interface RetryBudgetExhaustedEvent {
  * ```ts
  * const event: HeartbeatEvent = { type: 'heartbeat', instance: 'tcp@10.0.0.7:8972', rttMs: 0.8 };
  * ```
+ * @group Client
  */
 export interface HeartbeatEvent {
   /** The kind of event. */
@@ -56,6 +59,7 @@ export interface HeartbeatEvent {
  * ```ts
  * client.events$.subscribe((event) => { if (event.type === 'breaker') console.log(event.instance, event.to); });
  * ```
+ * @group Client
  */
 export type XClientEvent = BreakerEvent | RetryBudgetExhaustedEvent | HeartbeatEvent;
 
@@ -66,6 +70,7 @@ export type XClientEvent = BreakerEvent | RetryBudgetExhaustedEvent | HeartbeatE
  * ```ts
  * for (const server of client.instanceStates()) console.log(server.address, server.breaker, server.usable);
  * ```
+ * @group Client
  */
 export interface InstanceState {
   /** Its key in discovery. */

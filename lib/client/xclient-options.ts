@@ -7,10 +7,18 @@ import type { CallInfo, Selector } from '../selector/selector.js';
 import type { SelectMode } from '../selector/selector-for.js';
 import type { ConnectOptions } from './connect-options.js';
 
-/** How an XClient survives a failed call (Go Phobos's fail modes). */
+/**
+ * How an XClient survives a failed call (Go Phobos's fail modes).
+ *
+ * @group Client
+ */
 export type FailMode = 'failfast' | 'failover' | 'failtry' | 'failbackup';
 
-/** Heartbeat settings of an XClient's connections. */
+/**
+ * Heartbeat settings of an XClient's connections.
+ *
+ * @group Client
+ */
 export interface HeartbeatSettings {
   /** Ping every this many ms. */
   readonly intervalMs: number;
@@ -18,13 +26,29 @@ export interface HeartbeatSettings {
   readonly maxMisses?: number;
 }
 
-/** Default of {@link XClientOptions.failMode}. */
+/**
+ * Default of {@link XClientOptions.failMode}.
+ *
+ * @group Client
+ */
 export const DEFAULT_FAIL_MODE: FailMode = 'failover';
-/** Default of {@link XClientOptions.selectMode}. */
+/**
+ * Default of {@link XClientOptions.selectMode}.
+ *
+ * @group Client
+ */
 export const DEFAULT_SELECT_MODE: SelectMode = 'random';
-/** Default of {@link XClientOptions.backupDelayMs}: 10 ms, as rpcx's BackupLatency. */
+/**
+ * Default of {@link XClientOptions.backupDelayMs}: 10 ms, as rpcx's BackupLatency.
+ *
+ * @group Client
+ */
 export const DEFAULT_BACKUP_DELAY_MS = 10;
-/** Default of {@link XClientOptions.idleTimeoutMs}: 5 minutes. */
+/**
+ * Default of {@link XClientOptions.idleTimeoutMs}: 5 minutes.
+ *
+ * @group Client
+ */
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
 /**
@@ -32,6 +56,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
  * given, and every option of {@link ConnectOptions} applies to the connections it makes
  * (`serializeType`, `compress`, `timeoutMs` — the deadline of a whole call, all attempts
  * together —, `auth`, `tls`, `dialect`...).
+ * @group Client
  */
 export interface XClientOptions extends ConnectOptions {
   /** Where the servers of the service are found. */

@@ -1,4 +1,5 @@
 import {
+  asyncScheduler,
   catchError,
   defer,
   forkJoin,
@@ -17,12 +18,15 @@ import {
 } from 'rxjs';
 import type { CircuitBreaker } from '../breaker/breaker.js';
 import { type BreakerFactory, breakerFor } from '../breaker/breaker-for.js';
+import type { Discovery, DiscoveryState } from '../discovery/discovery.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { usableInstances } from '../discovery/usable-instances.js';
+import { describeThrown } from '../errors/describe-thrown.js';
 import {
   CancelledError,
   CircuitOpenError,
   ConnectionClosedError,
+  DeadlineExceededError,
   NoInstanceError,
   RpcError,
 } from '../errors/index.js';
@@ -38,8 +42,9 @@ import { isRetryable } from '../operators/retryable.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { selectorFor } from '../selector/selector-for.js';
 import { describeValue, durationOption, integerOption, optionsObject } from '../util/validate.js';
+import { type AttemptFailure, attemptsFailedError, isServerFailure } from './attempt-failures.js';
 import type { ClientCallOptions } from './client.js';
-import { type ResolvedConnectOptions, resolveConnectOptions } from './connect-options.js';
+import { type ResolvedConnectOptions, resolveConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
 import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
@@ -51,6 +56,7 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
+import { unrefScheduler } from './unref-scheduler.js';
 import type { InstanceState, XClientEvent } from './xclient-event.js';
 import {
   DEFAULT_BACKUP_DELAY_MS,
@@ -63,7 +69,11 @@ import {
 
 const FAIL_MODES: readonly FailMode[] = ['failfast', 'failover', 'failtry', 'failbackup'];
 
-/** One server's outcome in {@link XClient.inform}. */
+/**
+ * One server's outcome in {@link XClient.inform}.
+ *
+ * @group Client
+ */
 export type InformResult<T> =
   | {
       /** The server's key. */
@@ -82,7 +92,11 @@ export type InformResult<T> =
       readonly error: RpcError;
     };
 
-/** A typed view of a service: each method of `T` called through the XClient. */
+/**
+ * A typed view of a service: each method of `T` called through the XClient.
+ *
+ * @group Client
+ */
 export type ServiceProxy<T> = {
   readonly [K in keyof T]: T[K] extends (args: infer A, ...rest: never[]) => infer R
     ? (args: A, options?: ClientCallOptions) => Promise<Awaited<R>>
@@ -97,6 +111,11 @@ export type ServiceProxy<T> = {
  * Each policy is an RxJS operator from `phobos` (`failover`, `failbackup`, `circuitBreak`,
  * `callTimeout`...) that the XClient assembles; compose them yourself for another policy.
  *
+ * Every call has a deadline: its `timeoutMs`, else the client's, else 30 s
+ * (`DEFAULT_CALL_TIMEOUT_MS`). A client nobody closed does not keep the process alive: its
+ * sockets hold the event loop only while calls are in flight, and its heartbeat, idle and redial
+ * timers never do (when no `scheduler` is given). `await using` closes it at the end of a scope.
+ *
  * @example
  * ```ts
  * const client = new XClient('HelloWorld', {
@@ -107,7 +126,11 @@ export type ServiceProxy<T> = {
  * });
  * const reply = await client.call('Greet', { First: 'budei' });
  * await client.close();
+ *
+ * // or closed at the end of the scope
+ * await using scoped = new XClient('HelloWorld', { discovery: p2pDiscovery('tcp@127.0.0.1:8972') });
  * ```
+ * @group Client
  */
 export class XClient {
   /** The service this client calls. */
@@ -122,7 +145,24 @@ export class XClient {
   private readonly breakerFactory: BreakerFactory | undefined;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly pool: ConnectionPool;
+  private readonly discovery: Discovery;
   private readonly instances$: Observable<readonly ServiceInstance[]>;
+  /** What discovery last failed with (its instances$ errored), for the no-server error. */
+  private discoveryError: unknown;
+  /** Servers in discovery's last list, before the inactive and other groups were dropped. */
+  private listed = 0;
+  /** Whether discovery ever listed a usable server. */
+  private everFound = false;
+  /** The deadline of calls that name none, built once: most calls use it. */
+  private readonly defaultDeadline: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
+  /** The error of a call at its deadline: no server known yet, or the deadline itself. */
+  private readonly expired = (timeoutMs: number): RpcError =>
+    this.latest === undefined && !this.closed
+      ? this.noServer({ waitedMs: timeoutMs })
+      : new DeadlineExceededError(
+          `the call to ${this.service} did not finish within its deadline of ${timeoutMs} ms; raise timeoutMs or look at the servers' latency`,
+          { details: { service: this.service, timeoutMs } },
+        );
   private readonly pushes = new Subject<ServerPush>();
   private readonly watch: Subscription;
   private latest: readonly ServiceInstance[] | undefined;
@@ -151,8 +191,14 @@ export class XClient {
       throw new TypeError('discovery must be a Discovery (an object with instances$)');
     }
     this.service = service;
+    this.discovery = o.discovery;
     this.connectOptions = resolveConnectOptions(o);
     const scheduler = this.connectOptions.scheduler;
+    const defaultTimeoutMs = this.connectOptions.timeoutMs;
+    this.defaultDeadline =
+      defaultTimeoutMs === 0
+        ? undefined
+        : callTimeout({ timeoutMs: defaultTimeoutMs, scheduler, expiredError: this.expired });
     const failMode = o.failMode ?? DEFAULT_FAIL_MODE;
     if (!FAIL_MODES.includes(failMode)) {
       throw new RangeError(
@@ -201,7 +247,8 @@ export class XClient {
       idleTimeoutMs: durationOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
       heartbeat: heartbeatOptions,
       redialDelayMs: redial,
-      scheduler,
+      // Heartbeats, idle and redial timers run in the background: they must not hold the process.
+      scheduler: scheduler === asyncScheduler ? unrefScheduler : scheduler,
       onLatency: (key, ms) => {
         this.selector.observeLatency?.(key, ms);
         if (this.events.observed) this.events.next({ type: 'heartbeat', instance: key, rttMs: ms });
@@ -214,10 +261,21 @@ export class XClient {
     this.instances$ = shared;
     this.watch = o.discovery.instances$
       .pipe(
+        tap((list) => {
+          this.listed = list.length;
+        }),
         usableInstances(group === undefined ? {} : { group }),
         tap((list) => this.update(list)),
       )
-      .subscribe({ next: (list) => shared.next(list), error: (error: unknown) => shared.error(error) });
+      .subscribe({
+        next: (list) => shared.next(list),
+        error: (error: unknown) => {
+          this.discoveryError = error;
+          shared.error(error);
+        },
+        // Calls waiting for a first list learn that none will come (a later one replays the last).
+        complete: () => shared.complete(),
+      });
   }
 
   /** Server pushes from every connection of this client. */
@@ -230,10 +288,13 @@ export class XClient {
    * emits the decoded reply. Unsubscribing cancels the call (on the server too).
    *
    * Errors with `ServiceError` (the handler failed: never retried), `DeadlineExceededError`
-   * (`timeoutMs`, all attempts together), `NoInstanceError` (discovery knows no usable server),
-   * `CircuitOpenError` (every server's breaker is open), `ConnectionError` /
+   * (`timeoutMs`, all attempts together; 30 s unless set), `NoInstanceError` (discovery knows no
+   * usable server, or found none before the deadline: the error names the discovery and its last
+   * error), `CircuitOpenError` (every server's breaker is open), `ConnectionError` /
    * `ConnectionClosedError` (retries exhausted), `CodecError`, or a RangeError/TypeError for bad
-   * arguments.
+   * arguments. When attempts on servers failed before (failover, failtry, failbackup), the error
+   * keeps the class and code of the last one and names every server tried with its own error,
+   * listed in `details.attempts` ({@link AttemptFailure}).
    *
    * @example
    * ```ts
@@ -297,14 +358,21 @@ export class XClient {
   ): Observable<Reply<T>> {
     return defer(() => {
       const callOptions = optionsObject('call options', options);
-      const timeoutMs = durationOption('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs, 0);
+      const defaultTimeoutMs = this.connectOptions.timeoutMs;
+      const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, defaultTimeoutMs);
       const scheduler = this.connectOptions.scheduler;
       const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
+      // The library's default deadline is the client's alone: servers are told only a given one.
+      const told = callOptions.timeoutMs !== undefined || !this.connectOptions.timeoutMsDefaulted;
       const info: CallInfo = { service: this.service, method, args };
       const tried = new Set<string>();
       let attempts = 0;
+      /** The server of the latest attempt, and the attempts that failed on a server so far. */
+      let current: ServiceInstance | undefined;
+      let failures: AttemptFailure[] | undefined;
       const attempt = (instance: ServiceInstance): Observable<Reply<T>> => {
         attempts++;
+        current = instance;
         const kind: AttemptKind =
           attempts === 1 ? 'first' : this.failMode === 'failbackup' ? 'backup' : 'retry';
         const now = scheduler.now();
@@ -316,7 +384,7 @@ export class XClient {
           instance,
           method,
           args,
-          { ...callOptions, timeoutMs: remaining(deadline, now) },
+          { ...callOptions, timeoutMs: told ? remaining(deadline, now) : 0 },
           false,
           kind,
         );
@@ -331,6 +399,42 @@ export class XClient {
         if (known) return onto(this.pickFrom(known, info, tried));
         return this.pick(info, tried).pipe(switchMap(onto));
       };
+      /**
+       * Notes a failed attempt; once more than one failed (or none is left to try after one), the
+       * error passed on names every server tried. It has the class and code of `error`, so the
+       * fail mode retries it or not as it would `error`.
+       */
+      const failed = (error: unknown, attempted: boolean): unknown => {
+        if (!isServerFailure(error)) return error;
+        if (attempted) {
+          const address = error.details.address;
+          failures ??= [];
+          failures.push({
+            address: typeof address === 'string' ? address : (current?.address ?? 'unknown'),
+            code: error.code,
+            message: error.message,
+          });
+        }
+        if (failures === undefined || (attempted && failures.length === 1)) return error;
+        return attemptsFailedError(this.service, method, failures, error, this.latest?.length);
+      };
+      /** `defer(make)`, each subscription's error passed through `failed`. */
+      const noted = (make: () => Observable<Reply<T>>): Observable<Reply<T>> =>
+        new Observable<Reply<T>>((subscriber) => {
+          const before = attempts;
+          let source: Observable<Reply<T>>;
+          try {
+            source = make();
+          } catch (error) {
+            subscriber.error(failed(error, attempts > before));
+            return undefined;
+          }
+          return source.subscribe({
+            next: (reply) => subscriber.next(reply),
+            error: (error: unknown) => subscriber.error(failed(error, attempts > before)),
+            complete: () => subscriber.complete(),
+          });
+        });
       let reply$: Observable<Reply<T>>;
       switch (this.failMode) {
         case 'failfast':
@@ -338,17 +442,22 @@ export class XClient {
           break;
         case 'failover':
         case 'failbackup':
-          reply$ = defer(pickNew).pipe(this.failOperator as MonoTypeOperatorFunction<Reply<T>>);
+          reply$ = noted(pickNew).pipe(this.failOperator as MonoTypeOperatorFunction<Reply<T>>);
           break;
         case 'failtry': {
           const retrying = this.failOperator as MonoTypeOperatorFunction<Reply<T>>;
           reply$ = this.pick(info, tried).pipe(
-            switchMap((instance) => defer(() => attempt(instance)).pipe(retrying)),
+            switchMap((instance) => noted(() => attempt(instance)).pipe(retrying)),
           );
           break;
         }
       }
-      return deadline === undefined ? reply$ : reply$.pipe(callTimeout({ timeoutMs, scheduler }));
+      if (deadline === undefined) return reply$;
+      const deadlined =
+        timeoutMs === defaultTimeoutMs
+          ? (this.defaultDeadline as MonoTypeOperatorFunction<Reply<T>>)
+          : callTimeout<Reply<T>>({ timeoutMs, scheduler, expiredError: this.expired });
+      return reply$.pipe(deadlined);
     });
   }
 
@@ -376,8 +485,10 @@ export class XClient {
    */
   async oneway(method: string, args?: unknown, options?: CallOptions): Promise<void> {
     const callOptions = optionsObject('call options', options);
+    const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs);
     const info: CallInfo = { service: this.service, method, args };
-    const send$ = this.pick(info, new Set()).pipe(
+    const send$ = this.known$(timeoutMs).pipe(
+      map((list) => this.pickFrom(list, info, new Set())),
       switchMap((instance) =>
         this.pool
           .connection$(instance)
@@ -493,6 +604,21 @@ export class XClient {
   }
 
   /**
+   * Closes the client, as {@link XClient.close}: what `await using` calls at the end of the scope.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using client = new XClient('HelloWorld', { discovery });
+   *   await client.call('Greet', { First: 'budei' });
+   * } // closed here
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
    * Breaker changes, retries the budget refused and heartbeat round trips, as they happen (see
    * {@link XClientEvent}). Hot; nothing is built for it while nobody subscribes. Completes on
    * `close()`.
@@ -543,6 +669,7 @@ export class XClient {
       }
     }
     this.latest = list;
+    if (list.length > 0) this.everFound = true;
     this.pool.sync(list);
   }
 
@@ -602,7 +729,7 @@ export class XClient {
     info: CallInfo,
     tried: ReadonlySet<string>,
   ): ServiceInstance {
-    if (list.length === 0) throw this.noInstance();
+    if (list.length === 0) throw this.noServer({});
     // The common case: nothing tried yet, every server reachable and no breaker open.
     if (tried.size === 0 && list.every((instance) => this.usable(instance.key)))
       return this.selected(list, info);
@@ -711,10 +838,11 @@ export class XClient {
     combine: (calls: { instance: ServiceInstance; reply$: Observable<Reply<unknown>> }[]) => Observable<R>,
   ): Promise<R> {
     const { signal, ...callOptions } = optionsObject('call options', options);
-    const all$ = this.current$().pipe(
+    const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs);
+    const all$ = this.known$(timeoutMs).pipe(
       switchMap((list) => {
         if (list.length === 0) {
-          throw this.noInstance();
+          throw this.noServer({});
         }
         const sorted = [...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         return combine(
@@ -728,6 +856,10 @@ export class XClient {
     return toPromise(all$, signal);
   }
 
+  /**
+   * Discovery's current list, once it has one. Errors with a NoInstanceError naming the discovery
+   * when discovery failed or ended before listing any server.
+   */
   private current$(): Observable<readonly ServiceInstance[]> {
     if (this.closed) {
       return new Observable((subscriber) =>
@@ -738,14 +870,82 @@ export class XClient {
         ),
       );
     }
-    return this.instances$.pipe(take(1));
+    return new Observable<readonly ServiceInstance[]>((subscriber) =>
+      this.instances$.pipe(take(1)).subscribe({
+        next: (list) => {
+          subscriber.next(list);
+          subscriber.complete();
+        },
+        error: (error: unknown) => subscriber.error(this.noServer({ cause: error })),
+        complete: () => subscriber.error(this.noServer({})),
+      }),
+    );
   }
 
-  private noInstance(): NoInstanceError {
+  /** Like `current$`, waiting at most `timeoutMs` (0: no bound) for a first list. */
+  private known$(timeoutMs: number): Observable<readonly ServiceInstance[]> {
+    const known = this.closed ? undefined : this.latest;
+    if (known) return of(known);
+    const first$ = this.current$();
+    if (timeoutMs === 0) return first$;
+    return first$.pipe(
+      callTimeout({
+        timeoutMs,
+        scheduler: this.connectOptions.scheduler,
+        expiredError: (waitedMs) => this.noServer({ waitedMs }),
+      }),
+    );
+  }
+
+  /**
+   * No server to call: discovery listed none usable, failed or ended before listing one, or said
+   * nothing within the call's deadline (`waitedMs`). The error names the discovery, what it last
+   * failed with, and what to do.
+   */
+  private noServer({ cause, waitedMs }: { cause?: unknown; waitedMs?: number }): NoInstanceError {
     const group = this.group === undefined ? '' : ` in group "${this.group}"`;
-    return new NoInstanceError(`no server of ${this.service} is known to discovery${group}`, {
-      details: { service: this.service },
+    const state = this.discoveryState();
+    const failure = state.lastError ?? cause ?? this.discoveryError;
+    const lastError = failure === undefined ? undefined : describeThrown(failure);
+    const about = `(discovery: ${state.source}, last error: ${lastError ?? 'none'})`;
+    let message: string;
+    if (this.latest === undefined) {
+      const when =
+        waitedMs !== undefined
+          ? `; discovery listed none within the call's deadline of ${waitedMs} ms`
+          : failure !== undefined
+            ? '; discovery failed before listing any'
+            : '; discovery ended without listing any';
+      message = `no server known for service ${this.service}${group} yet ${about}${when}. Start a server of ${this.service}, check the discovery's settings${waitedMs !== undefined ? ', or raise timeoutMs if it is slow to answer' : ''}`;
+    } else if (this.listed > 0) {
+      message =
+        this.group === undefined
+          ? `no usable server for service ${this.service} ${about}: discovery lists ${this.listed}, each inactive (state=inactive). Activate one, or start another`
+          : `no usable server for service ${this.service}${group} ${about}: discovery lists ${this.listed}, each inactive (state=inactive) or outside group "${this.group}". Activate one, start one in the group, or call another group`;
+    } else {
+      message = `no server known for service ${this.service}${group}${this.everFound ? ' any more' : ' yet'} ${about}. Start a server of ${this.service}, or check that it registers where this discovery looks`;
+    }
+    return new NoInstanceError(message, {
+      ...(cause === undefined ? {} : { cause }),
+      details: {
+        service: this.service,
+        discovery: state.source,
+        ...(lastError === undefined ? {} : { lastError }),
+        ...(this.group === undefined ? {} : { group: this.group }),
+        ...(waitedMs === undefined ? {} : { timeoutMs: waitedMs }),
+      },
     });
+  }
+
+  /** What the discovery says of itself; never throws. */
+  private discoveryState(): DiscoveryState {
+    const fallback = { source: 'a discovery without describe()' };
+    try {
+      const state = this.discovery.describe?.();
+      return typeof state?.source === 'string' ? state : fallback;
+    } catch {
+      return fallback;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 // Contracts
-export type { Discovery } from './discovery.js';
+export type { Discovery, DiscoveryState } from './discovery.js';
 // Filters
 export { inGroup, isActive } from './instance-filters.js';
 // In-process registry

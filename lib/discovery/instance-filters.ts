@@ -9,6 +9,7 @@ import type { ServiceInstance } from './service-instance.js';
  * ```ts
  * instances.filter(isActive);
  * ```
+ * @group Discovery
  */
 export function isActive(instance: ServiceInstance): boolean {
   return metadataValue(instance, 'state') !== 'inactive';
@@ -24,6 +25,7 @@ export function isActive(instance: ServiceInstance): boolean {
  * ```ts
  * inGroup({ key: 'k', address: 'tcp@127.0.0.1:8972', metadata: { group: 'blue,green' } }, 'green'); // true
  * ```
+ * @group Discovery
  */
 export function inGroup(instance: ServiceInstance, group: string): boolean {
   checkGroup('group', group);

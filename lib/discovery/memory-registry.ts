@@ -15,6 +15,7 @@ import type { ServiceInstance } from './service-instance.js';
  * ```ts
  * registry.discovery('Arith', { group: 'blue' } satisfies MemoryDiscoveryOptions);
  * ```
+ * @group Discovery
  */
 export interface MemoryDiscoveryOptions {
   /** Report only the instances whose metadata `group` lists this name. Default: every instance. */
@@ -31,6 +32,7 @@ export interface MemoryDiscoveryOptions {
  * registry.register('Arith', 'tcp@127.0.0.1:8972', 'weight=10');
  * registry.instances('Arith'); // [{ key: 'tcp@127.0.0.1:8972', address: ..., metadata: { weight: '10' } }]
  * ```
+ * @group Discovery
  */
 export interface MemoryRegistry extends ServiceRegistry {
   /**
@@ -53,6 +55,7 @@ export interface MemoryRegistry extends ServiceRegistry {
    * Watches one service: `instances$` emits its current list (ordered by key, the address as
    * registered) to each subscriber, then each changed list, until the discovery's or the
    * registry's `close()`. Inactive instances are reported; `group` keeps only that group's.
+   * Its `describe()` names the registry, the service and the group.
    *
    * @throws TypeError or RangeError for an empty or non-string `service`, non-object options, or a
    *   bad `group` (empty, with a comma).
@@ -82,6 +85,7 @@ const NO_INSTANCES: readonly ServiceInstance[] = Object.freeze([]);
  * await server.listen('tcp@127.0.0.1:0');
  * const client = new XClient('Arith', { discovery: registry.discovery('Arith') });
  * ```
+ * @group Discovery
  */
 export function memoryRegistry(): MemoryRegistry {
   const services = new Map<string, BehaviorSubject<readonly ServiceInstance[]>>();
@@ -124,6 +128,9 @@ export function memoryRegistry(): MemoryRegistry {
       return closableDiscovery(
         defer(() => (closed ? EMPTY : watch(service))),
         group,
+        () => ({
+          source: `a memoryRegistry, service "${service}"${closed ? ' (the registry is closed)' : ''}`,
+        }),
       );
     },
     instances(service: string): readonly ServiceInstance[] {

@@ -16,6 +16,7 @@ import { describeValue, toMetadata } from '../util/validate.js';
  * parseMetadata('weight=10&group=a%2Cb&note=hello+world');
  * // { weight: '10', group: 'a,b', note: 'hello world' }
  * ```
+ * @group Discovery
  */
 export function parseMetadata(query: string): Record<string, string> {
   if (typeof query !== 'string')
@@ -42,6 +43,7 @@ export function parseMetadata(query: string): Record<string, string> {
  * ```ts
  * formatMetadata({ weight: '10', group: 'a,b' }); // 'group=a%2Cb&weight=10'
  * ```
+ * @group Discovery
  */
 export function formatMetadata(
   metadata: Readonly<Record<string, string>> | ReadonlyMap<string, string>,

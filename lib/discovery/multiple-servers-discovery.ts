@@ -11,6 +11,7 @@ import type { ServiceInstance } from './service-instance.js';
  * ```ts
  * const pair: ServerPair = { address: 'tcp@10.0.0.1:8972', metadata: 'weight=10' };
  * ```
+ * @group Discovery
  */
 export interface ServerPair {
   /** `tcp@host:port`, `unix@/path` or `host:port`; also the instance's key. */
@@ -28,6 +29,7 @@ export interface ServerPair {
  * discovery.update([{ address: 'tcp@10.0.0.2:8972' }]);
  * discovery.close();
  * ```
+ * @group Discovery
  */
 export interface MultipleServersDiscovery extends Discovery {
   /**
@@ -45,6 +47,7 @@ export interface MultipleServersDiscovery extends Discovery {
  * Discovery of a fixed set of servers that may be replaced later (Go's
  * `NewMultipleServersDiscovery` and `Update`). `instances$` replays the current list to each new
  * subscriber, emits every list given to `update`, in the order given, and completes on `close`.
+ * `describe()` says how many servers the list holds.
  *
  * @throws TypeError when `pairs` is not an array, an entry not an object, or an address or
  *   metadata not a string; RangeError naming the entry (`pairs[1].address`) when an address does
@@ -57,12 +60,19 @@ export interface MultipleServersDiscovery extends Discovery {
  * ]);
  * discovery.update([{ address: 'tcp@10.0.0.3:8972' }]);
  * ```
+ * @group Discovery
  */
 export function multipleServersDiscovery(pairs: readonly ServerPair[]): MultipleServersDiscovery {
   const subject = new BehaviorSubject(toInstances(pairs));
   let closed = false;
   return Object.freeze({
     instances$: subject.asObservable(),
+    describe: () => {
+      const count = subject.getValue().length;
+      return {
+        source: `multipleServersDiscovery of ${count} server${count === 1 ? '' : 's'}${closed ? ' (closed)' : ''}`,
+      };
+    },
     update(next: readonly ServerPair[]): void {
       const list = toInstances(next);
       if (!closed) subject.next(list);

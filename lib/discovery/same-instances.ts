@@ -8,6 +8,7 @@ import type { ServiceInstance } from './service-instance.js';
  * ```ts
  * instances$.pipe(distinctUntilChanged(sameInstances));
  * ```
+ * @group Discovery
  */
 export function sameInstances(a: readonly ServiceInstance[], b: readonly ServiceInstance[]): boolean {
   if (a === b) return true;

@@ -9,6 +9,7 @@
  *   metadata: { weight: '10', group: 'a' },
  * };
  * ```
+ * @group Discovery
  */
 export interface ServiceInstance {
   /** Identifies the instance in a list (its address as registered, `tcp@127.0.0.1:8972`). */

@@ -11,6 +11,7 @@ import type { ServiceInstance } from './service-instance.js';
  * ```ts
  * const options: UsableInstancesOptions = { group: 'blue' };
  * ```
+ * @group Discovery
  */
 export interface UsableInstancesOptions {
   /** Keep only the instances whose metadata `group` lists this name. Default: any group. */
@@ -28,6 +29,7 @@ export interface UsableInstancesOptions {
  * ```ts
  * discovery.instances$.pipe(usableInstances({ group: 'blue' })).subscribe((list) => ...);
  * ```
+ * @group Discovery
  */
 export function usableInstances(
   options?: UsableInstancesOptions,

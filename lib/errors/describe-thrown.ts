@@ -1,4 +1,8 @@
-/** What {@link describeThrown} says of a value it cannot describe at all. */
+/**
+ * What {@link describeThrown} says of a value it cannot describe at all.
+ *
+ * @group Errors
+ */
 export const UNDESCRIBABLE = 'a value that cannot be described (it throws when read)';
 
 /**

@@ -10,6 +10,7 @@ import { RpcError, type RpcErrorOptions } from './rpc-error.js';
  * try { await client.call('Arith', 'Div', { A: 1, B: 0 }); }
  * catch (error) { if (error instanceof ServiceError) console.log(error.message); } // "divide by zero"
  * ```
+ * @group Errors
  */
 export class ServiceError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
@@ -25,6 +26,7 @@ export class ServiceError extends RpcError {
  * ```ts
  * await client.call('Slow', 'Run', {}, { timeoutMs: 100 }).catch((e) => e instanceof DeadlineExceededError);
  * ```
+ * @group Errors
  */
 export class DeadlineExceededError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
@@ -43,6 +45,7 @@ export class DeadlineExceededError extends RpcError {
  * controller.abort();
  * await reply.catch((e) => e instanceof CancelledError); // true
  * ```
+ * @group Errors
  */
 export class CancelledError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
@@ -58,6 +61,7 @@ export class CancelledError extends RpcError {
  * ```ts
  * if (error instanceof CircuitOpenError) console.log(error.details.address);
  * ```
+ * @group Errors
  */
 export class CircuitOpenError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
@@ -73,6 +77,7 @@ export class CircuitOpenError extends RpcError {
  * ```ts
  * if (error instanceof NoInstanceError) console.log('start a server for', error.details.service);
  * ```
+ * @group Errors
  */
 export class NoInstanceError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
@@ -88,6 +93,7 @@ export class NoInstanceError extends RpcError {
  * ```ts
  * connect('tcp@127.0.0.1:1').subscribe({ error: (e) => console.log(e instanceof ConnectionError) });
  * ```
+ * @group Errors
  */
 export class ConnectionError extends RpcError {
   constructor(
@@ -108,6 +114,7 @@ export class ConnectionError extends RpcError {
  * ```ts
  * if (error instanceof ConnectionClosedError) console.log('retry elsewhere', error.details.address);
  * ```
+ * @group Errors
  */
 export class ConnectionClosedError extends ConnectionError {
   constructor(message: string, options: RpcErrorOptions = {}) {
@@ -124,6 +131,7 @@ export class ConnectionClosedError extends ConnectionError {
  * ```ts
  * try { decoder.push(garbage); } catch (e) { if (e instanceof ProtocolError) console.log(e.details.field); }
  * ```
+ * @group Errors
  */
 export class ProtocolError extends RpcError {
   /** The name of the frame field that was wrong (`magic`, `version`, `length`, `metadata`...). */
@@ -143,6 +151,7 @@ export class ProtocolError extends RpcError {
  * ```ts
  * try { codecs.get(9); } catch (e) { if (e instanceof CodecError) console.log(e.details.serializeType); }
  * ```
+ * @group Errors
  */
 export class CodecError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {

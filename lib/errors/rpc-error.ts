@@ -2,7 +2,11 @@ import { describeThrown } from './describe-thrown.js';
 
 const BRAND = Symbol.for('phobos.RpcError.kinds');
 
-/** Machine-readable error codes carried by every {@link RpcError}. */
+/**
+ * Machine-readable error codes carried by every {@link RpcError}.
+ *
+ * @group Errors
+ */
 export type RpcErrorCode =
   | 'UNKNOWN'
   | 'SERVICE_ERROR'
@@ -15,7 +19,11 @@ export type RpcErrorCode =
   | 'PROTOCOL_ERROR'
   | 'CODEC_ERROR';
 
-/** Options accepted by every {@link RpcError} constructor. */
+/**
+ * Options accepted by every {@link RpcError} constructor.
+ *
+ * @group Errors
+ */
 export interface RpcErrorOptions {
   /** The underlying error, if any; kept as the standard `cause`. */
   readonly cause?: unknown;
@@ -38,6 +46,7 @@ export interface RpcErrorOptions {
  *   if (error instanceof RpcError) console.error(error.code, error.details);
  * }
  * ```
+ * @group Errors
  */
 export class RpcError extends Error {
   /** The machine-readable code of this error. */

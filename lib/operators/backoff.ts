@@ -9,23 +9,41 @@ import {
 /**
  * How long to wait before a retry, in ms, given the retry's number (1 for the first retry, 2
  * for the second...). The retry operators take one as `backoff`.
+ * @group Governance
  */
 export type Backoff = (retry: number) => number;
 
 /**
  * How randomness spreads the delays of {@link exponentialBackoff}, so that clients that failed
  * together do not retry together: `full` picks in [0, d], `equal` in [d/2, d], `none` is d.
+ * @group Governance
  */
 export type Jitter = 'full' | 'equal' | 'none';
 
-/** Default of {@link ExponentialBackoffOptions.initialMs}: 100 ms. */
+/**
+ * Default of {@link ExponentialBackoffOptions.initialMs}: 100 ms.
+ *
+ * @group Governance
+ */
 export const DEFAULT_BACKOFF_INITIAL_MS = 100;
-/** Default of {@link ExponentialBackoffOptions.maxMs}: 10 seconds. */
+/**
+ * Default of {@link ExponentialBackoffOptions.maxMs}: 10 seconds.
+ *
+ * @group Governance
+ */
 export const DEFAULT_BACKOFF_MAX_MS = 10_000;
-/** Default of {@link ExponentialBackoffOptions.multiplier}: 2. */
+/**
+ * Default of {@link ExponentialBackoffOptions.multiplier}: 2.
+ *
+ * @group Governance
+ */
 export const DEFAULT_BACKOFF_MULTIPLIER = 2;
 
-/** Options of {@link exponentialBackoff}. Every option is optional. */
+/**
+ * Options of {@link exponentialBackoff}. Every option is optional.
+ *
+ * @group Governance
+ */
 export interface ExponentialBackoffOptions {
   /** The delay before the first retry, before jitter. Default 100 ms. */
   readonly initialMs?: number;
@@ -58,6 +76,7 @@ const JITTERS: readonly Jitter[] = ['full', 'equal', 'none'];
  * [1, 2, 3, 10].map(backoff);          // [50, 100, 200, 1000]
  * failover({ retries: 3, backoff: exponentialBackoff() });
  * ```
+ * @group Governance
  */
 export function exponentialBackoff(options?: ExponentialBackoffOptions): Backoff {
   const o = optionsObject('exponentialBackoff options', options);
@@ -92,6 +111,7 @@ export function exponentialBackoff(options?: ExponentialBackoffOptions): Backoff
  * ```ts
  * failover({ retries: 2, backoff: constantBackoff(50) });   // 50 ms before each retry
  * ```
+ * @group Governance
  */
 export function constantBackoff(ms: number): Backoff {
   if (ms === undefined) throw new RangeError('constantBackoff needs ms, an integer >= 0');

@@ -4,19 +4,32 @@ import {
   Observable,
   type SchedulerLike,
   type Subscription,
+  type Unsubscribable,
 } from 'rxjs';
 import { DeadlineExceededError } from '../errors/errors.js';
-import { durationOption, optionsObject, schedulerOption } from '../util/validate.js';
+import { durationOption, functionOption, optionsObject, schedulerOption } from '../util/validate.js';
+import { DeadlineQueue } from './deadline-queue.js';
 
-/** Options of {@link callTimeout}. */
+/**
+ * Options of {@link callTimeout}.
+ *
+ * @group Governance
+ */
 export interface CallTimeoutOptions {
   /**
-   * The deadline in ms, counted from subscription. Required; `0` means no deadline (as
-   * `ConnectOptions.timeoutMs`), so the operator is then the identity.
+   * The deadline in ms, counted from subscription. Required; `0` or `Infinity` means no deadline
+   * (as `ConnectOptions.timeoutMs`), so the operator is then the identity.
    */
   readonly timeoutMs: number;
   /** Where time is read and the deadline scheduled. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Makes the error the call fails with at the deadline, given `timeoutMs`; called then, once.
+   * Use it to say why nothing came in time when you know better (an XClient says that discovery
+   * has found no server yet). Default a {@link DeadlineExceededError} saying to raise
+   * `timeoutMs` or look at the server's latency.
+   */
+  readonly expiredError?: (timeoutMs: number) => unknown;
 }
 
 /**
@@ -27,12 +40,16 @@ export interface CallTimeoutOptions {
  * before the deadline passes, and the deadline no longer applies. Errors and completion of the
  * source pass unchanged.
  *
+ * The deadlines of every call through one `callTimeout(...)` share one scheduled action at a
+ * time: build the operator once and use it for many calls rather than once per call.
+ *
  * Where it goes decides what it bounds: inside `failover`/`failtry` it bounds each attempt (and
  * its error is retried); outside them it bounds all attempts and the backoff between them
  * together.
  *
  * @throws TypeError when `options` is not an object; RangeError when `timeoutMs` is missing or
- *   not an integer >= 0, or `scheduler` is not a SchedulerLike.
+ *   not an integer >= 0 (or `Infinity`), `scheduler` is not a SchedulerLike, or `expiredError`
+ *   not a function.
  * @example
  * ```ts
  * const reply$ = defer(() => pickAndCall()).pipe(
@@ -41,26 +58,33 @@ export interface CallTimeoutOptions {
  *   callTimeout({ timeoutMs: 1_000 }),             // the whole call
  * );
  * ```
+ * @group Governance
  */
 export function callTimeout<T>(options: CallTimeoutOptions): MonoTypeOperatorFunction<T> {
   const o = optionsObject('callTimeout options', options);
   if (o.timeoutMs === undefined) throw new RangeError('timeoutMs is required by callTimeout');
-  const timeoutMs = durationOption('timeoutMs', o.timeoutMs, 0, 0);
+  const timeoutMs =
+    o.timeoutMs === Number.POSITIVE_INFINITY ? 0 : durationOption('timeoutMs', o.timeoutMs, 0, 0);
   const scheduler = schedulerOption('scheduler', o.scheduler);
+  const expiredError = functionOption('expiredError', o.expiredError);
   if (timeoutMs === 0) return identity;
-  const expired = (): DeadlineExceededError =>
-    new DeadlineExceededError(
-      `the call did not finish within its deadline of ${timeoutMs} ms; raise timeoutMs or look at the server's latency`,
-      { details: { timeoutMs } },
-    );
-  // One scheduled action and one inner subscription per call: this sits on every XClient call.
+  const expired = (): unknown =>
+    expiredError === undefined
+      ? new DeadlineExceededError(
+          `the call did not finish within its deadline of ${timeoutMs} ms; raise timeoutMs or look at the server's latency`,
+          { details: { timeoutMs } },
+        )
+      : expiredError(timeoutMs);
+  // Every subscription waits the same time, so the deadlines of all the calls this operator
+  // bounds share one timer (see DeadlineQueue): this sits on every XClient call.
+  const deadlines = new DeadlineQueue(timeoutMs, scheduler);
   return (source) =>
     new Observable<T>((subscriber) => {
-      let timer: Subscription | undefined = scheduler.schedule(() => {
+      let timer: Unsubscribable | undefined = deadlines.add(() => {
         timer = undefined;
         call.unsubscribe();
         subscriber.error(expired());
-      }, timeoutMs);
+      });
       const stop = (): void => {
         timer?.unsubscribe();
         timer = undefined;

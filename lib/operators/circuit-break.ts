@@ -4,7 +4,11 @@ import { CircuitOpenError } from '../errors/errors.js';
 import { describeValue, functionOption, hasMethods, optionsObject } from '../util/validate.js';
 import { isRetryable } from './retryable.js';
 
-/** Options of {@link circuitBreak}. Every option is optional. */
+/**
+ * Options of {@link circuitBreak}. Every option is optional.
+ *
+ * @group Governance
+ */
 export interface CircuitBreakOptions {
   /**
    * Which errors count as a failure of the server. Default {@link isRetryable}: connection
@@ -49,6 +53,7 @@ export interface CircuitBreakOptions {
  *   failover({ retries: 2 }),
  * );
  * ```
+ * @group Governance
  */
 export function circuitBreak<T>(
   breaker: CircuitBreaker | (() => CircuitBreaker),

@@ -2,7 +2,11 @@ import { type MonoTypeOperatorFunction, Observable, type SchedulerLike, Subscrip
 import { durationOption, functionOption, optionsObject, schedulerOption } from '../util/validate.js';
 import { isRetryable, type RetryPredicate } from './retryable.js';
 
-/** Options of {@link failbackup}. */
+/**
+ * Options of {@link failbackup}.
+ *
+ * @group Governance
+ */
 export interface FailbackupOptions {
   /** Send the backup when the first attempt has no value after this long (ms). Required. */
   readonly delayMs: number;
@@ -38,6 +42,7 @@ export interface FailbackupOptions {
  *   failbackup({ delayMs: 20 }),            // a second server after 20 ms without a reply
  * );
  * ```
+ * @group Governance
  */
 export function failbackup<T>(options: FailbackupOptions): MonoTypeOperatorFunction<T> {
   const o = optionsObject('failbackup options', options);

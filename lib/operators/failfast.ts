@@ -11,6 +11,7 @@ import { identity, type MonoTypeOperatorFunction } from 'rxjs';
  * const policy = failMode === 'failfast' ? failfast<Reply>() : failover<Reply>({ retries: 3 });
  * const reply$ = defer(() => pickAndCall()).pipe(policy);
  * ```
+ * @group Governance
  */
 export function failfast<T>(): MonoTypeOperatorFunction<T> {
   return identity;

@@ -1,7 +1,11 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { type RetryOptions, retryAttempts } from './retry-attempts.js';
 
-/** Options of {@link failover}: see {@link RetryOptions}. */
+/**
+ * Options of {@link failover}: see {@link RetryOptions}.
+ *
+ * @group Governance
+ */
 export type FailoverOptions = RetryOptions;
 
 /**
@@ -28,6 +32,7 @@ export type FailoverOptions = RetryOptions;
  *   failover({ retries: 2, backoff: exponentialBackoff(), budget }),
  * );
  * ```
+ * @group Governance
  */
 export function failover<T>(options?: FailoverOptions): MonoTypeOperatorFunction<T> {
   return retryAttempts<T>('failover', options);

@@ -1,7 +1,11 @@
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { type RetryOptions, retryAttempts } from './retry-attempts.js';
 
-/** Options of {@link failtry}: see {@link RetryOptions}. */
+/**
+ * Options of {@link failtry}: see {@link RetryOptions}.
+ *
+ * @group Governance
+ */
 export type FailtryOptions = RetryOptions;
 
 /**
@@ -22,6 +26,7 @@ export type FailtryOptions = RetryOptions;
  * const instance = selector.select(instances, info);             // picked once
  * const reply$ = defer(() => call(instance)).pipe(failtry({ retries: 3, backoff: constantBackoff(20) }));
  * ```
+ * @group Governance
  */
 export function failtry<T>(options?: FailtryOptions): MonoTypeOperatorFunction<T> {
   return retryAttempts<T>('failtry', options);

@@ -11,10 +11,18 @@ import type { Backoff } from './backoff.js';
 import type { RetryBudget } from './retry-budget.js';
 import { isRetryable, type RetryPredicate } from './retryable.js';
 
-/** Default of {@link RetryOptions.retries}: 3, as Go Phobos and rpcx. */
+/**
+ * Default of {@link RetryOptions.retries}: 3, as Go Phobos and rpcx.
+ *
+ * @group Governance
+ */
 export const DEFAULT_RETRIES = 3;
 
-/** Options of the retry operators, `failover` and `failtry`. Every option is optional. */
+/**
+ * Options of the retry operators, `failover` and `failtry`. Every option is optional.
+ *
+ * @group Governance
+ */
 export interface RetryOptions {
   /** At most this many retries after the first attempt (an integer >= 0). Default 3. */
   readonly retries?: number;

@@ -8,17 +8,30 @@ import {
   optionsObject,
 } from '../util/validate.js';
 
-/** Default of {@link RetryBudgetOptions.ratio}: retries may add 20% to the calls. */
+/**
+ * Default of {@link RetryBudgetOptions.ratio}: retries may add 20% to the calls.
+ *
+ * @group Governance
+ */
 export const DEFAULT_RETRY_BUDGET_RATIO = 0.2;
-/** Default of {@link RetryBudgetOptions.minRetriesPerSecond}: 10. */
+/**
+ * Default of {@link RetryBudgetOptions.minRetriesPerSecond}: 10.
+ *
+ * @group Governance
+ */
 export const DEFAULT_RETRY_BUDGET_MIN_RETRIES_PER_SECOND = 10;
-/** Default of {@link RetryBudgetOptions.ttlMs}: 10 seconds. */
+/**
+ * Default of {@link RetryBudgetOptions.ttlMs}: 10 seconds.
+ *
+ * @group Governance
+ */
 export const DEFAULT_RETRY_BUDGET_TTL_MS = 10_000;
 
 /**
  * Bounds retries to a share of calls, so that retries cannot multiply the load on servers that
  * are already failing (Finagle's `RetryBudget`). Share one budget among all the calls of a
  * client; a retry operator given one deposits once per call and withdraws once per retry.
+ * @group Governance
  */
 export interface RetryBudget {
   /** Records a call (an original attempt, not a retry). */
@@ -29,7 +42,11 @@ export interface RetryBudget {
   readonly balance: number;
 }
 
-/** Options of {@link retryBudget}. Every option is optional. */
+/**
+ * Options of {@link retryBudget}. Every option is optional.
+ *
+ * @group Governance
+ */
 export interface RetryBudgetOptions {
   /**
    * Retries allowed per call made within `ttlMs`, in [0, 1000] (precision 1e-6). Default 0.2.
@@ -75,6 +92,7 @@ interface Bucket {
  * const budget = retryBudget({ ratio: 0.1 });   // shared by every call of this client
  * const reply$ = defer(() => pickAndCall()).pipe(failover({ retries: 3, budget }));
  * ```
+ * @group Governance
  */
 export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
   const o = optionsObject('retryBudget options', options);

@@ -3,6 +3,7 @@ import { RpcError } from '../errors/rpc-error.js';
 /**
  * Decides whether a failed attempt may be tried again. The retry operators take one as
  * `shouldRetry`; {@link isRetryable} is the default.
+ * @group Governance
  */
 export type RetryPredicate = (error: unknown) => boolean;
 
@@ -40,6 +41,7 @@ export type RetryPredicate = (error: unknown) => boolean;
  * isRetryable(new ServiceError('divide by zero'));  // false
  * failover({ shouldRetry: (e) => isRetryable(e) && !(e instanceof ConnectionClosedError) });
  * ```
+ * @group Governance
  */
 export function isRetryable(error: unknown): boolean {
   if (!(error instanceof RpcError)) return false;

@@ -4,7 +4,11 @@ import { CircuitOpenError, NoInstanceError } from '../errors/errors.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { describeValue, functionOption, hasMethods, optionsObject } from '../util/validate.js';
 
-/** Options of {@link selectInstance}. Every option is optional. */
+/**
+ * Options of {@link selectInstance}. Every option is optional.
+ *
+ * @group Governance
+ */
 export interface SelectInstanceOptions {
   /**
    * Whether an instance may be picked now, typically "its circuit breaker is not open".
@@ -35,6 +39,7 @@ export interface SelectInstanceOptions {
  *   switchMap((instance) => callOn(instance)),
  * );
  * ```
+ * @group Governance
  */
 export function selectInstance(
   selector: Selector,

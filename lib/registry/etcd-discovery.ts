@@ -2,7 +2,7 @@ import type { IKeyValue, IWatchResponse, Watcher } from 'etcd3';
 import { Observable, ReplaySubject, Subject, type Subscription, share } from 'rxjs';
 import { closableDiscovery } from '../discovery/closable-discovery.js';
 import { createInstance } from '../discovery/create-instance.js';
-import type { Discovery } from '../discovery/discovery.js';
+import type { Discovery, DiscoveryState } from '../discovery/discovery.js';
 import { checkGroup } from '../discovery/instance-filters.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { durationOption, optionsObject } from '../util/validate.js';
@@ -23,6 +23,7 @@ import { checkServiceName, instancePrefix } from './keys.js';
  * ```ts
  * const options: EtcdDiscoveryOptions = { hosts: 'http://127.0.0.1:2379', service: 'HelloWorld' };
  * ```
+ * @group Registry
  */
 export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
   /** The service whose servers to watch (`{basePath}/{service}/...`). */
@@ -43,10 +44,18 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
   readonly dataLossGraceMs?: number;
 }
 
-/** Default of {@link EtcdDiscoveryOptions.resyncMs}: 30 seconds. */
+/**
+ * Default of {@link EtcdDiscoveryOptions.resyncMs}: 30 seconds.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_RESYNC_MS = 30_000;
 
-/** Default of {@link EtcdDiscoveryOptions.dataLossGraceMs}: 10 seconds. */
+/**
+ * Default of {@link EtcdDiscoveryOptions.dataLossGraceMs}: 10 seconds.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
 
 /**
@@ -58,6 +67,7 @@ export const DEFAULT_ETCD_DATA_LOSS_GRACE_MS = 10_000;
  * ```ts
  * discovery.watchEvents$.subscribe((event) => console.log(event.type, event.type === 'lost' ? event.reason : ''));
  * ```
+ * @group Registry
  */
 export type EtcdWatchEvent =
   | {
@@ -71,10 +81,20 @@ export type EtcdWatchEvent =
       readonly type: 'restored';
     };
 
-/** A {@link Discovery} on etcd; `close()` ends this handle's watch (the shared one ends with its last handle). */
+/**
+ * A {@link Discovery} on etcd; `close()` ends this handle's watch (the shared one ends with its
+ * last handle). `describe()` names the etcd hosts and the watched prefix, with the error the watch
+ * last failed with while it is being restarted.
+ * @group Registry
+ */
 export interface EtcdDiscovery extends Discovery {
   /** The shared watch's losses and restorations, as they happen (hot; for metrics and logs). */
   readonly watchEvents$: Observable<EtcdWatchEvent>;
+  /**
+   * The etcd hosts and the watched prefix (`etcd (http://127.0.0.1:2379) /phobos/HelloWorld/`),
+   * and the error the watch last failed with while it is being restarted. Never throws.
+   */
+  describe(): DiscoveryState;
   /**
    * Stops this handle's `instances$` (they complete). Idempotent.
    *
@@ -88,6 +108,8 @@ export interface EtcdDiscovery extends Discovery {
 const watches = new Map<string, Observable<readonly ServiceInstance[]>>();
 /** What the shared watches report, by the same key. */
 const watchEvents = new Map<string, Subject<EtcdWatchEvent>>();
+/** Why each shared watch last failed, by the same key; cleared when it watches again. */
+const watchErrors = new Map<string, Error>();
 
 /**
  * Discovers the servers of one service from etcd: lists `{basePath}/{service}/`, then watches
@@ -115,6 +137,7 @@ const watchEvents = new Map<string, Subject<EtcdWatchEvent>>();
  *   failMode: 'failover',
  * });
  * ```
+ * @group Registry
  */
 export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   const resolved = resolveEtcdOptions('etcdDiscovery', options);
@@ -146,9 +169,19 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   const reported = events;
   let shared = watches.get(key);
   if (shared === undefined) {
-    shared = watchService(resolved, service, graceMs, resyncMs, (event) => {
-      if (reported.observed) reported.next(event);
-    }).pipe(
+    shared = watchService(
+      resolved,
+      service,
+      graceMs,
+      resyncMs,
+      (event) => {
+        if (reported.observed) reported.next(event);
+      },
+      (error) => {
+        if (error === undefined) watchErrors.delete(key);
+        else watchErrors.set(key, error);
+      },
+    ).pipe(
       holdEmptyAfterDataLoss(graceMs, resolved.scheduler),
       share({
         connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
@@ -159,10 +192,15 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
     );
     watches.set(key, shared);
   }
-  const handle = closableDiscovery(shared, group);
+  const source = `etcd (${resolved.hosts.join(', ')}) ${instancePrefix(resolved.basePath, service)}`;
+  const handle = closableDiscovery(shared, group, (): DiscoveryState => {
+    const lastError = watchErrors.get(key);
+    return lastError === undefined ? { source } : { source, lastError };
+  });
   return Object.freeze({
     instances$: handle.instances$,
     watchEvents$: reported.asObservable(),
+    describe: handle.describe,
     async close(): Promise<void> {
       handle.close();
       await Promise.all([...closing]);
@@ -203,6 +241,7 @@ function watchService(
   graceMs: number,
   resyncMs: number,
   report: (event: EtcdWatchEvent) => void,
+  noteError: (error: Error | undefined) => void,
 ): Observable<ListUpdate> {
   const backoff = retryBackoff(options);
   const scheduler = options.scheduler;
@@ -297,6 +336,7 @@ function watchService(
     const retry = (error: unknown): void => {
       // Several events may report one failure (disconnected, then error): one retry is enough.
       if (stopped || timer !== undefined) return;
+      noteError(error instanceof Error ? error : new Error(String(error)));
       void dropClient();
       if (!failing) {
         failing = true;
@@ -380,6 +420,7 @@ function watchService(
         created.on('error', (error: Error) => retry(error));
         resync = scheduler.schedule(() => void checkWatch(), resyncMs);
         attempt = 0;
+        noteError(undefined);
         if (failing) {
           failing = false;
           report({ type: 'restored' });
@@ -419,6 +460,7 @@ function watchService(
     return () => {
       activeWatches--;
       stopped = true;
+      noteError(undefined);
       timer?.unsubscribe();
       const closed = starting ? attempt$ : dropClient();
       closing.add(closed);

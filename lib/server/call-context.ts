@@ -1,7 +1,11 @@
 import type { Observable } from 'rxjs';
 import type { Metadata } from '../protocol/message.js';
 
-/** Options of a server push. */
+/**
+ * Options of a server push.
+ *
+ * @group Server
+ */
 export interface PushOptions {
   /** Serialize type of the pushed payload; default the one of the connection's last request. */
   readonly serializeType?: number;
@@ -19,6 +23,7 @@ export interface PushOptions {
  *   .pipe(takeUntil(connection.closed$), concatMap((n) => connection.push$('Clock', 'Tick', { n })))
  *   .subscribe({ error: () => {} });
  * ```
+ * @group Server
  */
 export interface ServerConnection {
   /** The peer's address (`tcp@127.0.0.1:50123`, or `unix@...`). */
@@ -63,6 +68,7 @@ export interface ServerConnection {
  *   },
  * });
  * ```
+ * @group Server
  */
 export interface CallContext {
   /** The service name of the request. */

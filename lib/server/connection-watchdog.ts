@@ -1,6 +1,10 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 
-/** Why a {@link ConnectionWatchdog} gave up on a connection. */
+/**
+ * Why a {@link ConnectionWatchdog} gave up on a connection.
+ *
+ * @group Server
+ */
 export type WatchdogExpiry =
   /** No frame came or went (a push counts) for `idleTimeoutMs` while no call was in flight. */
   | 'idle'
@@ -11,7 +15,11 @@ export type WatchdogExpiry =
   /** No token `authorize` accepted within `authTimeoutMs`. */
   | 'auth';
 
-/** The timeouts a {@link ConnectionWatchdog} enforces, in ms; 0 turns one off. */
+/**
+ * The timeouts a {@link ConnectionWatchdog} enforces, in ms; 0 turns one off.
+ *
+ * @group Server
+ */
 export interface WatchdogTimeouts {
   /** Close a connection with no call in flight after this long without a frame in or a push out. */
   readonly idleTimeoutMs: number;

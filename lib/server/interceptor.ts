@@ -8,6 +8,7 @@ import type { CallContext } from './call-context.js';
  * ```ts
  * const call: ServerCall = { service: 'Arith', method: 'Mul', args: { A: 1, B: 2 }, ctx };
  * ```
+ * @group Server
  */
 export interface ServerCall {
   /** The service name. */
@@ -27,6 +28,7 @@ export interface ServerCall {
  * ```ts
  * const handler: ServerHandler = (call) => of({ echoed: call.args });
  * ```
+ * @group Server
  */
 export type ServerHandler = (call: ServerCall) => Observable<unknown>;
 
@@ -42,5 +44,6 @@ export type ServerHandler = (call: ServerCall) => Observable<unknown>;
  * };
  * server.use(logging);
  * ```
+ * @group Server
  */
 export type ServerInterceptor = (next: ServerHandler) => ServerHandler;

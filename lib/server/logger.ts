@@ -8,6 +8,7 @@ import { describeValue } from '../util/validate.js';
  * ```ts
  * const server = new Server({ logger: { warn: (message, details) => pino.warn(details, message) } });
  * ```
+ * @group Server
  */
 export interface Logger {
   /** Something went wrong with one peer or one call; the server goes on. */
@@ -21,6 +22,7 @@ export interface Logger {
  * ```ts
  * consoleLogger.warn('closing connection', { remoteAddress: 'tcp@127.0.0.1:50000' });
  * ```
+ * @group Server
  */
 export const consoleLogger: Logger = {
   warn(message, details) {
@@ -49,6 +51,7 @@ export function loggerOption(value: unknown): Logger {
  * ```ts
  * new Server({ logger: silentLogger });
  * ```
+ * @group Server
  */
 export const silentLogger: Logger = {
   warn() {},

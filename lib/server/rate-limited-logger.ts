@@ -1,7 +1,11 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from './logger.js';
 
-/** How many warnings caused by peers get through; see {@link rateLimitedLogger}. */
+/**
+ * How many warnings caused by peers get through; see {@link rateLimitedLogger}.
+ *
+ * @group Server
+ */
 export interface WarningLimit {
   /** Warnings let through per peer host in each window. */
   readonly perPeer: number;
@@ -14,6 +18,7 @@ export interface WarningLimit {
 /**
  * The server's limit on warnings caused by peers: 5 per peer host and 100 in all per minute.
  * Warnings past it are counted, and the count is told with the next one that gets through.
+ * @group Server
  */
 export const DEFAULT_WARNING_LIMIT: WarningLimit = Object.freeze({
   perPeer: 5,

@@ -45,6 +45,7 @@ import type { Service, ServiceMethod } from './service.js';
  * request whose payload may take this much or more to decode is heavy: it waits its turn in the
  * server's queue of heavy work, run in slices between turns of I/O, so that it cannot stall
  * other clients' calls.
+ * @group Server
  */
 export const LIGHT_BYTES = 64 * 1024;
 

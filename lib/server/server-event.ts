@@ -18,6 +18,7 @@
  * ```ts
  * const reason: ProtocolErrorReason = 'too-large';
  * ```
+ * @group Server
  */
 export type ProtocolErrorReason =
   | 'malformed'
@@ -38,6 +39,7 @@ export type ProtocolErrorReason =
  * ```ts
  * const event: ConnectionOpenedEvent = { type: 'connection-opened', remoteAddress: 'tcp@10.0.0.7:51234' };
  * ```
+ * @group Server
  */
 export interface ConnectionOpenedEvent {
   /** The kind of event. */
@@ -54,6 +56,7 @@ export interface ConnectionOpenedEvent {
  * ```ts
  * const event: ConnectionClosedEvent = { type: 'connection-closed', remoteAddress: 'tcp@10.0.0.7:51234' };
  * ```
+ * @group Server
  */
 export interface ConnectionClosedEvent {
   /** The kind of event. */
@@ -69,6 +72,7 @@ export interface ConnectionClosedEvent {
  * ```ts
  * const event: ProtocolErrorEvent = { type: 'protocol-error', remoteAddress: 'tcp@10.0.0.7:51234', reason: 'bomb' };
  * ```
+ * @group Server
  */
 export interface ProtocolErrorEvent {
   /** The kind of event. */
@@ -86,6 +90,7 @@ export interface ProtocolErrorEvent {
  * ```ts
  * const event: CallStartedEvent = { type: 'call-started', service: 'Arith', method: 'Mul', known: true, requestBytes: 14 };
  * ```
+ * @group Server
  */
 export interface CallStartedEvent {
   /** The kind of event. */
@@ -109,6 +114,7 @@ export interface CallStartedEvent {
  *   type: 'call-finished', service: 'Arith', method: 'Mul', known: true, code: 'OK', durationMs: 0.4, replyBytes: 8,
  * };
  * ```
+ * @group Server
  */
 export interface CallFinishedEvent {
   /** The kind of event. */
@@ -141,6 +147,7 @@ export interface CallFinishedEvent {
  *   if (event.type === 'call-finished') console.log(event.service, event.method, event.code, event.durationMs);
  * });
  * ```
+ * @group Server
  */
 export type ServerEvent =
   | ConnectionOpenedEvent

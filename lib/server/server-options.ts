@@ -17,23 +17,59 @@ import { type Logger, loggerOption } from './logger.js';
 import { rateLimitedLogger } from './rate-limited-logger.js';
 import type { ServiceRegistry } from './service-registry.js';
 
-/** Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection. */
+/**
+ * Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection.
+ *
+ * @group Server
+ */
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1_000;
-/** Default of {@link ServerOptions.maxQueuedRequests}: 10,000 requests per connection. */
+/**
+ * Default of {@link ServerOptions.maxQueuedRequests}: 10,000 requests per connection.
+ *
+ * @group Server
+ */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 10_000;
-/** Default of {@link ServerOptions.idleTimeoutMs}: 10 minutes (twice the XClient's own idle close). */
+/**
+ * Default of {@link ServerOptions.idleTimeoutMs}: 10 minutes (twice the XClient's own idle close).
+ *
+ * @group Server
+ */
 export const DEFAULT_SERVER_IDLE_TIMEOUT_MS = 600_000;
-/** Default of {@link ServerOptions.frameTimeoutMs}: 30 seconds. */
+/**
+ * Default of {@link ServerOptions.frameTimeoutMs}: 30 seconds.
+ *
+ * @group Server
+ */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
-/** Default of {@link ServerOptions.authTimeoutMs}: 10 seconds. */
+/**
+ * Default of {@link ServerOptions.authTimeoutMs}: 10 seconds.
+ *
+ * @group Server
+ */
 export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
-/** Default of {@link ServerOptions.maxConnections}: 10,000. */
+/**
+ * Default of {@link ServerOptions.maxConnections}: 10,000.
+ *
+ * @group Server
+ */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
-/** Default of {@link ServerOptions.maxBufferedBytes}: 128 MiB. */
+/**
+ * Default of {@link ServerOptions.maxBufferedBytes}: 128 MiB.
+ *
+ * @group Server
+ */
 export const DEFAULT_MAX_BUFFERED_BYTES = 128 * 1024 * 1024;
-/** Default of {@link ServerOptions.maxPushQueueBytes}: 1 MiB. */
+/**
+ * Default of {@link ServerOptions.maxPushQueueBytes}: 1 MiB.
+ *
+ * @group Server
+ */
 export const DEFAULT_MAX_PUSH_QUEUE_BYTES = 1024 * 1024;
-/** Default of the `graceMs` of `Server.shutdown`: 10 seconds. */
+/**
+ * Default of the `graceMs` of `Server.shutdown`: 10 seconds.
+ *
+ * @group Server
+ */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /**
@@ -43,6 +79,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
  * ```ts
  * const authorize = (token: string | undefined, info: AuthInfo) => token === tokens.get(info.service);
  * ```
+ * @group Server
  */
 export interface AuthInfo {
   /** The service called. */
@@ -59,10 +96,15 @@ export interface AuthInfo {
  * Decides whether a call may run, from its `__AUTH` token (undefined when the client sent none).
  * Return (or resolve) false to refuse: the client gets an error reply and the connection closes.
  * A thrown error refuses too, with its message.
+ * @group Server
  */
 export type Authorize = (token: string | undefined, info: AuthInfo) => boolean | Promise<boolean>;
 
-/** Options of a {@link Server}. Every option is optional. */
+/**
+ * Options of a {@link Server}. Every option is optional.
+ *
+ * @group Server
+ */
 export interface ServerOptions extends PayloadOptions {
   /** Checks the `__AUTH` token of every call (heartbeats excepted). Default: no check. */
   readonly authorize?: Authorize;
@@ -136,7 +178,11 @@ export interface ServerOptions extends PayloadOptions {
   readonly http?: boolean | GatewayHttpOptions;
 }
 
-/** {@link ServerOptions} with every default filled in. */
+/**
+ * {@link ServerOptions} with every default filled in.
+ *
+ * @group Server
+ */
 export interface ResolvedServerOptions extends ResolvedPayloadOptions {
   /** The auth check, if any. */
   readonly authorize: Authorize | undefined;
@@ -177,6 +223,7 @@ export interface ResolvedServerOptions extends ResolvedPayloadOptions {
  * ```ts
  * resolveServerOptions({ maxConcurrentRequests: 100 }).maxMessageBytes; // 16777216
  * ```
+ * @group Server
  */
 export function resolveServerOptions(options: ServerOptions | undefined): ResolvedServerOptions {
   const o = optionsObject('server options', options);

@@ -33,7 +33,11 @@ const HEAVY_SLICE_MS = 10;
 /** Past `maxBufferedBytes`, connections are closed until the server holds this share of it. */
 const EVICT_DOWN_TO = 0.75;
 
-/** Options of {@link Server.listen}. */
+/**
+ * Options of {@link Server.listen}.
+ *
+ * @group Server
+ */
 export interface ListenAdvertiseOptions {
   /**
    * The address to publish in registries, when the bound one is not what clients should dial
@@ -42,7 +46,11 @@ export interface ListenAdvertiseOptions {
   readonly advertiseAddress?: string;
 }
 
-/** Options of {@link Server.shutdown}. */
+/**
+ * Options of {@link Server.shutdown}.
+ *
+ * @group Server
+ */
 export interface ShutdownOptions {
   /** How long in-flight calls may take to finish before they are aborted. Default 10 s. */
   readonly graceMs?: number;
@@ -67,6 +75,7 @@ export interface ShutdownOptions {
  * const address = await server.listen('tcp@127.0.0.1:8972');
  * process.on('SIGTERM', () => server.shutdown({ graceMs: 5_000 }));
  * ```
+ * @group Server
  */
 export class Server {
   /** The resolved options. */
@@ -312,6 +321,25 @@ export class Server {
     );
     this.shutdownPromise ??= this.drain(graceMs);
     return this.shutdownPromise;
+  }
+
+  /**
+   * Shuts down gracefully with the default grace (10 s), as {@link Server.shutdown}: what
+   * `await using` calls at the end of the scope. The listening socket keeps the process alive
+   * until then, as a server should.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using server = new Server();
+   *   server.register('Arith', new Arith());
+   *   await server.listen('tcp@127.0.0.1:0');
+   *   // ... serve
+   * } // shut down here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
   }
 
   private async drain(graceMs: number): Promise<void> {

@@ -11,6 +11,7 @@
  * const registry = memoryRegistry();
  * const server = new Server({ registries: [registry] });
  * ```
+ * @group Server
  */
 export interface ServiceRegistry {
   /** Publishes one service at one address. */

@@ -3,7 +3,11 @@ import { Duplex, Readable, Stream, Transform, Writable } from 'node:stream';
 import type { Type } from 'protobufjs';
 import { describeValue } from '../util/validate.js';
 
-/** Protobuf message types of one method. */
+/**
+ * Protobuf message types of one method.
+ *
+ * @group Server
+ */
 export interface MethodTypes {
   /** Type of the request payload. */
   readonly requestType?: Type;
@@ -11,7 +15,11 @@ export interface MethodTypes {
   readonly replyType?: Type;
 }
 
-/** Options of `Server.register`. */
+/**
+ * Options of `Server.register`.
+ *
+ * @group Server
+ */
 export interface RegisterOptions {
   /**
    * Metadata to publish with the service in a registry (URL query format, as Go Phobos:
@@ -30,7 +38,11 @@ export interface RegisterOptions {
   readonly exclude?: readonly string[];
 }
 
-/** A method as the server calls it. */
+/**
+ * A method as the server calls it.
+ *
+ * @group Server
+ */
 export interface ServiceMethod {
   /** The method's name. */
   readonly name: string;
@@ -40,7 +52,11 @@ export interface ServiceMethod {
   readonly types: MethodTypes;
 }
 
-/** A registered service. */
+/**
+ * A registered service.
+ *
+ * @group Server
+ */
 export interface Service {
   /** The service's name. */
   readonly name: string;
@@ -50,7 +66,11 @@ export interface Service {
   readonly metadata: string;
 }
 
-/** Service names starting with this are reserved for the framework. */
+/**
+ * Service names starting with this are reserved for the framework.
+ *
+ * @group Server
+ */
 export const RESERVED_SERVICE_PREFIX = '__phobos';
 
 /**

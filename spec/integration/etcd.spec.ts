@@ -1,11 +1,12 @@
 import { connect as netConnect } from 'node:net';
+import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
-  DeadlineExceededError,
   type Discovery,
   formatMetadata,
   isActive,
+  NoInstanceError,
   Server,
   type ServiceInstance,
   silentLogger,
@@ -310,7 +311,7 @@ describe('etcd: bad configuration', { timeout: 60_000 }, () => {
     await node.remove();
   });
 
-  it('an unreachable etcd at start: discovery emits nothing and warns, calls fail with their deadline, nothing crashes', async () => {
+  it('an unreachable etcd at start: discovery emits nothing and warns, calls fail at their deadline with a NoInstanceError naming etcd and its last error, nothing crashes', async () => {
     const node = await startEtcd({ name: 'absent' });
     await node.stop();
     const logger = recordingLogger();
@@ -324,9 +325,17 @@ describe('etcd: bad configuration', { timeout: 60_000 }, () => {
       retryMaxMs: 200,
     });
     defer(() => discovery.close());
+    const lost = firstValueFrom(discovery.watchEvents$);
     const client = new XClient('HelloWorld', { discovery, timeoutMs: 1_500 });
     defer(() => client.close());
-    await expect(client.call('Greet', {})).rejects.toBeInstanceOf(DeadlineExceededError);
+    await lost;
+    const error = await client.call('Greet', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoInstanceError);
+    expect((error as Error).message).toContain(
+      `no server known for service HelloWorld yet (discovery: etcd (${node.clientUrl})`,
+    );
+    expect((error as Error).message).toMatch(/last error: (?!none)/);
+    expect((error as NoInstanceError).details).toMatchObject({ service: 'HelloWorld', timeoutMs: 1_500 });
     expect(logger.messages.some((m) => m.includes('lost the watch') && m.includes(node.clientUrl))).toBe(
       true,
     );

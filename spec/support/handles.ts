@@ -13,6 +13,14 @@ function census(): Map<string, number> {
 }
 
 /**
+ * Sockets the library dialled, by async id, while they are open. `process.getActiveResourcesInfo()`
+ * leaves out handles that are `unref()`'d, as an idle client socket is, so these are followed from
+ * creation to close with async hooks.
+ */
+const SOCKET_HOOK_TYPES = new Set(['TCPWRAP', 'PIPEWRAP']);
+const liveDialled = new Map<number, string>();
+
+/**
  * Timers created by the library or the tests and not yet cleared or fired, by async id. Timers
  * of the test runner itself are not ours to check, so a timer counts only when its creation
  * stack passes through lib/ or spec/.
@@ -20,6 +28,11 @@ function census(): Map<string, number> {
 const liveTimers = new Map<number, string>();
 createHook({
   init(asyncId, type) {
+    if (SOCKET_HOOK_TYPES.has(type)) {
+      const stack = new Error('dialled here').stack ?? '';
+      if (stack.includes('/lib/transport/')) liveDialled.set(asyncId, stack);
+      return;
+    }
     if (type !== 'Timeout' && type !== 'Immediate') return;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 40;
@@ -38,6 +51,7 @@ createHook({
     if (ours) liveTimers.set(asyncId, stack);
   },
   destroy(asyncId) {
+    liveDialled.delete(asyncId);
     liveTimers.delete(asyncId);
   },
 }).enable();
@@ -49,7 +63,10 @@ function leaks(baseline: Map<string, number>): string[] {
   const timers = [...liveTimers.values()].map(
     (stack) => `timer ${stack.split('\n').slice(1, 12).join('\n')}`,
   );
-  return [...sockets, ...timers];
+  const dialled = [...liveDialled.values()].map(
+    (stack) => `dialled socket ${stack.split('\n').slice(1, 12).join('\n')}`,
+  );
+  return [...sockets, ...dialled, ...timers];
 }
 
 type Cleanup = () => unknown;
@@ -64,6 +81,7 @@ export function trackHandles(): { defer(cleanup: Cleanup): void } {
   beforeEach(() => {
     cleanups = [];
     baseline = census();
+    liveDialled.clear();
     liveTimers.clear();
   });
   afterEach(async () => {

@@ -71,6 +71,65 @@ describe('parseAddress', () => {
   });
 });
 
+describe('parseAddress - hints for addresses written another way', () => {
+  it.each<[string, string]>([
+    ['tcp://127.0.0.1:8972', 'write tcp@127.0.0.1:8972'],
+    ['TCP://example.com:80', 'write tcp@example.com:80'],
+    ['tcp4://10.0.0.1:1', 'write tcp@10.0.0.1:1'],
+    ['tcp://[::1]:8972', 'write tcp@[::1]:8972'],
+    ['tcp://example.com', 'write tcp@example.com:port'],
+    ['tcp://user@example.com:7/path?x=1', 'write tcp@example.com:7'],
+    ['tcp://', 'write tcp@host:port'],
+    ['grpc://example.com:50051', 'write tcp@example.com:50051'],
+    ['http://127.0.0.1:8080', 'write tcp@127.0.0.1:8080 (an RPC address names a socket, not a URL; http://'],
+    [
+      'https://api.example.com/v1',
+      'write tcp@api.example.com:port (an RPC address names a socket, not a URL; https://',
+    ],
+    ['unix:///tmp/phobos.sock', 'write unix@/tmp/phobos.sock'],
+    ['unix://relative.sock', 'write unix@relative.sock'],
+    ['unix://', 'write unix@/path'],
+    ['tcp:127.0.0.1:8972', 'puts ":" after tcp; write tcp@127.0.0.1:8972'],
+    ['tcp6:[::1]:1', 'puts ":" after tcp6; write tcp@[::1]:1'],
+    ['unix:/tmp/phobos.sock', 'puts ":" after unix; write unix@/tmp/phobos.sock'],
+  ])('parseAddress - %s is refused with a RangeError saying to %s', (text, hint) => {
+    const error = thrown(() => parseAddress(text));
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toContain(`address "${text}"`);
+    expect((error as Error).message).toContain(hint);
+    expect((error as Error).message).not.toMatch(/brackets/);
+  });
+
+  it('parseAddress - host names that look like network names stay hosts: tcp:80 and unix:80 are host:port', () => {
+    expect(parseAddress('tcp:80')).toEqual({ network: 'tcp', host: 'tcp', port: 80 });
+    expect(parseAddress('unix:80')).toEqual({ network: 'tcp', host: 'unix', port: 80 });
+  });
+
+  it('parseAddress - a TCP address written as a URL gets the hint of its canonical form, which parses back to it (property)', () => {
+    const tcpArb = fc.record({ network: fc.constant('tcp' as const), host: tcpHostArb, port: portArb });
+    fc.assert(
+      fc.property(tcpArb, fc.constantFrom('tcp', 'tcp4', 'http', 'https', 'grpc'), (address, scheme) => {
+        const canonical = formatAddress(address);
+        const error = thrown(() => parseAddress(`${scheme}://${canonical.slice('tcp@'.length)}/`));
+        expect(error).toBeInstanceOf(RangeError);
+        expect((error as Error).message).toContain(`write ${canonical}`);
+        expect(parseAddress(canonical)).toEqual(address);
+      }),
+    );
+  });
+
+  it('parseAddress - a unix socket written as a URL gets the hint unix@path, which parses back to it (property)', () => {
+    fc.assert(
+      fc.property(unixPathArb, (path) => {
+        const error = thrown(() => parseAddress(`unix://${path}`));
+        expect(error).toBeInstanceOf(RangeError);
+        expect((error as Error).message).toContain(`write unix@${path}`);
+        expect(formatAddress(parseAddress(`unix@${path}`))).toBe(`unix@${path}`);
+      }),
+    );
+  });
+});
+
 describe('formatAddress', () => {
   it.each<[Address, string]>([
     [{ network: 'tcp', host: '127.0.0.1', port: 8972 }, 'tcp@127.0.0.1:8972'],

@@ -1,0 +1,138 @@
+import type { SchedulerLike, Subscription, Unsubscribable } from 'rxjs';
+
+/** Below this many entries the queue is never compacted: copying would cost more than it frees. */
+const COMPACT_ABOVE = 1_024;
+
+/** One deadline of a {@link DeadlineQueue}; `unsubscribe()` cancels it. */
+class Deadline implements Unsubscribable {
+  done = false;
+
+  constructor(
+    private readonly queue: DeadlineQueue,
+    readonly at: number,
+    private expire: (() => void) | undefined,
+  ) {}
+
+  unsubscribe(): void {
+    if (this.done) return;
+    this.done = true;
+    this.expire = undefined;
+    this.queue.cancelled();
+  }
+
+  /** Due: runs its work, once. */
+  run(): void {
+    const expire = this.expire;
+    this.done = true;
+    this.expire = undefined;
+    expire?.();
+  }
+}
+
+/**
+ * Deadlines that all last `timeoutMs`, on one timer at a time. Each falls due `timeoutMs` after it
+ * was added, so they fall due in the order they were added: the queue keeps that order and its
+ * timer waits for the oldest deadline still pending. Adding or cancelling a deadline schedules
+ * nothing while another is pending, where a timer per deadline would cost a scheduled action (a
+ * Node timer) per call. No timer is left once no deadline is pending.
+ *
+ * Time is read from `scheduler.now()` and waited with `scheduler.schedule`, so virtual time
+ * drives it in tests; a deadline's work runs when the timer fires at or after its time.
+ *
+ * @example
+ * ```ts
+ * const deadlines = new DeadlineQueue(30_000, asyncScheduler);
+ * const deadline = deadlines.add(() => subscriber.error(new DeadlineExceededError('too late')));
+ * // when the reply comes first:
+ * deadline.unsubscribe();
+ * ```
+ * @internal
+ */
+export class DeadlineQueue {
+  /** Deadlines in the order added; those before `head` are done, and some after it may be. */
+  private entries: Deadline[] = [];
+  private head = 0;
+  /** Deadlines neither run nor cancelled. */
+  private live = 0;
+  private timer: Subscription | undefined;
+  private firing = false;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  /** Deadlines pending now. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** Runs `expire` `timeoutMs` from now, unless the returned deadline is unsubscribed first. */
+  add(expire: () => void): Unsubscribable {
+    const deadline = new Deadline(this, this.scheduler.now() + this.timeoutMs, expire);
+    this.entries.push(deadline);
+    this.live += 1;
+    if (this.timer === undefined && !this.firing) this.arm(deadline.at);
+    return deadline;
+  }
+
+  /** @internal A deadline was cancelled. */
+  cancelled(): void {
+    this.live -= 1;
+    if (this.firing) return;
+    if (this.live === 0) this.clear();
+    else this.trim();
+  }
+
+  private arm(at: number): void {
+    this.timer = this.scheduler.schedule(this.fire, Math.max(0, at - this.scheduler.now()));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.firing = true;
+    const now = this.scheduler.now();
+    try {
+      // Deadlines added while these run come after them: they are not due yet.
+      while (this.head < this.entries.length) {
+        const deadline = this.entries[this.head] as Deadline;
+        if (deadline.done) {
+          this.head += 1;
+          continue;
+        }
+        if (deadline.at > now) break;
+        this.head += 1;
+        this.live -= 1;
+        deadline.run();
+      }
+    } finally {
+      this.firing = false;
+      if (this.live === 0) this.clear();
+      else {
+        this.trim();
+        if (this.timer === undefined) this.arm((this.entries[this.head] as Deadline).at);
+      }
+    }
+  };
+
+  /** Drops the done deadlines at the head, and compacts when done ones outnumber pending ones. */
+  private trim(): void {
+    const entries = this.entries;
+    while (this.head < entries.length && (entries[this.head] as Deadline).done) this.head += 1;
+    const held = entries.length - this.head;
+    if (this.head > COMPACT_ABOVE && this.head > held) {
+      this.entries = entries.slice(this.head);
+      this.head = 0;
+    } else if (held > COMPACT_ABOVE && held > 2 * this.live) {
+      this.entries = entries.slice(this.head).filter((deadline) => !deadline.done);
+      this.head = 0;
+    }
+  }
+
+  private clear(): void {
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.entries = [];
+    this.head = 0;
+  }
+}

@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import type { Unsubscribable } from 'rxjs';
+import { VirtualTimeScheduler } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { DeadlineQueue } from '../../lib/operators/deadline-queue.js';
+import { advanceTo } from '../support/virtual-time.js';
+
+type Command =
+  | { readonly kind: 'add' }
+  | { readonly kind: 'cancel'; readonly pick: number }
+  | { readonly kind: 'advance'; readonly ms: number };
+
+const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  fc.constant({ kind: 'add' as const }),
+  fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }),
+);
+
+describe('DeadlineQueue', () => {
+  it('DeadlineQueue - each deadline runs exactly at its time unless cancelled before, in the order added, on at most one scheduled action (model)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.array(commandArb, { maxLength: 60 }),
+        (timeoutMs, commands) => {
+          const scheduler = new VirtualTimeScheduler();
+          const queue = new DeadlineQueue(timeoutMs, scheduler);
+          const ran: Array<{ id: number; at: number }> = [];
+          const model = new Map<number, { at: number; handle: Unsubscribable }>();
+          const expected: Array<{ id: number; at: number }> = [];
+          let next = 0;
+          const expireModel = (upTo: number): void => {
+            // Deadlines due by `upTo` run in order of time, then of addition: ids grow with time.
+            for (const [id, { at }] of [...model].sort(([a], [b]) => a - b)) {
+              if (at <= upTo) {
+                expected.push({ id, at });
+                model.delete(id);
+              }
+            }
+          };
+          for (const command of commands) {
+            if (command.kind === 'add') {
+              const id = next++;
+              const at = scheduler.now() + timeoutMs;
+              const handle = queue.add(() => ran.push({ id, at: scheduler.now() }));
+              model.set(id, { at, handle });
+            } else if (command.kind === 'cancel') {
+              const ids = [...model.keys()];
+              if (ids.length === 0) continue;
+              const id = ids[command.pick % ids.length] as number;
+              model.get(id)?.handle.unsubscribe();
+              model.delete(id);
+            } else {
+              const to = scheduler.now() + command.ms;
+              expireModel(to);
+              advanceTo(scheduler, to);
+            }
+            expect(ran).toEqual(expected);
+            expect(queue.size).toBe(model.size);
+            expect(scheduler.actions.length).toBe(model.size > 0 ? 1 : 0);
+          }
+        },
+      ),
+    );
+  });
+
+  it('DeadlineQueue - a deadline added or cancelled while others run is honoured', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const queue = new DeadlineQueue(10, scheduler);
+    const log: string[] = [];
+    let late: Unsubscribable | undefined;
+    queue.add(() => {
+      log.push(`a@${scheduler.now()}`);
+      late?.unsubscribe();
+      queue.add(() => log.push(`c@${scheduler.now()}`));
+    });
+    late = queue.add(() => log.push('b'));
+    advanceTo(scheduler, 10);
+    expect(log).toEqual(['a@10']);
+    advanceTo(scheduler, 20);
+    expect(log).toEqual(['a@10', 'c@20']);
+    expect(scheduler.actions).toEqual([]);
+  });
+
+  it('DeadlineQueue - many deadlines cancelled out of order are forgotten: it holds what is pending, not what was added', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const queue = new DeadlineQueue(1_000, scheduler);
+    const stuck = queue.add(() => {});
+    for (let i = 0; i < 100_000; i++) queue.add(() => {}).unsubscribe();
+    expect(queue.size).toBe(1);
+    expect((queue as unknown as { entries: unknown[] }).entries.length).toBeLessThanOrEqual(2_048);
+    stuck.unsubscribe();
+    expect(queue.size).toBe(0);
+    expect(scheduler.actions).toEqual([]);
+  });
+});
