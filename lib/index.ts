@@ -41,6 +41,7 @@ export {
 } from './breaker/index.js';
 // Client: single connection, promise facade, XClient
 export type {
+  AttemptFailure,
   AttemptKind,
   BreakerEvent,
   CallOptions,
@@ -74,13 +75,14 @@ export {
   Connection,
   connect,
   DEFAULT_BACKUP_DELAY_MS,
+  DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FAIL_MODE,
   DEFAULT_HEARTBEAT_MAX_MISSES,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_SELECT_MODE,
   heartbeat,
-  resolveConnectOptions,
+  unrefScheduler,
   withMetadata,
   XClient,
 } from './client/index.js';
@@ -98,7 +100,6 @@ export {
 } from './codec/index.js';
 // Compression
 export type {
-  CompressedPayload,
   Compressor,
   DecompressLimits,
   GzipCompressorOptions,
@@ -106,20 +107,19 @@ export type {
 export {
   CompressorRegistry,
   CompressType,
-  compressPayload,
   createDefaultCompressors,
   createGzipCompressor,
   DEFAULT_COMPRESS_THRESHOLD_BYTES,
   DEFAULT_GZIP_LEVEL,
   DEFAULT_MAX_COMPRESSION_RATIO,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
-  decompressPayload,
   gzipCompressor,
   noneCompressor,
 } from './compress/index.js';
 // Discovery
 export type {
   Discovery,
+  DiscoveryState,
   MemoryDiscoveryOptions,
   MemoryRegistry,
   MultipleServersDiscovery,
@@ -187,39 +187,14 @@ export {
   retryBudget,
   selectInstance,
 } from './operators/index.js';
-// Wire protocol
-export type {
-  Dialect,
-  FrameDecoderOptions,
-  FrameLimits,
-  Message,
-  Metadata,
-  ServerErrorCode,
-} from './protocol/index.js';
+// Protocol values that options and metadata refer to (the rest of the wire level: phobos/protocol)
+export type { Dialect, Metadata } from './protocol/index.js';
 export {
-  CANCEL_METHOD,
-  CANCEL_SERVICE_PATH,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_MAX_METADATA_ENTRIES,
-  decodeFrame,
-  dialectOfMagic,
-  EMPTY_METADATA,
-  EMPTY_PAYLOAD,
-  encodeFrame,
-  encodeMessage,
-  FRAME_PREFIX_BYTES,
-  FrameDecoder,
-  HEADER_BYTES,
-  Header,
-  MAGIC_PHOBOS,
-  MAGIC_RPCX,
-  MessageStatus,
-  MessageType,
   MetadataKey,
-  metadataByteLength,
   PHOBOS,
-  PROTOCOL_VERSION,
   RPCX,
 } from './protocol/index.js';
 // Selectors
@@ -316,16 +291,8 @@ export {
   traceContextOf,
   traceMetadata,
 } from './trace/index.js';
-// Transport
-export type {
-  Address,
-  ByteStream,
-  DialOptions,
-  FrameSocketHandlers,
-  FrameSocketOptions,
-  Listening,
-  ListenOptions,
-} from './transport/index.js';
-export { dial, FrameSocket, formatAddress, listen, parseAddress } from './transport/index.js';
+// Addresses
+export type { Address } from './transport/index.js';
+export { formatAddress, parseAddress } from './transport/index.js';
 // Options shared by clients and servers
 export type { PayloadOptions, ResolvedPayloadOptions } from './util/payload-options.js';

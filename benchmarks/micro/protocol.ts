@@ -3,12 +3,13 @@
 //   npx tsx benchmarks/micro/protocol.ts [--time-ms 1000]
 // Writes benchmarks/results/micro-protocol.json.
 import { Bench } from 'tinybench';
-import type { Message } from '../../lib/index.js';
-import { phobos } from '../lib/phobos.js';
+import type { Message } from '../../lib/protocol/index.js';
+import { phobos, protocol } from '../lib/phobos.js';
 import { echo64Encoded, loadMessage1 } from '../workloads/index.js';
 import { reportMicro, timeMsOption } from './report.js';
 
-const { decodeFrame, EMPTY_METADATA, encodeFrame, FrameDecoder, MAGIC_PHOBOS, SerializeType } = phobos;
+const { SerializeType } = phobos;
+const { decodeFrame, EMPTY_METADATA, encodeFrame, FrameDecoder, MAGIC_PHOBOS } = protocol;
 
 const timeMs = timeMsOption();
 

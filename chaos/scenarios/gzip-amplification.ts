@@ -5,7 +5,7 @@
 // (past both). Expects every allowed request answered, an error reply (not a crash,
 // not a close) for each refused one, and the good client's slowest call under 1 s.
 import { gzipSync } from 'node:zlib';
-import type { Message } from '../../lib/index.js';
+import type { Message } from '../../lib/protocol/index.js';
 import { type Attacker, connectAttacker, destroyAll, send } from '../support/attackers.js';
 import { errorOf, frame, frameReader } from '../support/frames.js';
 import { runIfMain, type Scenario, underAttack } from '../support/scenario.js';

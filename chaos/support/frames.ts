@@ -1,7 +1,7 @@
 // Frames built by hand for the attacks, with dist's encoder (and by hand where the encoder
 // would refuse), and a reader for what the server sends back.
-import type { Message } from '../../lib/index.js';
-import { phobos } from './phobos.js';
+import type { Message } from '../../lib/protocol/index.js';
+import { protocol } from './phobos.js';
 
 /** Serialize types used by the attacks. */
 export const RAW = 0;
@@ -10,9 +10,9 @@ export const MSGPACK = 3;
 
 /** A request frame; every field has a default (an Echo.Say JSON call, seq 1). */
 export function frame(fields: Partial<Message> = {}): Buffer {
-  return phobos.encodeMessage(
+  return protocol.encodeMessage(
     {
-      magic: phobos.MAGIC_PHOBOS,
+      magic: protocol.MAGIC_PHOBOS,
       messageType: 0,
       heartbeat: false,
       oneway: false,
@@ -65,8 +65,8 @@ export function cancel(seq: bigint, ownSeq = 1n): Buffer {
   return frame({
     oneway: true,
     seq: ownSeq,
-    servicePath: phobos.CANCEL_SERVICE_PATH,
-    serviceMethod: phobos.CANCEL_METHOD,
+    servicePath: protocol.CANCEL_SERVICE_PATH,
+    serviceMethod: protocol.CANCEL_METHOD,
     serializeType: RAW,
     payload,
   });
@@ -78,7 +78,7 @@ export function prefix(
   fields: { magic?: number; version?: number; seq?: bigint } = {},
 ): Buffer {
   const bytes = Buffer.alloc(16);
-  bytes[0] = fields.magic ?? phobos.MAGIC_PHOBOS;
+  bytes[0] = fields.magic ?? protocol.MAGIC_PHOBOS;
   bytes[1] = fields.version ?? 0;
   bytes[2] = 0;
   bytes[3] = JSON_TYPE << 4;
@@ -108,7 +108,7 @@ export function withPrefix(
 
 /** A frame decoder: feed it chunks, get messages; a protocol error ends it quietly. */
 export function frameReader(onMessage: (message: Message) => void): (chunk: Buffer) => void {
-  const decoder = new phobos.FrameDecoder({ maxMessageBytes: 64 * 1024 * 1024 });
+  const decoder = new protocol.FrameDecoder({ maxMessageBytes: 64 * 1024 * 1024 });
   let failed = false;
   return (chunk) => {
     if (failed) return;
@@ -124,8 +124,8 @@ export function frameReader(onMessage: (message: Message) => void): (chunk: Buff
 export function errorOf(message: Message): string | undefined {
   if (message.status !== 1) return undefined;
   return (
-    message.metadata.get(phobos.MetadataKey.PhobosError) ??
-    message.metadata.get(phobos.MetadataKey.RpcxError) ??
+    message.metadata.get(protocol.MetadataKey.PhobosError) ??
+    message.metadata.get(protocol.MetadataKey.RpcxError) ??
     ''
   );
 }

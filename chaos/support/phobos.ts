@@ -2,6 +2,7 @@
 // `npm run chaos` runs first), typed by lib/. Every process of the suite loads it from here.
 import { existsSync } from 'node:fs';
 import type * as Phobos from '../../lib/index.js';
+import type * as Protocol from '../../lib/protocol/index.js';
 
 const compiled = new URL('../../dist/index.js', import.meta.url);
 if (!existsSync(compiled))
@@ -9,3 +10,8 @@ if (!existsSync(compiled))
 
 /** The compiled library. */
 export const phobos: typeof Phobos = await import(compiled.href);
+
+/** The compiled wire level (`phobos/protocol`). */
+export const protocol: typeof Protocol = await import(
+  new URL('../../dist/protocol/index.js', import.meta.url).href
+);

@@ -22,6 +22,7 @@ import {
  * const factory: BreakerFactory = (key) =>
  *   key.startsWith('unix@') ? consecutiveFailuresBreaker({ failureThreshold: 1 }) : failureRateBreaker();
  * ```
+ * @group Governance
  */
 export type BreakerFactory = (key: string) => CircuitBreaker;
 
@@ -32,6 +33,7 @@ export type BreakerFactory = (key: string) => CircuitBreaker;
  * ```ts
  * const config: BreakerConfig = { kind: 'rate', failureRateThreshold: 0.3, minimumRequests: 50 };
  * ```
+ * @group Governance
  */
 export type BreakerConfig =
   | ({
@@ -50,6 +52,7 @@ export type BreakerConfig =
  * ```ts
  * const option: BreakerOption = { kind: 'consecutive', failureThreshold: 5 };
  * ```
+ * @group Governance
  */
 export type BreakerOption = BreakerConfig | BreakerFactory | false;
 
@@ -71,6 +74,7 @@ export type BreakerOption = BreakerConfig | BreakerFactory | false;
  * const breakers = new Map<string, CircuitBreaker>();
  * const breakerOf = (key: string) => breakers.get(key) ?? breakers.set(key, factory!(key)).get(key)!;
  * ```
+ * @group Governance
  */
 export function breakerFor(option: BreakerOption | undefined): BreakerFactory | undefined {
   if (option === undefined || option === false) return undefined;

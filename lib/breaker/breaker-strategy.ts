@@ -1,4 +1,8 @@
-/** Default window (ms) over which a strategy counts outcomes while closed: 10 000 (Go Phobos). */
+/**
+ * Default window (ms) over which a strategy counts outcomes while closed: 10 000 (Go Phobos).
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_WINDOW_MS = 10_000;
 
 /**
@@ -22,6 +26,7 @@ export const DEFAULT_BREAKER_WINDOW_MS = 10_000;
  * };
  * const breaker = policyBreaker(firstFailure, { openMs: 5_000 });
  * ```
+ * @group Governance
  */
 export interface BreakerStrategy {
   /** Records a successful call at `now`. */

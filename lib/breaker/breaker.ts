@@ -1,6 +1,10 @@
 import type { Observable } from 'rxjs';
 
-/** The state of a circuit breaker, as a discriminated union. */
+/**
+ * The state of a circuit breaker, as a discriminated union.
+ *
+ * @group Governance
+ */
 export type BreakerState =
   | {
       /** Calls pass; failures are being counted. */
@@ -23,7 +27,11 @@ export type BreakerState =
       readonly successes: number;
     };
 
-/** A state change of a breaker. */
+/**
+ * A state change of a breaker.
+ *
+ * @group Governance
+ */
 export interface BreakerTransition {
   /** The state left. */
   readonly from: BreakerState['state'];
@@ -42,6 +50,7 @@ export interface BreakerTransition {
  * if (!breaker.tryPass()) throw new CircuitOpenError('open');
  * try { await call(); breaker.success(); } catch (e) { breaker.failure(); throw e; }
  * ```
+ * @group Governance
  */
 export interface CircuitBreaker {
   /** The current state (an open breaker whose time is up reads as half-open). */
@@ -64,5 +73,9 @@ export interface CircuitBreaker {
   readonly transitions$: Observable<BreakerTransition>;
 }
 
-/** A clock in epoch milliseconds (`scheduler.now`, `Date.now`, or a test's own). */
+/**
+ * A clock in epoch milliseconds (`scheduler.now`, `Date.now`, or a test's own).
+ *
+ * @group Governance
+ */
 export type Clock = () => number;

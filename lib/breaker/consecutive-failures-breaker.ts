@@ -7,7 +7,11 @@ import {
   resolveBreakerPolicyOptions,
 } from './policy-breaker.js';
 
-/** Default of {@link ConsecutiveFailuresBreakerOptions.failureThreshold}: 5 (Go Phobos). */
+/**
+ * Default of {@link ConsecutiveFailuresBreakerOptions.failureThreshold}: 5 (Go Phobos).
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_FAILURE_THRESHOLD = 5;
 
 /**
@@ -17,6 +21,7 @@ export const DEFAULT_BREAKER_FAILURE_THRESHOLD = 5;
  * ```ts
  * const options: ConsecutiveFailuresBreakerOptions = { failureThreshold: 3, openMs: 10_000 };
  * ```
+ * @group Governance
  */
 export interface ConsecutiveFailuresBreakerOptions extends BreakerPolicyOptions {
   /**
@@ -38,6 +43,7 @@ export interface ConsecutiveFailuresBreakerOptions extends BreakerPolicyOptions 
  * ```ts
  * const resolved = resolveConsecutiveFailuresBreakerOptions({}); // failureThreshold 5, windowMs 10000, ...
  * ```
+ * @group Governance
  */
 export type ResolvedConsecutiveFailuresBreakerOptions = Required<ConsecutiveFailuresBreakerOptions>;
 
@@ -51,6 +57,7 @@ export type ResolvedConsecutiveFailuresBreakerOptions = Required<ConsecutiveFail
  * ```ts
  * resolveConsecutiveFailuresBreakerOptions({ failureThreshold: 0 }); // throws RangeError: failureThreshold ...
  * ```
+ * @group Governance
  */
 export function resolveConsecutiveFailuresBreakerOptions(
   options?: ConsecutiveFailuresBreakerOptions,
@@ -86,6 +93,7 @@ export function resolveConsecutiveFailuresBreakerOptions(
  * const breaker = consecutiveFailuresBreaker({ clock: () => scheduler.now() });
  * if (!breaker.tryPass()) throw new CircuitOpenError('circuit open for tcp@10.0.0.1:8972');
  * ```
+ * @group Governance
  */
 export function consecutiveFailuresBreaker(options?: ConsecutiveFailuresBreakerOptions): ResettableBreaker {
   const resolved = resolveConsecutiveFailuresBreakerOptions(options);

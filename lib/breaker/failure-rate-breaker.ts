@@ -7,13 +7,25 @@ import {
   resolveBreakerPolicyOptions,
 } from './policy-breaker.js';
 
-/** Default of {@link FailureRateBreakerOptions.failureRateThreshold}: 0.5. */
+/**
+ * Default of {@link FailureRateBreakerOptions.failureRateThreshold}: 0.5.
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_FAILURE_RATE_THRESHOLD = 0.5;
 
-/** Default of {@link FailureRateBreakerOptions.minimumRequests}: 20. */
+/**
+ * Default of {@link FailureRateBreakerOptions.minimumRequests}: 20.
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_MINIMUM_REQUESTS = 20;
 
-/** Default of {@link FailureRateBreakerOptions.buckets}: 10. */
+/**
+ * Default of {@link FailureRateBreakerOptions.buckets}: 10.
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_BUCKETS = 10;
 
 /**
@@ -23,6 +35,7 @@ export const DEFAULT_BREAKER_BUCKETS = 10;
  * ```ts
  * const options: FailureRateBreakerOptions = { failureRateThreshold: 0.25, minimumRequests: 50 };
  * ```
+ * @group Governance
  */
 export interface FailureRateBreakerOptions extends BreakerPolicyOptions {
   /** The breaker opens when failures / requests in the window reach this, in 0..1. Default 0.5. */
@@ -45,6 +58,7 @@ export interface FailureRateBreakerOptions extends BreakerPolicyOptions {
  * ```ts
  * const resolved: ResolvedFailureRateBreakerOptions = resolveFailureRateBreakerOptions({});
  * ```
+ * @group Governance
  */
 export type ResolvedFailureRateBreakerOptions = Required<FailureRateBreakerOptions>;
 
@@ -59,6 +73,7 @@ export type ResolvedFailureRateBreakerOptions = Required<FailureRateBreakerOptio
  * ```ts
  * resolveFailureRateBreakerOptions({ failureRateThreshold: 1.5 }); // throws RangeError: failureRateThreshold ...
  * ```
+ * @group Governance
  */
 export function resolveFailureRateBreakerOptions(
   options?: FailureRateBreakerOptions,
@@ -107,6 +122,7 @@ export function resolveFailureRateBreakerOptions(
  * const breaker = failureRateBreaker({ failureRateThreshold: 0.5, minimumRequests: 20 });
  * if (breaker.tryPass()) call().then(() => breaker.success(), () => breaker.failure());
  * ```
+ * @group Governance
  */
 export function failureRateBreaker(options?: FailureRateBreakerOptions): ResettableBreaker {
   const resolved = resolveFailureRateBreakerOptions(options);

@@ -9,10 +9,18 @@ import {
 import type { BreakerState, BreakerTransition, CircuitBreaker, Clock } from './breaker.js';
 import type { BreakerStrategy } from './breaker-strategy.js';
 
-/** Default of {@link BreakerPolicyOptions.openMs}: 30 000 (Go Phobos). */
+/**
+ * Default of {@link BreakerPolicyOptions.openMs}: 30 000 (Go Phobos).
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_OPEN_MS = 30_000;
 
-/** Default of {@link BreakerPolicyOptions.halfOpenProbes}: 5 (Go Phobos). */
+/**
+ * Default of {@link BreakerPolicyOptions.halfOpenProbes}: 5 (Go Phobos).
+ *
+ * @group Governance
+ */
 export const DEFAULT_BREAKER_HALF_OPEN_PROBES = 5;
 
 /**
@@ -22,6 +30,7 @@ export const DEFAULT_BREAKER_HALF_OPEN_PROBES = 5;
  * ```ts
  * const options: BreakerPolicyOptions = { openMs: 10_000, halfOpenProbes: 1, clock: () => scheduler.now() };
  * ```
+ * @group Governance
  */
 export interface BreakerPolicyOptions {
   /** How long an opened breaker refuses calls before it turns half-open. Default 30 000. */
@@ -48,6 +57,7 @@ export interface BreakerPolicyOptions {
  * ```ts
  * const resolved: ResolvedBreakerPolicyOptions = resolveBreakerPolicyOptions({ openMs: 1_000 });
  * ```
+ * @group Governance
  */
 export type ResolvedBreakerPolicyOptions = Required<BreakerPolicyOptions>;
 
@@ -59,6 +69,7 @@ export type ResolvedBreakerPolicyOptions = Required<BreakerPolicyOptions>;
  * const breaker: ResettableBreaker = consecutiveFailuresBreaker();
  * breaker.reset(); // the server was redeployed: give it a clean slate
  * ```
+ * @group Governance
  */
 export interface ResettableBreaker extends CircuitBreaker {
   /**
@@ -80,6 +91,7 @@ export interface ResettableBreaker extends CircuitBreaker {
  * ```ts
  * resolveBreakerPolicyOptions({ halfOpenProbes: 1 }); // { openMs: 30000, halfOpenProbes: 1, halfOpenSuccesses: 1, clock: Date.now }
  * ```
+ * @group Governance
  */
 export function resolveBreakerPolicyOptions(options?: BreakerPolicyOptions): ResolvedBreakerPolicyOptions {
   const o = optionsObject('breaker options', options);
@@ -122,6 +134,7 @@ export function resolveBreakerPolicyOptions(options?: BreakerPolicyOptions): Res
  * const breaker = policyBreaker(myStrategy, { openMs: 5_000, clock: () => scheduler.now() });
  * breaker.transitions$.subscribe(({ from, to, at }) => log(`${from} -> ${to} at ${at}`));
  * ```
+ * @group Governance
  */
 export function policyBreaker(strategy: BreakerStrategy, options?: BreakerPolicyOptions): ResettableBreaker {
   if (typeof strategy !== 'object' || strategy === null) {

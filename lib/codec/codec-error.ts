@@ -14,6 +14,7 @@ type CodecIdentity = Pick<Codec, 'serializeType' | 'name'>;
  * ```ts
  * throw createCodecError(jsonCodec, 'json codec cannot encode a function', error);
  * ```
+ * @group Codecs
  */
 export function createCodecError(codec: CodecIdentity, message: string, cause?: unknown): CodecError {
   const details = { serializeType: codec.serializeType, codec: codec.name };
@@ -30,6 +31,7 @@ export function createCodecError(codec: CodecIdentity, message: string, cause?: 
  * ```ts
  * return guard(jsonCodec, 'json codec cannot parse the payload', () => JSON.parse(text));
  * ```
+ * @group Codecs
  */
 export function guard<T>(codec: CodecIdentity, what: string | (() => string), action: () => T): T {
   try {
@@ -52,6 +54,7 @@ export function guard<T>(codec: CodecIdentity, what: string | (() => string), ac
  * ```ts
  * describeType(new ArrayBuffer(1)); // 'ArrayBuffer'
  * ```
+ * @group Codecs
  */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';

@@ -33,6 +33,7 @@ const CODEC_KIND: NumberedKind<Codec> = {
  * const bytes = codecs.get(SerializeType.JSON).encode({ A: 7, B: 8 });
  * codecs.get(9); // throws CodecError: unknown serialize type 9; registered: 0 (raw), 1 (json), ...
  * ```
+ * @group Codecs
  */
 export class CodecRegistry extends NumberedRegistry<Codec> {
   constructor() {
@@ -51,6 +52,7 @@ export class CodecRegistry extends NumberedRegistry<Codec> {
  * const codecs = createDefaultCodecs();
  * codecs.has(SerializeType.MsgPack); // true
  * ```
+ * @group Codecs
  */
 export function createDefaultCodecs(): CodecRegistry {
   return new CodecRegistry()

@@ -10,6 +10,7 @@ import type { Type } from 'protobufjs';
  * ```ts
  * const codec = createDefaultCodecs().get(SerializeType.MsgPack);
  * ```
+ * @group Codecs
  */
 export const SerializeType = {
   /** Raw bytes, passed through as they are (Go's `[]byte`). */
@@ -30,6 +31,7 @@ export const SerializeType = {
  * ```ts
  * const cbor: SerializeType = 4;
  * ```
+ * @group Codecs
  */
 export type SerializeType = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15;
 
@@ -42,6 +44,7 @@ export type SerializeType = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12
  * const Args = protobuf.parse('syntax = "proto3"; message Args { int32 A = 1; int32 B = 2; }').root.lookupType('Args');
  * protobufCodec.encode({ A: 7, B: 8 }, { type: Args });
  * ```
+ * @group Codecs
  */
 export interface CodecHint {
   /** The protobufjs message type of the value. */
@@ -64,6 +67,7 @@ export interface CodecHint {
  * };
  * createDefaultCodecs().register(upper);
  * ```
+ * @group Codecs
  */
 export interface Codec {
   /** The serialize type this codec answers to, 0..15. */

@@ -56,6 +56,7 @@ function mayHoldBytes(value: unknown, depth: number): boolean {
  * jsonCodec.encode(new TextEncoder().encode('hi')); // bytes of "aGk="
  * jsonCodec.decode(new Uint8Array(0));              // undefined
  * ```
+ * @group Codecs
  */
 export const jsonCodec: Codec = Object.freeze({
   serializeType: SerializeType.JSON,

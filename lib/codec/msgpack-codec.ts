@@ -3,7 +3,11 @@ import type { Codec } from './codec.js';
 import { SerializeType } from './codec.js';
 import { createCodecError, guard } from './codec-error.js';
 
-/** Options of {@link createMsgpackCodec}. */
+/**
+ * Options of {@link createMsgpackCodec}.
+ *
+ * @group Codecs
+ */
 export interface MsgpackCodecOptions {
   /**
    * msgpackr options laid over the Go-compatible defaults, to opt into msgpackr's own extensions
@@ -113,6 +117,7 @@ function widenIntegers(value: unknown, ancestors: Set<object>, codec: Codec): un
  * codec.encode({ A: 7, B: 8 }); // 82 a1 41 07 a1 42 08, as Go writes it
  * const msgpackrOnly = createMsgpackCodec({ msgpackr: { moreTypes: true, structuredClone: true } });
  * ```
+ * @group Codecs
  */
 export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   const packr = new Packr({ ...GO_COMPATIBLE_OPTIONS, ...options.msgpackr });
@@ -155,5 +160,6 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
  * ```ts
  * msgpackCodec.decode(Uint8Array.from([0x81, 0xa1, 0x43, 0x38])); // { C: 56 }
  * ```
+ * @group Codecs
  */
 export const msgpackCodec: Codec = createMsgpackCodec();

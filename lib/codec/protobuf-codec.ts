@@ -111,6 +111,7 @@ function normalizeMessage(type: Type, value: unknown): unknown {
  * protobufCodec.encode({ A: 7, B: 8 }, { type: Args }); // 08 07 10 08
  * protobufCodec.decode(Uint8Array.of(8, 7, 16, 8), { type: Args }); // { A: 7, B: 8 }
  * ```
+ * @group Codecs
  */
 export const protobufCodec: Codec = Object.freeze({
   serializeType: SerializeType.Protobuf,

@@ -14,6 +14,7 @@ import { createCodecError, describeType } from './codec-error.js';
  * const bytes = rawCodec.encode(new TextEncoder().encode('hi')); // the same Uint8Array
  * rawCodec.encode('hi'); // throws CodecError: raw codec encodes only a Uint8Array, received string
  * ```
+ * @group Codecs
  */
 export const rawCodec: Codec = Object.freeze({
   serializeType: SerializeType.Raw,

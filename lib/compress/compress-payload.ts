@@ -8,6 +8,7 @@ import { CompressType } from './compressor.js';
  * ```ts
  * compressPayload(payload, gzipCompressor, DEFAULT_COMPRESS_THRESHOLD_BYTES);
  * ```
+ * @group Codecs
  */
 export const DEFAULT_COMPRESS_THRESHOLD_BYTES = 1024;
 
@@ -18,6 +19,7 @@ export const DEFAULT_COMPRESS_THRESHOLD_BYTES = 1024;
  * ```ts
  * const { payload, compressType }: CompressedPayload = compressPayload(bytes, gzipCompressor);
  * ```
+ * @group Codecs
  */
 export interface CompressedPayload {
   /** The bytes to send: compressed, or the original payload itself. */
@@ -38,6 +40,7 @@ export interface CompressedPayload {
  * compressPayload(new Uint8Array(10), gzipCompressor).compressType;   // 0: not worth it
  * compressPayload(new Uint8Array(4096), gzipCompressor).compressType; // 1: gzip
  * ```
+ * @group Codecs
  */
 export function compressPayload(
   payload: Uint8Array,

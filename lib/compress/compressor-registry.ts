@@ -32,6 +32,7 @@ const COMPRESSOR_KIND: NumberedKind<Compressor> = {
  * const payload = compressors.get(header.compressType).decompress(body, maxDecompressedBytes);
  * compressors.get(5); // throws ProtocolError: unknown compress type 5; registered: 0 (none), 1 (gzip)
  * ```
+ * @group Codecs
  */
 export class CompressorRegistry extends NumberedRegistry<Compressor> {
   constructor() {
@@ -50,6 +51,7 @@ export class CompressorRegistry extends NumberedRegistry<Compressor> {
  * const compressors = createDefaultCompressors();
  * compressors.get(CompressType.Gzip).name; // 'gzip'
  * ```
+ * @group Codecs
  */
 export function createDefaultCompressors(): CompressorRegistry {
   return new CompressorRegistry().register(noneCompressor).register(gzipCompressor);

@@ -10,6 +10,7 @@
  * const { payload, compressType } = compressPayload(bytes, gzipCompressor, 1024);
  * if (compressType === CompressType.Gzip) console.log('compressed to', payload.length);
  * ```
+ * @group Codecs
  */
 export const CompressType = {
   /** The payload is not compressed. */
@@ -25,6 +26,7 @@ export const CompressType = {
  * ```ts
  * const zstd: CompressType = 2;
  * ```
+ * @group Codecs
  */
 export type CompressType = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
@@ -40,6 +42,7 @@ export type CompressType = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
  * const bytes = gzipCompressor.compress(payload);
  * const again = gzipCompressor.decompress(bytes, 16 * 1024 * 1024);
  * ```
+ * @group Codecs
  */
 export interface Compressor {
   /** The compress type this compressor answers to, 0..7. */

@@ -2,16 +2,25 @@ import { ProtocolError } from '../errors/index.js';
 import { CompressType } from './compressor.js';
 import type { CompressorRegistry } from './compressor-registry.js';
 
-/** Default largest payload a compressed payload may inflate to: 4 MiB. */
+/**
+ * Default largest payload a compressed payload may inflate to: 4 MiB.
+ *
+ * @group Codecs
+ */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024;
 /**
  * Default most a compressed payload may inflate relative to its size: 200 times (the default of
  * Apache's `DeflateInflateRatioLimit`; JSON typically compresses 5 to 20 times, a run of one
  * byte 1,000 times).
+ * @group Codecs
  */
 export const DEFAULT_MAX_COMPRESSION_RATIO = 200;
 
-/** The limits {@link decompressPayload} applies. */
+/**
+ * The limits {@link decompressPayload} applies.
+ *
+ * @group Codecs
+ */
 export interface DecompressLimits {
   /** Compressors by compress type. */
   readonly compressors: CompressorRegistry;
@@ -37,6 +46,7 @@ export interface DecompressLimits {
  *   maxCompressionRatio: 200,
  * });
  * ```
+ * @group Codecs
  */
 export function decompressPayload(
   payload: Uint8Array,

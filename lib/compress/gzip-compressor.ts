@@ -3,10 +3,18 @@ import { ProtocolError } from '../errors/index.js';
 import type { Compressor } from './compressor.js';
 import { CompressType } from './compressor.js';
 
-/** Default of {@link GzipCompressorOptions.level}: 1, zlib's fastest (as Go's `gzip.BestSpeed`). */
+/**
+ * Default of {@link GzipCompressorOptions.level}: 1, zlib's fastest (as Go's `gzip.BestSpeed`).
+ *
+ * @group Codecs
+ */
 export const DEFAULT_GZIP_LEVEL = 1;
 
-/** Options of {@link createGzipCompressor}. */
+/**
+ * Options of {@link createGzipCompressor}.
+ *
+ * @group Codecs
+ */
 export interface GzipCompressorOptions {
   /**
    * zlib compression level, 0 (store) to 9 (smallest). Default 1: an RPC payload is compressed
@@ -85,6 +93,7 @@ function gunzipBounded(data: Uint8Array, maxBytes: number): Uint8Array {
  * const bytes = small.compress(payload);
  * small.decompress(bytes, 1024 * 1024); // throws ProtocolError past 1 MiB of output
  * ```
+ * @group Codecs
  */
 export function createGzipCompressor(options: GzipCompressorOptions = {}): Compressor {
   const level = options.level ?? DEFAULT_GZIP_LEVEL;
@@ -109,5 +118,6 @@ export function createGzipCompressor(options: GzipCompressorOptions = {}): Compr
  * const bytes = gzipCompressor.compress(new Uint8Array(4096));
  * gzipCompressor.decompress(bytes, 16 * 1024 * 1024).length; // 4096
  * ```
+ * @group Codecs
  */
 export const gzipCompressor: Compressor = createGzipCompressor();

@@ -14,6 +14,7 @@ import { CompressType } from './compressor.js';
  * ```ts
  * noneCompressor.decompress(payload, maxDecompressedBytes) === payload; // true when within the limit
  * ```
+ * @group Codecs
  */
 export const noneCompressor: Compressor = Object.freeze({
   compressType: CompressType.None,

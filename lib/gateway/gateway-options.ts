@@ -30,7 +30,7 @@ export const DEFAULT_GATEWAY_MAX_SERVICES = 256;
 export const DEFAULT_GATEWAY_METADATA_PREFIX = 'phobos-meta-';
 /** Default `jsonRpcPath`. */
 export const DEFAULT_GATEWAY_JSON_RPC_PATH = '/jsonrpc';
-/** Default `compressThresholdBytes` of replies: gzip (when accepted) from 1 KiB. */
+/** Default `gzipThresholdBytes` of replies: gzip (when accepted) from 1 KiB. */
 export const DEFAULT_GATEWAY_GZIP_THRESHOLD_BYTES = 1024;
 /** Default `cors.maxAgeS`: how long a browser may cache a preflight answer, 10 minutes. */
 export const DEFAULT_GATEWAY_CORS_MAX_AGE_S = 600;

@@ -1,5 +1,9 @@
-// phobos/metrics: Prometheus metrics of servers and clients, on prom-client (a peer dependency
-// that only this entry point loads).
+/**
+ * Prometheus metrics of servers, clients, registries and discoveries, on prom-client (an
+ * optional peer dependency that only this entry point loads), and an endpoint that serves them.
+ *
+ * @module phobos/metrics
+ */
 export type { ClientMetrics } from './client-metrics.js';
 export { clientMetrics } from './client-metrics.js';
 export type { MetricsServer, ServeMetricsOptions } from './metrics-http.js';

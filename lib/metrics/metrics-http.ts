@@ -5,8 +5,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, type Registry, register } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { describeValue, durationOption, optionsObject } from '../util/validate.js';
+import { promClient } from './prom-client.js';
+
+const { collectDefaultMetrics, register } = promClient;
 
 /** Default of {@link ServeMetricsOptions.path}. */
 export const DEFAULT_METRICS_PATH = '/metrics';

@@ -1,5 +1,8 @@
-import { type Registry, register } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
+import { promClient } from './prom-client.js';
+
+const { register } = promClient;
 
 /** Default histogram buckets of call durations, in seconds (the Prometheus client defaults). */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([

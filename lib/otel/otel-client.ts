@@ -1,4 +1,4 @@
-import { type Context, context, SpanKind, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import type { Client } from '../client/client.js';
 import type { Reply } from '../client/connection.js';
@@ -8,9 +8,12 @@ import { RpcError } from '../errors/rpc-error.js';
 import { TRACEPARENT_KEY, TRACESTATE_KEY } from '../trace/trace-context.js';
 import { describeValue, hasMethods, toMetadata } from '../util/validate.js';
 import { metadataGetter, metadataSetter } from './metadata-carrier.js';
+import { otelApi } from './otel-api.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
 import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
 import { type Outcome, subscribeTraced } from './traced.js';
+
+const { context, SpanKind, trace } = otelApi;
 
 /**
  * The metadata key that carries a logical call's span from the call stage to its attempts, per

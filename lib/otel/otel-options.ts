@@ -1,5 +1,8 @@
-import { propagation, type TextMapPropagator, type Tracer, trace } from '@opentelemetry/api';
+import type { TextMapPropagator, Tracer } from '@opentelemetry/api';
 import { describeValue, hasMethods, optionsObject } from '../util/validate.js';
+import { otelApi } from './otel-api.js';
+
+const { propagation, trace } = otelApi;
 
 /** The name of the tracer `otelClient` and `otelServer` get from the global provider by default. */
 export const DEFAULT_TRACER_NAME = 'phobos';

@@ -1,4 +1,4 @@
-import { type Context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import { RpcError } from '../errors/rpc-error.js';
 import type { CallContext } from '../server/call-context.js';
@@ -6,9 +6,12 @@ import type { ServerInterceptor } from '../server/interceptor.js';
 import type { Server } from '../server/server.js';
 import { describeValue, hasMethods } from '../util/validate.js';
 import { metadataGetter } from './metadata-carrier.js';
+import { otelApi } from './otel-api.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
 import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
 import { type Outcome, subscribeTraced } from './traced.js';
+
+const { ROOT_CONTEXT, SpanKind, trace } = otelApi;
 
 /**
  * Where a call context keeps the OpenTelemetry context of its call: a property of its own, since

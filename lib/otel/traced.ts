@@ -1,7 +1,10 @@
-import { type Context, context, type Span, SpanStatusCode } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import type { Observable, Subscriber, Subscription } from 'rxjs';
 import { describeThrown } from '../errors/describe-thrown.js';
+import { otelApi } from './otel-api.js';
 import { Attr } from './rpc-attributes.js';
+
+const { context, SpanStatusCode } = otelApi;
 
 /**
  * The longest error message a span keeps, as the server cuts the messages it sends: a handler's

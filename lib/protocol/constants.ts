@@ -1,39 +1,87 @@
-/** The magic byte of Go Phobos frames (the default). */
+/**
+ * The magic byte of Go Phobos frames (the default).
+ *
+ * @group Protocol
+ */
 export const MAGIC_PHOBOS = 0x42;
-/** The magic byte of rpcx frames. */
+/**
+ * The magic byte of rpcx frames.
+ *
+ * @group Protocol
+ */
 export const MAGIC_RPCX = 0x08;
-/** The only protocol version there is. */
+/**
+ * The only protocol version there is.
+ *
+ * @group Protocol
+ */
 export const PROTOCOL_VERSION = 0;
-/** Bytes before the variable part of a frame: 12 of header, 4 of total length. */
+/**
+ * Bytes before the variable part of a frame: 12 of header, 4 of total length.
+ *
+ * @group Protocol
+ */
 export const FRAME_PREFIX_BYTES = 16;
-/** Default largest frame accepted or sent, header included: 16 MiB. */
+/**
+ * Default largest frame accepted or sent, header included: 16 MiB.
+ *
+ * @group Protocol
+ */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-/** Default limit on the metadata entries of one frame: 128. */
+/**
+ * Default limit on the metadata entries of one frame: 128.
+ *
+ * @group Protocol
+ */
 export const DEFAULT_MAX_METADATA_ENTRIES = 128;
-/** Default limit on the metadata section of one frame (keys, values and their lengths): 32 KiB. */
+/**
+ * Default limit on the metadata section of one frame (keys, values and their lengths): 32 KiB.
+ *
+ * @group Protocol
+ */
 export const DEFAULT_MAX_METADATA_BYTES = 32 * 1024;
 
-/** The message type bit of header byte 2. */
+/**
+ * The message type bit of header byte 2.
+ *
+ * @group Protocol
+ */
 export const MessageType = {
   /** A request (or a server push). */
   Request: 0,
   /** A reply. */
   Response: 1,
 } as const;
-/** A {@link MessageType} value: 0 request, 1 response. */
+/**
+ * A {@link MessageType} value: 0 request, 1 response.
+ *
+ * @group Protocol
+ */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** The status bits of header byte 2 (two bits: 0..3; 0 and 1 are defined). */
+/**
+ * The status bits of header byte 2 (two bits: 0..3; 0 and 1 are defined).
+ *
+ * @group Protocol
+ */
 export const MessageStatus = {
   /** A normal message. */
   Normal: 0,
   /** An error reply: the message is in the metadata. */
   Error: 1,
 } as const;
-/** A {@link MessageStatus} value. */
+/**
+ * A {@link MessageStatus} value.
+ *
+ * @group Protocol
+ */
 export type MessageStatus = number;
 
-/** Reserved metadata keys of the protocol. */
+/**
+ * Reserved metadata keys of the protocol.
+ *
+ * @group Protocol
+ */
 export const MetadataKey = {
   /** The error message of a Phobos reply whose status is error. */
   PhobosError: '__mrpc_error__',
@@ -66,6 +114,7 @@ export const MetadataKey = {
  * ```ts
  * if (error instanceof ServiceError && error.details.reason === 'NOT_FOUND') console.log('no such method');
  * ```
+ * @group Protocol
  */
 export type ServerErrorCode =
   | 'UNAVAILABLE'
@@ -82,6 +131,7 @@ export type ServerErrorCode =
  * ```ts
  * connect('tcp@127.0.0.1:8972', { dialect: RPCX });
  * ```
+ * @group Protocol
  */
 export interface Dialect {
   /** Name for logs and errors. */
@@ -99,6 +149,7 @@ export interface Dialect {
  * ```ts
  * encodeMessage(message, PHOBOS);
  * ```
+ * @group Protocol
  */
 export const PHOBOS: Dialect = Object.freeze({
   name: 'phobos',
@@ -107,12 +158,14 @@ export const PHOBOS: Dialect = Object.freeze({
 });
 
 /**
- * The rpcx dialect: magic 0x08, errors under `__rpcx_error__`.
+ * The rpcx dialect: magic 0x08, errors under `__rpcx_error__`. A server answers each peer in
+ * the dialect it speaks; a client speaks the one its `dialect` option names.
  *
  * @example
  * ```ts
- * const server = new Server({ dialects: [RPCX] });
+ * const client = new Client('tcp@127.0.0.1:8972', { dialect: RPCX });
  * ```
+ * @group Protocol
  */
 export const RPCX: Dialect = Object.freeze({
   name: 'rpcx',
@@ -128,6 +181,7 @@ export const RPCX: Dialect = Object.freeze({
  * ```ts
  * dialectOfMagic(0x08) === RPCX; // true
  * ```
+ * @group Protocol
  */
 export function dialectOfMagic(magic: number): Dialect | undefined {
   if (magic === MAGIC_PHOBOS) return PHOBOS;
@@ -140,7 +194,12 @@ export function dialectOfMagic(magic: number): Dialect | undefined {
  * gives up on a pending call. Its payload is the cancelled call's seq (uint64, big-endian). A Go
  * Phobos or rpcx server answers no oneway request, so it drops the notice harmlessly; a server
  * of ours aborts the handler's `ctx.signal`.
+ * @group Protocol
  */
 export const CANCEL_SERVICE_PATH = '__phobos__';
-/** Method of the cancel notice (see {@link CANCEL_SERVICE_PATH}). */
+/**
+ * Method of the cancel notice (see {@link CANCEL_SERVICE_PATH}).
+ *
+ * @group Protocol
+ */
 export const CANCEL_METHOD = 'cancel';

@@ -11,7 +11,11 @@ import {
 } from './constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from './message.js';
 
-/** Options of a {@link FrameDecoder}. */
+/**
+ * Options of a {@link FrameDecoder}.
+ *
+ * @group Protocol
+ */
 export interface FrameDecoderOptions {
   /** Largest frame accepted, header included, checked before anything is allocated. Default 16 MiB. */
   readonly maxMessageBytes?: number;
@@ -23,7 +27,11 @@ export interface FrameDecoderOptions {
   readonly maxMetadataBytes?: number;
 }
 
-/** Limits a frame must keep, past its lengths; see {@link decodeFrame}. */
+/**
+ * Limits a frame must keep, past its lengths; see {@link decodeFrame}.
+ *
+ * @group Protocol
+ */
 export interface FrameLimits {
   /** Most metadata entries. */
   readonly maxMetadataEntries: number;
@@ -52,6 +60,7 @@ export interface FrameLimits {
  *   for (const message of decoder.push(chunk)) handle(message);
  * });
  * ```
+ * @group Protocol
  */
 export class FrameDecoder {
   private readonly maxMessageBytes: number;
@@ -220,6 +229,7 @@ export class FrameDecoder {
  * ```ts
  * const message = decodeFrame(Buffer.from(hex, 'hex'));
  * ```
+ * @group Protocol
  */
 export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
   const buffer = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);

@@ -19,6 +19,7 @@ const COPY_PAYLOAD_BELOW_BYTES = 16 * 1024;
  * for (const chunk of encodeFrame(message)) socket.write(chunk);
  * socket.uncork();
  * ```
+ * @group Protocol
  */
 export function encodeFrame(message: Message, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer[] {
   const serviceBytes = Buffer.byteLength(message.servicePath, 'utf8');
@@ -58,6 +59,7 @@ export function encodeFrame(message: Message, maxMessageBytes = DEFAULT_MAX_MESS
  * ```ts
  * const bytes = encodeMessage(message);
  * ```
+ * @group Protocol
  */
 export function encodeMessage(message: Message, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
   const chunks = encodeFrame(message, maxMessageBytes);
@@ -71,6 +73,7 @@ export function encodeMessage(message: Message, maxMessageBytes = DEFAULT_MAX_ME
  * ```ts
  * metadataByteLength(new Map([['k', 'v']])); // 10
  * ```
+ * @group Protocol
  */
 export function metadataByteLength(metadata: Metadata): number {
   let bytes = 0;

@@ -1,7 +1,11 @@
 import { ProtocolError } from '../errors/index.js';
 import { MAGIC_PHOBOS, type MessageType } from './constants.js';
 
-/** Bytes of the fixed header: magic, version, flags, serialize type, seq. */
+/**
+ * Bytes of the fixed header: magic, version, flags, serialize type, seq.
+ *
+ * @group Protocol
+ */
 export const HEADER_BYTES = 12;
 
 const TYPE_BIT = 0x80;
@@ -25,6 +29,7 @@ const SERIALIZE_SHIFT = 4;
  * header.seq = 7n;
  * header.bytes; // 42 00 40 00 00 00 00 00 00 00 00 07
  * ```
+ * @group Protocol
  */
 export class Header {
   /** The bytes this header reads and writes (at least {@link HEADER_BYTES} long). */

@@ -1,3 +1,20 @@
+/**
+ * The wire level, for tools, proxies and peers that speak the protocol themselves: frames and
+ * their header, the streaming decoder and the encoder, protocol constants, the payload
+ * compression step, and the framed socket and its dial/listen. Programs that call and serve
+ * services need none of it: `phobos` is their entry point.
+ *
+ * @module phobos/protocol
+ */
+
+export type { CompressedPayload } from '../compress/compress-payload.js';
+export { compressPayload } from '../compress/compress-payload.js';
+export { decompressPayload } from '../compress/decompress-payload.js';
+export type { DialOptions, Listening, ListenOptions } from '../transport/dial.js';
+export { dial, listen } from '../transport/dial.js';
+export type { FrameSocketHandlers, FrameSocketOptions } from '../transport/frame-socket.js';
+export { FrameSocket } from '../transport/frame-socket.js';
+export type { ByteStream } from '../transport/memory-pipe.js';
 export type { Dialect, ServerErrorCode } from './constants.js';
 export {
   CANCEL_METHOD,

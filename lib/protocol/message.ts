@@ -1,7 +1,11 @@
 import type { ProtocolError } from '../errors/index.js';
 import type { MessageType } from './constants.js';
 
-/** Metadata of a frame: UTF-8 keys and values. */
+/**
+ * Metadata of a frame: UTF-8 keys and values.
+ *
+ * @group Protocol
+ */
 export type Metadata = ReadonlyMap<string, string>;
 
 /**
@@ -15,6 +19,7 @@ export type Metadata = ReadonlyMap<string, string>;
  *   metadata: new Map(), payload: new TextEncoder().encode('{"A":7,"B":8}'),
  * };
  * ```
+ * @group Protocol
  */
 export interface Message {
   /** Byte 0: 0x42 (Phobos) or 0x08 (rpcx). */
@@ -49,7 +54,15 @@ export interface Message {
   readonly invalid?: ProtocolError;
 }
 
-/** An empty metadata map, shared. */
+/**
+ * An empty metadata map, shared.
+ *
+ * @group Protocol
+ */
 export const EMPTY_METADATA: Metadata = new Map();
-/** An empty payload, shared. */
+/**
+ * An empty payload, shared.
+ *
+ * @group Protocol
+ */
 export const EMPTY_PAYLOAD: Uint8Array = new Uint8Array(0);

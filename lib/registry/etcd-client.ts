@@ -1,6 +1,6 @@
-import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { ResolvedEtcdOptions } from './etcd-options.js';
+import { etcdPeers } from './etcd-peer.js';
 
 /** A member whose requests failed three times in a row is skipped for this long, then tried again. */
 const MEMBER_PAUSE_MS = 1_000;
@@ -37,7 +37,9 @@ export function acquireEtcd(options: ResolvedEtcdOptions, purpose: string): Etcd
   let entry = shared.get(key);
   if (entry === undefined) {
     const attemptMs = Math.max(1, Math.ceil(options.requestTimeoutMs / options.hosts.length));
-    const client = new Etcd3({
+    const { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } = etcdPeers.cockatiel;
+    const { isRecoverableError } = etcdPeers.etcd3;
+    const client = new etcdPeers.etcd3.Etcd3({
       hosts: [...options.hosts],
       dialTimeout: options.dialTimeoutMs,
       // Connections of its own, closed with the client (grpc-js otherwise keeps them in a

@@ -3,13 +3,29 @@ import { type Backoff, exponentialBackoff } from '../operators/backoff.js';
 import { type Logger, loggerOption } from '../server/logger.js';
 import { describeValue, durationOption, optionsObject, schedulerOption } from '../util/validate.js';
 
-/** Default base path of the keys: `/phobos`. */
+/**
+ * Default base path of the keys: `/phobos`.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_BASE_PATH = '/phobos';
-/** Default time to wait for a connection to an etcd member: 2,000 ms. */
+/**
+ * Default time to wait for a connection to an etcd member: 2,000 ms.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_DIAL_TIMEOUT_MS = 2_000;
-/** Default deadline of one etcd request (a put, a list, a lease grant): 3,000 ms. */
+/**
+ * Default deadline of one etcd request (a put, a list, a lease grant): 3,000 ms.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_REQUEST_TIMEOUT_MS = 3_000;
-/** Default longest wait between two attempts to reach etcd again: 2,000 ms. */
+/**
+ * Default longest wait between two attempts to reach etcd again: 2,000 ms.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_RETRY_MAX_MS = 2_000;
 
 /**
@@ -19,6 +35,7 @@ export const DEFAULT_ETCD_RETRY_MAX_MS = 2_000;
  * ```ts
  * const options: EtcdConnectionOptions = { hosts: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'] };
  * ```
+ * @group Registry
  */
 export interface EtcdConnectionOptions {
   /** Client URLs of the etcd members (`http://127.0.0.1:2379`), a list or one comma-separated string. */

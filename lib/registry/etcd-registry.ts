@@ -15,7 +15,11 @@ import {
 } from './etcd-options.js';
 import { checkServiceName, instanceKey, serviceKey } from './keys.js';
 
-/** Default time to live of the registration lease: 10 seconds. */
+/**
+ * Default time to live of the registration lease: 10 seconds.
+ *
+ * @group Registry
+ */
 export const DEFAULT_ETCD_TTL_SECONDS = 10;
 
 /**
@@ -25,6 +29,7 @@ export const DEFAULT_ETCD_TTL_SECONDS = 10;
  * ```ts
  * const options: EtcdRegistryOptions = { hosts: 'http://127.0.0.1:2379', ttlSeconds: 10 };
  * ```
+ * @group Registry
  */
 export interface EtcdRegistryOptions extends EtcdConnectionOptions {
   /**
@@ -42,6 +47,7 @@ export interface EtcdRegistryOptions extends EtcdConnectionOptions {
  * Where an {@link EtcdRegistry} stands: `idle` with nothing registered, `registered` when etcd
  * holds every registration, `unreachable` while it retries after a failure (lost lease, etcd down),
  * `closed` after `close()`.
+ * @group Registry
  */
 export type EtcdRegistryState = 'idle' | 'registered' | 'unreachable' | 'closed';
 
@@ -54,6 +60,7 @@ export type EtcdRegistryState = 'idle' | 'registered' | 'unreachable' | 'closed'
  * puts every key again, retrying with backoff until etcd answers; nothing is asked of the
  * application. When the last registration is withdrawn, the lease is revoked and the connection
  * to etcd released, so a process that shut its server down can exit.
+ * @group Registry
  */
 export interface EtcdRegistry extends ServiceRegistry {
   /**
@@ -115,6 +122,7 @@ interface Registration {
  * await server.listen('tcp@0.0.0.0:8972', { advertiseAddress: 'tcp@10.0.0.7:8972' });
  * process.on('SIGTERM', () => void server.shutdown()); // deletes the key first
  * ```
+ * @group Registry
  */
 export function etcdRegistry(options: EtcdRegistryOptions): EtcdRegistry {
   const resolved = resolveEtcdOptions('etcdRegistry', options);

@@ -3,13 +3,25 @@ import { describeValue, integerOption, optionsObject } from '../util/validate.js
 import { nextByKey } from './round-robin.js';
 import type { Selector } from './selector.js';
 
-/** The default weight of a new latency sample in the moving average of {@link closest}. */
+/**
+ * The default weight of a new latency sample in the moving average of {@link closest}.
+ *
+ * @group Governance
+ */
 export const DEFAULT_CLOSEST_ALPHA = 0.3;
 
-/** By default {@link closest} probes the least recently measured instance every this many picks. */
+/**
+ * By default {@link closest} probes the least recently measured instance every this many picks.
+ *
+ * @group Governance
+ */
 export const DEFAULT_CLOSEST_PROBE_EVERY = 100;
 
-/** Options of {@link closest}. */
+/**
+ * Options of {@link closest}.
+ *
+ * @group Governance
+ */
 export interface ClosestOptions {
   /**
    * The weight of a new latency sample in the exponentially weighted moving average, in
@@ -47,6 +59,7 @@ export interface ClosestOptions {
  * heartbeat$.subscribe((rttMs) => selector.observeLatency?.(instance.key, rttMs));
  * selector.select(instances, call);
  * ```
+ * @group Governance
  */
 export function closest(options?: ClosestOptions): Selector {
   const resolved = optionsObject('closest options', options);

@@ -3,7 +3,11 @@ import { functionOption, optionsObject } from '../util/validate.js';
 import type { CallInfo, Selector } from './selector.js';
 import { stableStringify } from './stable-stringify.js';
 
-/** Options of {@link consistentHash}. */
+/**
+ * Options of {@link consistentHash}.
+ *
+ * @group Governance
+ */
 export interface ConsistentHashOptions {
   /**
    * The hash key of a call: calls with the same key go to the same instance.
@@ -22,6 +26,7 @@ export interface ConsistentHashOptions {
  * ```ts
  * defaultHashKey({ service: 'Arith', method: 'Mul', args: { B: 2, A: 1 } }); // 'Arith.Mul:{"A":1,"B":2}'
  * ```
+ * @group Governance
  */
 export function defaultHashKey(call: CallInfo): string {
   return `${call.service}.${call.method}:${stableStringify(call.args)}`;
@@ -46,6 +51,7 @@ export function defaultHashKey(call: CallInfo): string {
  * const selector = consistentHash({ keyOf: (call) => call.metadata?.userId ?? '' });
  * selector.select(instances, { service: 'Cart', method: 'Get', args: {}, metadata: { userId: '42' } });
  * ```
+ * @group Governance
  */
 export function consistentHash(options?: ConsistentHashOptions): Selector {
   const resolved = optionsObject('consistentHash options', options);
@@ -77,6 +83,7 @@ export function consistentHash(options?: ConsistentHashOptions): Selector {
  * ```ts
  * rendezvousScore('Arith.Mul:{"A":1}', 'tcp@10.0.0.1:8972'); // a number in [0, 2 ** 53)
  * ```
+ * @group Governance
  */
 export function rendezvousScore(hashKey: string, instanceKey: string): number {
   const seeded = seed(hashKey);

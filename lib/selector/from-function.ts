@@ -2,7 +2,11 @@ import type { ServiceInstance } from '../discovery/service-instance.js';
 import { describeValue } from '../util/validate.js';
 import type { CallInfo, Selector } from './selector.js';
 
-/** A selection function: picks one of the instances for a call. */
+/**
+ * A selection function: picks one of the instances for a call.
+ *
+ * @group Governance
+ */
 export type SelectFunction = (
   instances: readonly ServiceInstance[],
   call: CallInfo,
@@ -21,6 +25,7 @@ export type SelectFunction = (
  * ```ts
  * const first = fromFunction((instances) => instances.find((i) => i.metadata.zone === 'eu') ?? instances[0]);
  * ```
+ * @group Governance
  */
 export function fromFunction(select: SelectFunction): Selector {
   if (typeof select !== 'function') {

@@ -3,13 +3,25 @@ import { describeValue, optionsObject } from '../util/validate.js';
 import { nextByKey } from './round-robin.js';
 import type { Selector } from './selector.js';
 
-/** The mean radius of the Earth (IUGG), in metres. */
+/**
+ * The mean radius of the Earth (IUGG), in metres.
+ *
+ * @group Governance
+ */
 export const EARTH_RADIUS_METERS = 6_371_008.8;
 
-/** Instances whose distances differ by no more than this many metres count as equally near. */
+/**
+ * Instances whose distances differ by no more than this many metres count as equally near.
+ *
+ * @group Governance
+ */
 export const GEO_TIE_METERS = 1;
 
-/** Options of {@link geo}. */
+/**
+ * Options of {@link geo}.
+ *
+ * @group Governance
+ */
 export interface GeoOptions {
   /** The client's latitude in degrees, in [-90, 90]. Required. */
   readonly latitude: number;
@@ -17,7 +29,11 @@ export interface GeoOptions {
   readonly longitude: number;
 }
 
-/** A point on the Earth, in degrees. */
+/**
+ * A point on the Earth, in degrees.
+ *
+ * @group Governance
+ */
 export interface GeoPoint {
   /** Latitude in degrees, in [-90, 90]. */
   readonly latitude: number;
@@ -44,6 +60,7 @@ export interface GeoPoint {
  *   call,
  * );
  * ```
+ * @group Governance
  */
 export function geo(options: GeoOptions): Selector {
   const resolved = optionsObject('geo options', options);
@@ -87,6 +104,7 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * geoPointOf({ key: 'a', address: 'a', metadata: { latitude: '48.85', longitude: '2.35' } });
  * // { latitude: 48.85, longitude: 2.35 }
  * ```
+ * @group Governance
  */
 export function geoPointOf(instance: ServiceInstance): GeoPoint | undefined {
   const latitude = coordinate(instance.metadata.latitude, 90);
@@ -102,6 +120,7 @@ export function geoPointOf(instance: ServiceInstance): GeoPoint | undefined {
  * ```ts
  * haversineMeters({ latitude: 0, longitude: 0 }, { latitude: 0, longitude: 180 }); // ~20015087
  * ```
+ * @group Governance
  */
 export function haversineMeters(from: GeoPoint, to: GeoPoint): number {
   const radians = Math.PI / 180;

@@ -1,7 +1,11 @@
 import { functionOption, optionsObject } from '../util/validate.js';
 import type { Selector } from './selector.js';
 
-/** Options of {@link random}. */
+/**
+ * Options of {@link random}.
+ *
+ * @group Governance
+ */
 export interface RandomOptions {
   /**
    * Where randomness comes from: a function returning a number in [0, 1).
@@ -23,6 +27,7 @@ export interface RandomOptions {
  * const selector = random();
  * const instance = selector.select(instances, { service: 'Arith', method: 'Mul', args: {} });
  * ```
+ * @group Governance
  */
 export function random(options?: RandomOptions): Selector {
   const resolved = optionsObject('random options', options);

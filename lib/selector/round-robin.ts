@@ -15,6 +15,7 @@ import type { Selector } from './selector.js';
  * const selector = roundRobin();
  * selector.select(instances, call); // the instance with the smallest key, then the next...
  * ```
+ * @group Governance
  */
 export function roundRobin(): Selector {
   let lastKey: string | undefined;

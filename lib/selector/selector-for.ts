@@ -7,7 +7,11 @@ import { roundRobin } from './round-robin.js';
 import type { Selector } from './selector.js';
 import { weightedRoundRobin } from './weighted-round-robin.js';
 
-/** The built-in selection strategies, by name (the XClient's `selectMode`). */
+/**
+ * The built-in selection strategies, by name (the XClient's `selectMode`).
+ *
+ * @group Governance
+ */
 export const SELECT_MODES = [
   'random',
   'roundRobin',
@@ -17,10 +21,18 @@ export const SELECT_MODES = [
   'geo',
 ] as const;
 
-/** The name of a built-in selection strategy. */
+/**
+ * The name of a built-in selection strategy.
+ *
+ * @group Governance
+ */
 export type SelectMode = (typeof SELECT_MODES)[number];
 
-/** The options each {@link SelectMode} takes. */
+/**
+ * The options each {@link SelectMode} takes.
+ *
+ * @group Governance
+ */
 export interface SelectModeOptions {
   /** {@link random}'s options. */
   readonly random: RandomOptions;
@@ -48,6 +60,7 @@ export interface SelectModeOptions {
  * const selector = selectorFor('geo', { latitude: 52.52, longitude: 13.405 });
  * const other = selectorFor('roundRobin');
  * ```
+ * @group Governance
  */
 export function selectorFor<M extends SelectMode>(mode: M, options?: SelectModeOptions[M]): Selector {
   const given: unknown = options;

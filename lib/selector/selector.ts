@@ -7,6 +7,7 @@ import type { ServiceInstance } from '../discovery/service-instance.js';
  * ```ts
  * const call: CallInfo = { service: 'Arith', method: 'Mul', args: { A: 1, B: 2 } };
  * ```
+ * @group Governance
  */
 export interface CallInfo {
   /** The service name. */
@@ -30,6 +31,7 @@ export interface CallInfo {
  * ```ts
  * const first: Selector = { select: (instances) => instances[0] };
  * ```
+ * @group Governance
  */
 export interface Selector {
   /** Picks an instance from a non-empty list; `undefined` for an empty one. */

@@ -18,6 +18,7 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
  * ```ts
  * stableStringify({ b: 1n, a: new Uint8Array([1, 255]) }); // `{"a":h'01ff',"b":1n}`
  * ```
+ * @group Governance
  */
 export function stableStringify(value: unknown): string {
   return write(value, new Set());

@@ -1,10 +1,18 @@
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import type { Selector } from './selector.js';
 
-/** The weight of an instance whose metadata has no valid `weight`. */
+/**
+ * The weight of an instance whose metadata has no valid `weight`.
+ *
+ * @group Governance
+ */
 export const DEFAULT_WEIGHT = 1;
 
-/** The largest weight; larger ones count as this. */
+/**
+ * The largest weight; larger ones count as this.
+ *
+ * @group Governance
+ */
 export const MAX_WEIGHT = 0x7fff_ffff;
 
 /**
@@ -19,6 +27,7 @@ export const MAX_WEIGHT = 0x7fff_ffff;
  * weightOf({ key: 'a', address: 'a', metadata: { weight: '5' } }); // 5
  * weightOf({ key: 'b', address: 'b', metadata: {} }); // 1
  * ```
+ * @group Governance
  */
 export function weightOf(instance: ServiceInstance): number {
   const text = instance.metadata.weight?.trim();
@@ -52,6 +61,7 @@ export function weightOf(instance: ServiceInstance): number {
  *   call,
  * );
  * ```
+ * @group Governance
  */
 export function weightedRoundRobin(): Selector {
   const current = new Map<string, number>();

@@ -1,20 +1,37 @@
 import { describeValue } from '../util/validate.js';
 
-/** The metadata key of the W3C `traceparent`: version, trace id, parent (span) id and flags. */
+/**
+ * The metadata key of the W3C `traceparent`: version, trace id, parent (span) id and flags.
+ *
+ * @group Tracing
+ */
 export const TRACEPARENT_KEY = 'traceparent';
 
-/** The metadata key of the W3C `tracestate`: vendors' own `key=value` members. */
+/**
+ * The metadata key of the W3C `tracestate`: vendors' own `key=value` members.
+ *
+ * @group Tracing
+ */
 export const TRACESTATE_KEY = 'tracestate';
 
-/** The `sampled` bit of {@link TraceContext.flags}: the caller may have recorded its span. */
+/**
+ * The `sampled` bit of {@link TraceContext.flags}: the caller may have recorded its span.
+ *
+ * @group Tracing
+ */
 export const TRACE_FLAG_SAMPLED = 0x01;
 
-/** The most members a `tracestate` keeps (W3C): parsing keeps the first 32 valid ones. */
+/**
+ * The most members a `tracestate` keeps (W3C): parsing keeps the first 32 valid ones.
+ *
+ * @group Tracing
+ */
 export const MAX_TRACESTATE_MEMBERS = 32;
 
 /**
  * The longest `tracestate` this library writes or keeps, in characters: the length every
  * implementation must propagate (W3C). Longer states lose members by the W3C rule.
+ * @group Tracing
  */
 export const MAX_TRACESTATE_CHARS = 512;
 
@@ -30,6 +47,7 @@ export const MAX_TRACESTATE_CHARS = 512;
  *   traceState: new Map([['congo', 't61rcWkgMzE']]),
  * };
  * ```
+ * @group Tracing
  */
 export interface TraceContext {
   /** The trace: 32 lowercase hex digits, not all zero. */
@@ -42,7 +60,11 @@ export interface TraceContext {
   readonly traceState?: ReadonlyMap<string, string>;
 }
 
-/** The `traceparent` and `tracestate` metadata entries of a {@link TraceContext}. */
+/**
+ * The `traceparent` and `tracestate` metadata entries of a {@link TraceContext}.
+ *
+ * @group Tracing
+ */
 export interface TraceMetadata {
   /** The formatted `traceparent`. */
   readonly traceparent: string;
@@ -79,6 +101,7 @@ const LONG_MEMBER_CHARS = 128;
  * // { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: 1 }
  * parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01'); // undefined
  * ```
+ * @group Tracing
  */
 export function parseTraceparent(value: string): TraceContext | undefined {
   if (typeof value !== 'string')
@@ -114,6 +137,7 @@ export function parseTraceparent(value: string): TraceContext | undefined {
  * formatTraceparent({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: 1 });
  * // '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
  * ```
+ * @group Tracing
  */
 export function formatTraceparent(context: TraceContext): string {
   if (typeof context !== 'object' || context === null)
@@ -144,6 +168,7 @@ export function formatTraceparent(context: TraceContext): string {
  * ```ts
  * parseTracestate('rojo=00f067aa0ba902b7, congo=t61rcWkgMzE, Bad=x'); // Map { rojo => ..., congo => ... }
  * ```
+ * @group Tracing
  */
 export function parseTracestate(value: string): ReadonlyMap<string, string> {
   if (typeof value !== 'string')
@@ -177,6 +202,7 @@ export function parseTracestate(value: string): ReadonlyMap<string, string> {
  * formatTracestate(new Map([['rojo', '00f067aa0ba902b7'], ['congo', 't61rcWkgMzE']]));
  * // 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE'
  * ```
+ * @group Tracing
  */
 export function formatTracestate(state: ReadonlyMap<string, string>): string {
   if (!(state instanceof Map))
@@ -210,6 +236,7 @@ export function formatTracestate(state: ReadonlyMap<string, string>): string {
  *   },
  * });
  * ```
+ * @group Tracing
  */
 export function traceContextOf(metadata: ReadonlyMap<string, string>): TraceContext | undefined {
   if (!(metadata instanceof Map))
@@ -234,6 +261,7 @@ export function traceContextOf(metadata: ReadonlyMap<string, string>): TraceCont
  * ```ts
  * client.use((next) => (call) => next(withMetadata(call, traceMetadata(current))), { stage: 'attempt' });
  * ```
+ * @group Tracing
  */
 export function traceMetadata(context: TraceContext): TraceMetadata {
   return {

@@ -8,7 +8,11 @@ import {
 import { ConnectionError } from '../errors/index.js';
 import { formatAddress, parseAddress } from './address.js';
 
-/** Options of {@link dial}. */
+/**
+ * Options of {@link dial}.
+ *
+ * @group Protocol
+ */
 export interface DialOptions {
   /** TLS options (certificate authority, client certificate, servername...); plain TCP when omitted. */
   readonly tls?: ConnectionOptions;
@@ -16,7 +20,11 @@ export interface DialOptions {
   readonly connectTimeoutMs: number;
 }
 
-/** What {@link listen} resolves to. */
+/**
+ * What {@link listen} resolves to.
+ *
+ * @group Protocol
+ */
 export interface Listening {
   /** The listening server. */
   readonly server: NetServer;
@@ -24,7 +32,11 @@ export interface Listening {
   readonly address: string;
 }
 
-/** Options of {@link listen}. */
+/**
+ * Options of {@link listen}.
+ *
+ * @group Protocol
+ */
 export interface ListenOptions {
   /** TLS options (key, cert, client-certificate checks...); plain TCP when omitted. */
   readonly tls?: TlsOptions;
@@ -40,6 +52,7 @@ export interface ListenOptions {
  * ```ts
  * dial('tcp@127.0.0.1:8972', { connectTimeoutMs: 5_000 }, (error, socket) => { ... });
  * ```
+ * @group Protocol
  */
 export function dial(
   address: string,
@@ -105,6 +118,7 @@ export function dial(
  * ```ts
  * const { server, address } = await listen('tcp@127.0.0.1:0', {}, (socket) => serve(socket));
  * ```
+ * @group Protocol
  */
 export function listen(
   address: string,

@@ -8,7 +8,11 @@ import type { ByteStream } from './memory-pipe.js';
 /** Batches at most this many bytes into one buffer; larger batches are written as a vector. */
 const CONCAT_BELOW_BYTES = 64 * 1024;
 
-/** What a {@link FrameSocket} reports to its owner. */
+/**
+ * What a {@link FrameSocket} reports to its owner.
+ *
+ * @group Protocol
+ */
 export interface FrameSocketHandlers {
   /** A complete frame arrived. */
   onMessage(message: Message): void;
@@ -23,7 +27,11 @@ export interface FrameSocketHandlers {
   onChunk?(completed: number): void;
 }
 
-/** Options of a {@link FrameSocket}. */
+/**
+ * Options of a {@link FrameSocket}.
+ *
+ * @group Protocol
+ */
 export interface FrameSocketOptions {
   /** Largest frame accepted or sent, header included. */
   readonly maxMessageBytes: number;
@@ -54,6 +62,7 @@ export interface FrameSocketOptions {
  * });
  * frames.send(message);
  * ```
+ * @group Protocol
  */
 export class FrameSocket {
   /** The underlying socket. */

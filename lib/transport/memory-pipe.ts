@@ -9,6 +9,7 @@ import { Duplex } from 'node:stream';
  * ```ts
  * const frames = new FrameSocket(socket satisfies ByteStream, {}, { onMessage: console.log });
  * ```
+ * @group Protocol
  */
 export type ByteStream = Duplex & {
   /** Turns Nagle's algorithm off (a TCP socket); streams without it ignore the request. */

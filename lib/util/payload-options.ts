@@ -14,7 +14,11 @@ import {
 } from '../protocol/constants.js';
 import { finiteOption, integerOption } from './validate.js';
 
-/** Options that clients and servers share: limits, codecs, compression and the clock. */
+/**
+ * Options that clients and servers share: limits, codecs, compression and the clock.
+ *
+ * @group Codecs
+ */
 export interface PayloadOptions {
   /** Largest frame sent or accepted, header included. Default 16 MiB. */
   readonly maxMessageBytes?: number;
@@ -46,7 +50,11 @@ export interface PayloadOptions {
   readonly scheduler?: SchedulerLike;
 }
 
-/** {@link PayloadOptions} with every default filled in. */
+/**
+ * {@link PayloadOptions} with every default filled in.
+ *
+ * @group Codecs
+ */
 export interface ResolvedPayloadOptions {
   /** Largest frame in bytes. */
   readonly maxMessageBytes: number;

@@ -7,17 +7,14 @@ import {
   ConnectionClosedError,
   ConnectionError,
   connect,
-  encodeMessage,
-  type Message,
-  PHOBOS,
   ProtocolError,
-  RPCX,
   Server,
   type ServerConnection,
   type ServerOptions,
   ServiceError,
   silentLogger,
 } from '../../lib/index.js';
+import { encodeMessage, type Message, PHOBOS, RPCX } from '../../lib/protocol/index.js';
 import { startTestServer } from '../../lib/testing/index.js';
 import { recordingLogger } from '../support/bad-input-logger.js';
 import { deferred } from '../support/deferred.js';

@@ -11,7 +11,6 @@ import {
   type ConnectionState,
   connect,
   DeadlineExceededError,
-  encodeMessage,
   RpcError,
   SerializeType,
   Server,
@@ -19,6 +18,7 @@ import {
   ServiceError,
   silentLogger,
 } from '../../lib/index.js';
+import { encodeMessage } from '../../lib/protocol/index.js';
 import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { rawClient, rawServer, request } from '../support/raw-peer.js';

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   type CallContext,
   ConnectionError,
-  encodeMessage,
-  type Message,
   ProtocolError,
   type Server,
   type ServerOptions,
 } from '../../lib/index.js';
+import { encodeMessage, type Message } from '../../lib/protocol/index.js';
 import { recordingLogger } from '../support/bad-input-logger.js';
 import { type Deferred, deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';

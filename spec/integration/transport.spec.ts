@@ -7,13 +7,11 @@ import {
   ConnectionClosedError,
   ConnectionError,
   connect,
-  encodeMessage,
-  FrameSocket,
-  type Message,
   ProtocolError,
   Server,
   silentLogger,
 } from '../../lib/index.js';
+import { encodeMessage, FrameSocket, type Message } from '../../lib/protocol/index.js';
 import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { type RawPeer, rawServer, request } from '../support/raw-peer.js';

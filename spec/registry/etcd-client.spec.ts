@@ -2,15 +2,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 // The etcd3 client, replaced by one that keeps the options it was made with.
 const made = vi.hoisted(() => [] as Array<Record<string, unknown>>);
-vi.mock('etcd3', async (importOriginal) => {
-  const real = await importOriginal<typeof import('etcd3')>();
+vi.mock('../../lib/registry/etcd-peer.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../lib/registry/etcd-peer.js')>();
   class Etcd3 {
     constructor(options: Record<string, unknown>) {
       made.push(options);
     }
     close(): void {}
   }
-  return { ...real, Etcd3 };
+  return { etcdPeers: { ...real.etcdPeers, etcd3: { ...real.etcdPeers.etcd3, Etcd3 } } };
 });
 
 const { acquireEtcd } = await import('../../lib/registry/etcd-client.js');

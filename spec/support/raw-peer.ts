@@ -1,5 +1,5 @@
 import { createServer, connect as netConnect, type Socket } from 'node:net';
-import { decodeFrame, encodeMessage, FrameDecoder, type Message } from '../../lib/index.js';
+import { decodeFrame, encodeMessage, FrameDecoder, type Message } from '../../lib/protocol/index.js';
 import { deferred } from './deferred.js';
 
 /** A peer that speaks frames by hand, to check what goes over the wire. */
