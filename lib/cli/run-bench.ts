@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { lastValueFrom } from 'rxjs';
 import { CancelledError } from '../errors/errors.js';
@@ -117,6 +118,8 @@ async function measure(
   const onAbort = (): void => {
     stopped = true;
   };
+  // Every call in flight listens to the signal, besides this run: as many listeners as calls.
+  if (signal !== undefined) setMaxListeners(flags.concurrency + 16, signal);
   signal?.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
   const stopAt = durationMs === undefined ? Number.POSITIVE_INFINITY : started + durationMs;
