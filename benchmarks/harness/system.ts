@@ -1,7 +1,8 @@
 import type { WorkloadName } from '../workloads/workload.js';
 
 /**
- * A system under test: phobos, grpc-js, http (node:http + undici), raw-tcp on the RPC workloads;
+ * A system under test: phobos, grpc-js, http (node:http + a pipelining undici Client), http-pool
+ * (the same server, an undici Pool), raw-tcp on the RPC workloads;
  * gateway (phobos's HTTP gateway in front of a phobos server in another process), server-http (a
  * phobos server answering HTTP on its own port, in process) and http-bare (node:http answering
  * itself) on greet-json.
@@ -35,7 +36,7 @@ export interface ProcessStats {
 }
 
 /** The systems compared on the RPC workloads (message1, echo64, big256k, big256k-gzip), in report order. */
-export const RPC_SYSTEMS = ['phobos', 'grpc-js', 'http', 'raw-tcp'] as const;
+export const RPC_SYSTEMS = ['phobos', 'grpc-js', 'http', 'http-pool', 'raw-tcp'] as const;
 /** The systems compared on greet-json, in report order: the two gateway paths, then their baseline. */
 export const GATEWAY_SYSTEMS = ['gateway', 'server-http', 'http-bare'] as const;
 /** The systems, in report order. */

@@ -70,8 +70,12 @@ export function loadServices(): Services {
 }
 
 /**
- * Options of the server and of each client channel for a workload: message size limits, and
- * gzip for big256k-gzip.
+ * Options of the server and of each client channel for a workload, as a user tuning grpc-js for
+ * unary throughput would set them: message size limits; retries off (`grpc.enable_retries: 0`:
+ * grpc-js otherwise runs every call through its retry machinery, buffering the request, though
+ * no retry policy is configured); a session memory bound high enough that many calls in flight
+ * with large messages are not refused (`grpc-node.max_session_memory`, MiB, default 10); gzip
+ * for big256k-gzip.
  *
  * grpc-js 1.14 compresses only what a client sends: its server reads gzip requests but always
  * answers uncompressed (`serializeMessage` writes the compressed flag 0), and it has no
@@ -82,6 +86,8 @@ export function grpcOptions(workload: WorkloadName): ChannelOptions {
   return {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.enable_retries': 0,
+    'grpc-node.max_session_memory': 1024,
     ...(workload === 'big256k-gzip' ? { 'grpc.default_compression_algorithm': GZIP } : {}),
   };
 }

@@ -1,10 +1,12 @@
 // The HTTP/1.1 client of every workload: an undici Client, so one connection, with up to
-// PIPELINING requests pipelined on it (past that, undici queues them client-side). JSON bodies
+// PIPELINING requests pipelined on it (past that, undici queues them client-side). undici
+// pipelines a POST only when the request says it may (`blocking: false`, `idempotent: true`);
+// without them it sends one request at a time whatever `pipelining` says. JSON bodies
 // are stringified and parsed on every call, like any JSON API client; big256k-gzip gzips each
 // request and gunzips each reply with node:zlib.
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { Client } from 'undici';
+import { Client, type Pool } from 'undici';
 import type { BenchClient, CreateClient } from '../../harness/system.js';
 import {
   type BenchmarkMessage,
@@ -26,14 +28,27 @@ const gunzipAsync = promisify(gunzip);
 export const PIPELINING = 100;
 
 /** An undici `Client` (one keep-alive connection, pipelined) posting the workload's payload. */
-export const createClient: CreateClient<RpcWorkloadName> = async (address, workload) => {
-  const client = new Client(`http://${address}`, { pipelining: PIPELINING });
+export const createClient: CreateClient<RpcWorkloadName> = (address, workload) =>
+  createHttpClient(new Client(`http://${address}`, { pipelining: PIPELINING }), workload);
+
+/** The workload's calls over an undici dispatcher (one pipelined connection, or a pool). */
+export async function createHttpClient(
+  client: Client | Pool,
+  workload: RpcWorkloadName,
+): Promise<BenchClient> {
   const post = async (
     path: string,
     body: string | Uint8Array,
     headers: Record<string, string>,
   ): Promise<{ bytes: Buffer; encoding: string | undefined }> => {
-    const response = await client.request({ path, method: 'POST', body, headers });
+    const response = await client.request({
+      path,
+      method: 'POST',
+      body,
+      headers,
+      blocking: false,
+      idempotent: true,
+    });
     const bytes = Buffer.from(await response.body.arrayBuffer());
     if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${bytes.toString()}`);
     const encoding = response.headers['content-encoding'];
@@ -77,4 +92,4 @@ export const createClient: CreateClient<RpcWorkloadName> = async (address, workl
   await call();
   const bench: BenchClient = { call, close: () => client.close() };
   return bench;
-};
+}
