@@ -250,7 +250,9 @@ export type {
   PushOptions,
   RegisterOptions,
   ResolvedServerOptions,
+  ServeClusterOptions,
   ServerCall,
+  ServerCluster,
   ServerConnection,
   ServerEvent,
   ServerHandler,
@@ -262,8 +264,11 @@ export type {
   ShutdownOptions,
 } from './server/index.js';
 export {
+  CLUSTER_EXIT_MARGIN_MS,
   consoleLogger,
   DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_CLUSTER_MAX_RESTARTS_PER_MINUTE,
+  DEFAULT_CLUSTER_RESTART_DELAY_MS,
   DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -274,6 +279,7 @@ export {
   DEFAULT_SHUTDOWN_GRACE_MS,
   resolveServerOptions,
   Server,
+  serveCluster,
   silentLogger,
 } from './server/index.js';
 // W3C trace context

@@ -2,6 +2,13 @@ export type { CallContext, PushOptions, ServerConnection } from './call-context.
 export type { ServerCall, ServerHandler, ServerInterceptor } from './interceptor.js';
 export type { Logger } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
+export type { ServeClusterOptions, ServerCluster } from './serve-cluster.js';
+export {
+  CLUSTER_EXIT_MARGIN_MS,
+  DEFAULT_CLUSTER_MAX_RESTARTS_PER_MINUTE,
+  DEFAULT_CLUSTER_RESTART_DELAY_MS,
+  serveCluster,
+} from './serve-cluster.js';
 export type { ListenAdvertiseOptions, ShutdownOptions } from './server.js';
 export { Server } from './server.js';
 export type {

@@ -185,6 +185,12 @@ const ENTRIES: readonly Entry[] = [
     bad: { args: ['--addr', '127.0.0.1:http'], says: /--addr must be host:port .*got "127\.0\.0\.1:http"/ },
   },
   {
+    name: 'cluster/server',
+    start: (args) => tsx('examples/cluster/server.ts', args),
+    flags: ['--addr HOST:PORT', '--workers N'],
+    bad: { args: ['--workers', '0'], says: /--workers must be an integer from 1 to 1024, got "0"/ },
+  },
+  {
     name: 'helloworld/client',
     start: (args) => tsx('examples/helloworld/client.ts', args),
     flags: ['--addr HOST:PORT', '--codec json|msgpack', '--name TEXT'],
