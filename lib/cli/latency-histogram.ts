@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../util/max-timer.js';
 /**
  * Smallest latency the histogram tells apart: 1 µs (anything faster counts as 1 µs).
  *
@@ -18,8 +19,8 @@ export const HISTOGRAM_MIN_MS = 0.001;
  */
 export const HISTOGRAM_BUCKET_RATIO = 1.01;
 
-/** Largest latency recorded apart: 2^31-1 ms (longer ones count in the last bucket). */
-const MAX_MS = 2_147_483_647;
+/** Largest latency recorded apart: the longest deadline, 2^31-1 ms (longer ones count in the last bucket). */
+const MAX_MS = MAX_TIMER_MS;
 const LOG_RATIO = Math.log(HISTOGRAM_BUCKET_RATIO);
 const BUCKETS = Math.ceil(Math.log(MAX_MS / HISTOGRAM_MIN_MS) / LOG_RATIO) + 1;
 

@@ -1,13 +1,15 @@
+import { MAX_TIMER_MS } from '../util/max-timer.js';
+
 /**
  * The longest duration the command line takes: 2^31-1 ms (about 24.8 days), what a timer can
- * wait (the library's `MAX_TIMER_MS`, repeated here so that parsing flags loads no RxJS).
+ * wait (the library's `MAX_TIMER_MS`).
  *
  * @example
  * ```ts
  * parseDuration('--timeout', String(MAX_DURATION_MS)); // 2147483647
  * ```
  */
-export const MAX_DURATION_MS = 2_147_483_647;
+export const MAX_DURATION_MS = MAX_TIMER_MS;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 

@@ -1,4 +1,5 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { MAX_TIMER_MS } from './max-timer.js';
 
 /**
  * Resolves an optional integer option: its default when undefined, else checked to be an
@@ -17,11 +18,7 @@ export function integerOption(
   return numberOption(name, value, fallback, min, max, 'an integer');
 }
 
-/**
- * The longest delay a timer can wait: Node's timers (and RxJS's, which use them) fire at once for
- * anything longer than 2^31 - 1 ms (about 24.8 days).
- */
-export const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_TIMER_MS };
 
 /**
  * Resolves an optional duration in milliseconds: an integer option within [min, MAX_TIMER_MS],

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import {
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { etcdKeys, freshBasePath } from '../support/etcd-helpers.js';
 import { trackHandles } from '../support/handles.js';
+import { closedPort, takenPort } from '../support/ports.js';
 
 const { defer } = trackHandles();
 afterAll(stopAllEtcd);
@@ -143,23 +143,6 @@ async function limited<T, R>(items: readonly T[], run: (item: T) => Promise<R>):
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   return results;
-}
-
-/** A loopback port held open by the test until its cleanup. */
-async function takenPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return (server.address() as { port: number }).port;
-}
-
-/** A loopback port nothing listens on (bound, then freed). */
-async function closedPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** One runnable example: how to start it, the flags its --help must list, and one bad value. */
@@ -363,7 +346,7 @@ describe('examples/multiple/run.sh', { timeout: 90_000 }, () => {
   });
 
   it('a port in use - the server cannot listen, and the script fails saying which', async () => {
-    const port = await takenPort();
+    const port = await takenPort(defer);
     const result = await runToEnd(launch('bash', ['examples/multiple/run.sh', '--ports', `${port},0,0`]));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { get } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { trackHandles } from '../support/handles.js';
+import { closedPort, takenPort } from '../support/ports.js';
 
 const { defer } = trackHandles();
 
@@ -111,23 +111,6 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
     });
     request.on('error', reject);
   });
-}
-
-/** A loopback port held open by the test until its cleanup. */
-async function takenPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return (server.address() as { port: number }).port;
-}
-
-/** A loopback port nothing listens on (bound, then freed). */
-async function closedPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The lines of a Prometheus text exposition that are samples (no comments, no blank lines). */
@@ -289,7 +272,7 @@ describe('examples/metrics', { timeout: 60_000 }, () => {
   });
 
   it('server.ts - an address already in use exits with code 1 and says so', async () => {
-    const port = await takenPort();
+    const port = await takenPort(defer);
     const result = await runToEnd(start(SERVER, ['--addr', '127.0.0.1:0', '--metrics', `127.0.0.1:${port}`]));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^metrics\/server: cannot listen on .*EADDRINUSE/);

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { EMPTY, firstValueFrom, NEVER, type Observable, throwError, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { AttemptFailure } from '../../lib/client/attempt-failures.js';
@@ -14,6 +13,7 @@ import { silentLogger } from '../../lib/server/logger.js';
 import type { Server } from '../../lib/server/server.js';
 import { turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
+import { closedPort } from '../support/ports.js';
 import { advanceTo } from '../support/virtual-time.js';
 import { startGreeters } from '../support/xclient-servers.js';
 
@@ -36,15 +36,6 @@ async function deadAddresses(count: number): Promise<string[]> {
   const greeters = await startGreeters(defer, names);
   await Promise.all(greeters.map((greeter) => greeter.server.shutdown({ graceMs: 0 })));
   return greeters.map((greeter) => greeter.address);
-}
-
-/** A free loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function addressesOf(error: unknown): string[] {

@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trackHandles } from '../support/handles.js';
+import { closedPort } from '../support/ports.js';
 import {
   PROMETHEUS_NOT_INSTALLED,
   PrometheusQueryError,
@@ -66,16 +67,6 @@ async function startMetricsServer(): Promise<{ target: string; scrapes(): number
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('metrics server has no TCP address');
   return { target: `127.0.0.1:${address.port}`, scrapes: () => scrapes };
-}
-
-/** A loopback port nothing listens on (bound, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 /** Whether a TCP connection to 127.0.0.1:`port` is refused. */

@@ -14,6 +14,7 @@ import {
 import { encodeMessage, FrameSocket, type Message } from '../../lib/protocol/index.js';
 import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
+import { closedPort } from '../support/ports.js';
 import { type RawPeer, rawServer, request } from '../support/raw-peer.js';
 import { startClient, startServer } from '../support/servers.js';
 import { thrown } from '../support/thrown.js';
@@ -38,16 +39,6 @@ function dialError(address: string, options: Parameters<typeof connect>[1] = {})
     });
     defer(() => subscription.unsubscribe());
   });
-}
-
-/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const bound = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (bound === null || typeof bound === 'string') throw new Error('no port');
-  return bound.port;
 }
 
 /** A TCP server that accepts connections and never says a word. */
