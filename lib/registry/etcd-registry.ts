@@ -34,11 +34,13 @@ export const DEFAULT_ETCD_TTL_SECONDS = 10;
 export interface EtcdRegistryOptions extends EtcdConnectionOptions {
   /**
    * Time to live of the lease the keys are put under: a server that dies without withdrawing
-   * disappears from etcd this long after its last keepalive. Default 10 s, at least 1. When no
-   * keepalive was answered for half of it (a member that went silent without closing its
-   * sockets), the keys move to a new lease through another member, in two requests that may each
-   * spend one attempt's deadline (`requestTimeoutMs` / number of hosts) on the silent member: keep
-   * half the TTL above twice that share, as the defaults do (5 s against 2 s with three hosts).
+   * disappears from etcd this long after its last keepalive. Default 10 s, at least 1.
+   * Keepalives go every third of it; when none was answered for 5/12 of it (one keepalive missed,
+   * plus a twelfth as margin: a member that went silent without closing its sockets), the keys
+   * move to a new lease through another member, in two requests that may each spend one
+   * attempt's deadline (`requestTimeoutMs` / number of hosts) on the silent member: keep the
+   * remaining 7/12 of the TTL well above twice that share, as the defaults do (5.8 s against 2 s
+   * with three hosts).
    */
   readonly ttlSeconds?: number;
 }
@@ -331,19 +333,21 @@ class EtcdLeaseRegistry implements EtcdRegistry {
 
   /**
    * The lease's keepalives go to one member; if that member stops answering without closing
-   * its socket, they may go unanswered until the lease runs out. When no keepalive was answered
-   * for half the TTL, move the keys to a new lease (granted and put through any member that
-   * answers) before the old one expires, and let the old one go.
+   * its socket, they may go unanswered until the lease runs out. etcd3 sends one every third of
+   * the TTL; when none was answered for a third plus a twelfth (one missed, with a margin for a
+   * slow answer), move the keys to a new lease (granted and put through any member that
+   * answers) while 7/12 of the old one's TTL is left, and let the old one go.
    */
   private watchKeepalive(lease: Lease, answeredAt: () => number): void {
-    const halfTtlMs = (this.ttlSeconds * 1_000) / 2;
-    const periodMs = Math.max(100, Math.floor(halfTtlMs / 4));
+    const ttlMs = this.ttlSeconds * 1_000;
+    const silenceLimitMs = ttlMs / 3 + ttlMs / 12;
+    const periodMs = Math.max(100, Math.floor(ttlMs / 24));
     this.keepaliveWatch?.unsubscribe();
     const registry = this;
     this.keepaliveWatch = this.options.scheduler.schedule(function check() {
       if (registry.lease !== lease) return;
       const silentMs = registry.options.scheduler.now() - answeredAt();
-      if (silentMs <= halfTtlMs) {
+      if (silentMs <= silenceLimitMs) {
         this.schedule(undefined, periodMs);
         return;
       }

@@ -233,8 +233,9 @@ describe('etcd faults', { timeout: 120_000 }, () => {
   it('a 3-member cluster: the member the clients talk to stops answering without closing its sockets (SIGSTOP): they move to the others', async () => {
     // A 6 s lease: shorter than the 7 s the gRPC keepalive takes to notice a frozen member, so
     // the keys survive only because the registry moves them to a new lease once keepalives go
-    // unanswered for half the TTL. (With 4 s, the 2 s left to re-grant through another member
-    // were sometimes not enough on a loaded 2-core machine running the whole suite.)
+    // unanswered for 2.5 s (a third plus a twelfth of the TTL), leaving 3.5 s to re-grant and put
+    // them through another member. (Moving them at half the TTL left 3 s, sometimes not enough on
+    // a loaded 2-core machine running the whole suite.)
     const { cluster, hosts, registry, discovery, loop } = await clusterCalled(6);
 
     // Which member holds the watch stream is not visible from here: freeze each in turn, so one

@@ -55,7 +55,7 @@ function putsSince(from: number): Array<{ key: string; lease: number | undefined
 }
 
 describe('etcdRegistry lease keepalive watch', () => {
-  it('etcdRegistry - moves the keys to a new lease once no keepalive was answered for half the TTL, and not before', async () => {
+  it('etcdRegistry - moves the keys to a new lease once no keepalive was answered for a third plus a twelfth of the TTL (one missed), and not before', async () => {
     const scheduler = new VirtualTimeScheduler();
     const registry = etcdRegistry({
       hosts: 'http://127.0.0.1:2379',
@@ -77,16 +77,17 @@ describe('etcdRegistry lease keepalive watch', () => {
       advanceTo(scheduler, at);
       first?.emit('keepaliveSucceeded', {});
     }
-    advanceTo(scheduler, 7_000);
+    advanceTo(scheduler, 6_900);
     await settle();
     expect(fake.leases).toHaveLength(1);
     const putsBeforeMove = fake.puts.length;
 
-    // Then silence: 2,000 ms after the last answer (at 5,332) the keys move, within one check.
-    advanceTo(scheduler, 7_332);
+    // Then silence: past 1,667 ms after the last answer (at 5,332) the keys move, within one
+    // check (166 ms).
+    advanceTo(scheduler, 6_999);
     await settle();
     expect(fake.leases).toHaveLength(1);
-    advanceTo(scheduler, 7_832);
+    advanceTo(scheduler, 6_999 + 167);
     await settle();
     expect(fake.leases).toHaveLength(2);
     expect(first?.released).toBe(true);
