@@ -113,6 +113,7 @@ export {
   DEFAULT_GZIP_LEVEL,
   DEFAULT_MAX_COMPRESSION_RATIO,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DEFAULT_OFFLOAD_THRESHOLD_BYTES,
   gzipCompressor,
   noneCompressor,
 } from './compress/index.js';

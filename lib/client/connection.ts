@@ -1,6 +1,12 @@
 import { BehaviorSubject, map, Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { Codec } from '../codec/index.js';
-import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
+import {
+  type CompressedPayload,
+  CompressType,
+  compressPayloadOffloading,
+  decompressPayload,
+  decompressPayloadOffloading,
+} from '../compress/index.js';
 import {
   CodecError,
   ConnectionClosedError,
@@ -287,24 +293,37 @@ export class Connection {
         subscriber.error(this.closeError ?? this.closedError('the connection is closed'));
         return;
       }
-      let prepared: {
-        request: Message;
-        codec: Codec;
-        replyType: ProtobufTypes['replyType'];
-        timeoutMs: number;
-        raw: boolean;
-      };
+      let prepared: ReturnType<Connection['prepare']>;
       try {
         prepared = this.prepare(service, method, args, options);
       } catch (error) {
         subscriber.error(error);
         return;
       }
-      const { request, codec, replyType, timeoutMs, raw } = prepared;
+      const { codec, replyType, timeoutMs, raw, compressing } = prepared;
+      let request = prepared.request;
       if (request.oneway) {
-        this.send(request);
-        subscriber.next({ data: undefined as T, metadata: EMPTY_METADATA });
-        subscriber.complete();
+        const sent = (): void => {
+          subscriber.next({ data: undefined as T, metadata: EMPTY_METADATA });
+          subscriber.complete();
+        };
+        if (compressing === undefined) {
+          this.send(request);
+          sent();
+          return;
+        }
+        compressing.then(
+          (compressed) => {
+            if (subscriber.closed) return;
+            try {
+              this.send({ ...request, ...compressed });
+              sent();
+            } catch (error) {
+              subscriber.error(error);
+            }
+          },
+          (error: unknown) => subscriber.error(RpcError.from(error)),
+        );
         return;
       }
       const seq = request.seq;
@@ -319,23 +338,52 @@ export class Connection {
             method,
             request.payload.length,
           );
-          if (result instanceof RpcError) subscriber.error(result);
-          else {
-            subscriber.next(result as Reply<T>);
-            subscriber.complete();
-          }
+          if (result instanceof Promise) result.then(deliver);
+          else deliver(result);
         },
         fail: (error) => subscriber.error(error),
       };
+      const deliver = (result: Reply<unknown> | RpcError): void => {
+        if (result instanceof RpcError) subscriber.error(result);
+        else {
+          subscriber.next(result as Reply<T>);
+          subscriber.complete();
+        }
+      };
       this.pending.set(seq, pending);
       if (this.calls++ === 0) this.referenced?.ref();
-      try {
-        this.send(request);
-      } catch (error) {
-        this.pending.delete(seq);
-        this.callEnded();
-        subscriber.error(error);
-        return;
+      /** Whether the server may have the request: a cancel is sent only then. */
+      let sent = false;
+      const sendRequest = (): boolean => {
+        try {
+          this.send(request);
+          sent = true;
+          return true;
+        } catch (error) {
+          this.pending.delete(seq);
+          this.callEnded();
+          subscriber.error(error);
+          return false;
+        }
+      };
+      if (compressing === undefined) {
+        if (!sendRequest()) return;
+      } else {
+        // Compressed on the thread pool: the call may end (unsubscribed, deadline, connection
+        // closed) meanwhile.
+        compressing.then(
+          (compressed) => {
+            if (this.pending.get(seq) !== pending) return;
+            request = { ...request, ...compressed };
+            sendRequest();
+          },
+          (error: unknown) => {
+            if (this.pending.get(seq) !== pending) return;
+            this.pending.delete(seq);
+            this.callEnded();
+            subscriber.error(RpcError.from(error));
+          },
+        );
       }
       let timer: Unsubscribable | undefined;
       if (timed && timeoutMs > 0) {
@@ -359,7 +407,7 @@ export class Connection {
         timer?.unsubscribe();
         if (this.pending.get(seq) === pending) {
           this.pending.delete(seq);
-          this.sendCancel(seq);
+          if (sent) this.sendCancel(seq);
           this.callEnded();
         }
       };
@@ -469,12 +517,16 @@ export class Connection {
     else if (args instanceof Uint8Array) payload = args;
     else throw new TypeError(`a raw call takes its payload as a Uint8Array, got ${describeValue(args)}`);
     let compressType: number = CompressType.None;
+    let compressing: Promise<CompressedPayload> | undefined;
     if (compress) {
-      ({ payload, compressType } = compressPayload(
+      const compressed = compressPayloadOffloading(
         payload,
         defaults.compressors.get(CompressType.Gzip),
         defaults.compressThresholdBytes,
-      ));
+        defaults.offloadThresholdBytes,
+      );
+      if (compressed instanceof Promise) compressing = compressed;
+      else ({ payload, compressType } = compressed);
     }
     let metadata: Metadata;
     if (o.metadata === undefined) metadata = this.sharedMetadata(toldMs);
@@ -498,7 +550,7 @@ export class Connection {
       metadata,
       payload,
     };
-    return { request, codec, replyType, timeoutMs, raw };
+    return { request, codec, replyType, timeoutMs, raw, compressing };
   }
 
   /**
@@ -522,7 +574,10 @@ export class Connection {
     if (--this.calls === 0) this.referenced?.unref();
   }
 
-  /** Decodes a reply with `codec`, or hands over its (decompressed) payload without one. */
+  /**
+   * Decodes a reply with `codec`, or hands over its (decompressed) payload without one; a promise
+   * of that when the payload inflates off the event loop.
+   */
   private decodeReply(
     message: Message,
     codec: Codec | undefined,
@@ -530,7 +585,7 @@ export class Connection {
     service: string,
     method: string,
     sentBytes: number,
-  ): Reply<unknown> | RpcError {
+  ): Reply<unknown> | RpcError | Promise<Reply<unknown> | RpcError> {
     if (message.invalid) return message.invalid;
     if (message.status !== 0) {
       const text =
@@ -547,30 +602,41 @@ export class Connection {
         code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' || code === 'UNAUTHENTICATED' ? code : undefined;
       return new ServiceError(text, reason ? { details: { ...options.details, reason } } : options);
     }
-    try {
-      const payload = decompressPayload(message.payload, message.compressType, this.options);
-      if (codec === undefined)
-        return {
-          data: payload,
-          metadata: message.metadata,
-          sentBytes,
-          receivedBytes: message.payload.length,
-        };
-      const replyCodec =
-        message.serializeType === codec.serializeType
-          ? codec
-          : this.options.codecs.get(message.serializeType);
-      const data =
-        payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
-      return { data, metadata: message.metadata, sentBytes, receivedBytes: message.payload.length };
-    } catch (error) {
+    const failed = (error: unknown): RpcError => {
       const wrapped = RpcError.from(error);
       return wrapped.code === 'UNKNOWN'
         ? new CodecError(`cannot decode the reply of ${service}.${method}: ${wrapped.message}`, {
             cause: error,
           })
         : wrapped;
+    };
+    const decode = (payload: Uint8Array): Reply<unknown> | RpcError => {
+      try {
+        if (codec === undefined)
+          return {
+            data: payload,
+            metadata: message.metadata,
+            sentBytes,
+            receivedBytes: message.payload.length,
+          };
+        const replyCodec =
+          message.serializeType === codec.serializeType
+            ? codec
+            : this.options.codecs.get(message.serializeType);
+        const data =
+          payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
+        return { data, metadata: message.metadata, sentBytes, receivedBytes: message.payload.length };
+      } catch (error) {
+        return failed(error);
+      }
+    };
+    let payload: Uint8Array | Promise<Uint8Array>;
+    try {
+      payload = decompressPayloadOffloading(message.payload, message.compressType, this.options);
+    } catch (error) {
+      return failed(error);
     }
+    return payload instanceof Promise ? payload.then(decode, failed) : decode(payload);
   }
 
   private receive(message: Message): void {

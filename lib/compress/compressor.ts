@@ -53,4 +53,20 @@ export interface Compressor {
   compress(data: Uint8Array): Uint8Array;
   /** Decompresses `data`, failing with a `ProtocolError` past `maxBytes` of output. */
   decompress(data: Uint8Array, maxBytes: number): Uint8Array;
+  /**
+   * Compresses `data` off the event loop (the built-in gzip uses zlib on libuv's thread pool).
+   * Optional: without it, every payload is compressed with `compress`. Used for payloads larger
+   * than the `offloadThresholdBytes` option.
+   */
+  compressAsync?(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Decompresses `data` off the event loop, with the limit and the errors of `decompress`
+   * (rejecting instead of throwing). Optional, as `compressAsync`.
+   */
+  decompressAsync?(data: Uint8Array, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The size `data` says it inflates to, when its format tells (gzip's trailer), else
+   * `undefined`. A hint for choosing where to decompress, never trusted as a limit.
+   */
+  inflatedSizeHint?(data: Uint8Array): number | undefined;
 }

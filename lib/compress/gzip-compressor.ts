@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync, gzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { ProtocolError } from '../errors/index.js';
 import type { Compressor } from './compressor.js';
 import { CompressType } from './compressor.js';
@@ -30,7 +30,8 @@ function payloadError(message: string, details: Record<string, unknown>, cause?:
   return new ProtocolError('payload', message, cause === undefined ? { details } : { details, cause });
 }
 
-function gunzipBounded(data: Uint8Array, maxBytes: number): Uint8Array {
+/** Checks `maxBytes` and the shortest gzip stream; the details every payload error carries. */
+function checkGunzip(data: Uint8Array, maxBytes: number): { compressedBytes: number } {
   if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be a number >= 0, got ${maxBytes}`);
   const details = { compressedBytes: data.length };
   if (data.length < MIN_GZIP_BYTES) {
@@ -39,6 +40,28 @@ function gunzipBounded(data: Uint8Array, maxBytes: number): Uint8Array {
       details,
     );
   }
+  return details;
+}
+
+function pastLimit(maxBytes: number, details: { compressedBytes: number }, cause?: unknown): ProtocolError {
+  return payloadError(
+    `gzip payload decompresses past maxDecompressedBytes (${maxBytes} bytes); ` +
+      'it may be a gzip bomb. Raise maxDecompressedBytes if such payloads are expected',
+    { ...details, maxDecompressedBytes: maxBytes },
+    cause,
+  );
+}
+
+function corrupt(error: unknown, details: { compressedBytes: number }): ProtocolError {
+  return payloadError(`gzip payload is corrupt or truncated: ${(error as Error).message}`, details, error);
+}
+
+function trailing(data: Uint8Array, consumed: number, details: { compressedBytes: number }): ProtocolError {
+  return payloadError(`gzip payload has ${data.length - consumed} bytes after its last gzip member`, details);
+}
+
+function gunzipBounded(data: Uint8Array, maxBytes: number): Uint8Array {
+  const details = checkGunzip(data, maxBytes);
   let output: Buffer;
   let consumed: number;
   try {
@@ -51,29 +74,64 @@ function gunzipBounded(data: Uint8Array, maxBytes: number): Uint8Array {
     consumed = result.engine.bytesWritten;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
-      throw payloadError(
-        `gzip payload decompresses past maxDecompressedBytes (${maxBytes} bytes); ` +
-          'it may be a gzip bomb. Raise maxDecompressedBytes if such payloads are expected',
-        { ...details, maxDecompressedBytes: maxBytes },
-        error,
-      );
-    }
-    throw payloadError(`gzip payload is corrupt or truncated: ${(error as Error).message}`, details, error);
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw pastLimit(maxBytes, details, error);
+    throw corrupt(error, details);
   }
-  if (consumed !== data.length) {
-    throw payloadError(
-      `gzip payload has ${data.length - consumed} bytes after its last gzip member`,
-      details,
-    );
-  }
-  if (output.length > maxBytes) {
-    throw payloadError(`gzip payload decompresses past maxDecompressedBytes (${maxBytes} bytes)`, {
-      ...details,
-      maxDecompressedBytes: maxBytes,
-    });
-  }
+  if (consumed !== data.length) throw trailing(data, consumed, details);
+  if (output.length > maxBytes) throw pastLimit(maxBytes, details);
   return output;
+}
+
+/** Largest output chunk an async inflate or deflate asks zlib for at once. */
+const MAX_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The output chunk for an async zlib call expected to produce `bytes`: all of it in one chunk (up
+ * to 1 MiB), plus one byte. Each chunk is one trip to the thread pool and back, about 30 us of
+ * event loop; zlib's default 16 KiB would cost as much loop for 256 KiB as inflating it there.
+ * The extra byte spares the trip zlib makes for a fresh chunk when the last one came back full.
+ */
+function chunkFor(bytes: number): number {
+  return Math.max(zlibConstants.Z_MIN_CHUNK, Math.min(bytes, MAX_CHUNK_BYTES) + 1);
+}
+
+/**
+ * {@link gunzipBounded} on libuv's thread pool: the output comes in chunks of the size the gzip
+ * trailer announces (bounded by `maxBytes` and 1 MiB), and the stream is destroyed as soon as it
+ * passes `maxBytes`, so a bomb costs at most one chunk past the limit.
+ */
+function gunzipBoundedAsync(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const details = checkGunzip(data, maxBytes);
+    const engine = createGunzip({ chunkSize: chunkFor(Math.min(gzipInflatedSize(data) ?? 0, maxBytes)) });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    engine.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        engine.destroy();
+        reject(pastLimit(maxBytes, details));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    engine.on('error', (error) => reject(corrupt(error, details)));
+    engine.on('end', () => {
+      if (engine.bytesWritten !== data.length) reject(trailing(data, engine.bytesWritten, details));
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    engine.end(data);
+  });
+}
+
+/** The size a gzip stream's trailer gives (ISIZE: its last member's input, modulo 2^32). */
+function gzipInflatedSize(data: Uint8Array): number | undefined {
+  if (data.length < MIN_GZIP_BYTES) return undefined;
+  const at = data.length - 4;
+  return (
+    ((data[at] as number) | ((data[at + 1] as number) << 8) | ((data[at + 2] as number) << 16)) +
+    (data[at + 3] as number) * 0x1000000
+  );
 }
 
 /**
@@ -85,6 +143,9 @@ function gunzipBounded(data: Uint8Array, maxBytes: number): Uint8Array {
  * members as Go does and checks every member's CRC-32 and size trailer. Corrupt or truncated
  * bytes throw a `ProtocolError` (`field: 'payload'`); a negative or NaN `maxBytes` throws a
  * `RangeError`. The result is one contiguous `Uint8Array` (a Buffer).
+ *
+ * `compressAsync` and `decompressAsync` do the same on libuv's thread pool (zlib's async API),
+ * the latter rejecting with the same errors; `inflatedSizeHint` reads the gzip trailer's size.
  *
  * @throws RangeError when `level` is not an integer 0..9.
  * @example
@@ -105,6 +166,15 @@ export function createGzipCompressor(options: GzipCompressorOptions = {}): Compr
     name: 'gzip',
     compress: (data: Uint8Array): Uint8Array => gzipSync(data, { level }),
     decompress: gunzipBounded,
+    compressAsync: (data: Uint8Array): Promise<Uint8Array> =>
+      new Promise((resolve, reject) => {
+        // Deflated data is rarely larger than its input: one chunk, one trip to the pool.
+        gzip(data, { level, chunkSize: chunkFor(data.length + 64) }, (error, bytes) =>
+          error ? reject(error) : resolve(bytes),
+        );
+      }),
+    decompressAsync: gunzipBoundedAsync,
+    inflatedSizeHint: gzipInflatedSize,
   });
 }
 

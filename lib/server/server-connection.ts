@@ -9,7 +9,12 @@ import {
   Subject,
   type Subscription,
 } from 'rxjs';
-import { CompressType, compressPayload, decompressPayload } from '../compress/index.js';
+import {
+  type CompressedPayload,
+  CompressType,
+  compressPayloadOffloading,
+  decompressPayloadOffloading,
+} from '../compress/index.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import {
   CancelledError,
@@ -600,18 +605,57 @@ export class ServerConnectionHandler implements ServerConnection {
       this.finish(seq, call, this.errorReply(request, message, undefined, 'NOT_FOUND'));
       return;
     }
-    let args: unknown;
     let codec: ReturnType<ResolvedServerOptions['codecs']['get']>;
+    let payload: Uint8Array | Promise<Uint8Array>;
     try {
       codec = this.options.codecs.get(request.serializeType);
-      const payload = decompressPayload(request.payload, request.compressType, this.options);
+      payload = decompressPayloadOffloading(request.payload, request.compressType, this.options);
+    } catch (error) {
+      this.badPayload(request, call, error);
+      return;
+    }
+    if (payload instanceof Promise) {
+      // Inflated on the thread pool: the call may be cancelled, or its connection closed, meanwhile.
+      payload.then(
+        (inflated) => {
+          if (!call.done) this.invoke(request, call, service, method, codec, inflated);
+        },
+        (error: unknown) => {
+          if (!call.done) this.badPayload(request, call, error);
+        },
+      );
+      return;
+    }
+    this.invoke(request, call, service, method, codec, payload);
+  }
+
+  private badPayload(request: Message, call: InflightCall, error: unknown): void {
+    this.protocolError(isBomb(error) ? 'bomb' : 'bad-payload');
+    this.finish(
+      request.seq,
+      call,
+      this.errorReply(request, describeThrown(error), undefined, 'INVALID_ARGUMENT'),
+    );
+  }
+
+  /** Decodes the arguments and calls the handler. */
+  private invoke(
+    request: Message,
+    call: InflightCall,
+    service: Service,
+    method: ServiceMethod,
+    codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
+    payload: Uint8Array,
+  ): void {
+    const seq = request.seq;
+    let args: unknown;
+    try {
       args =
         payload.length === 0
           ? undefined
           : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
     } catch (error) {
-      this.protocolError(isBomb(error) ? 'bomb' : 'bad-payload');
-      this.finish(seq, call, this.errorReply(request, describeThrown(error), undefined, 'INVALID_ARGUMENT'));
+      this.badPayload(request, call, error);
       return;
     }
     const timeoutMs = serverTimeoutMs(request.metadata.get(MetadataKey.ServerTimeout));
@@ -629,8 +673,12 @@ export class ServerConnectionHandler implements ServerConnection {
       }, timeoutMs);
     }
     const replyType = method.types.replyType;
-    const reply = (value: unknown): void =>
-      this.finish(seq, call, this.okReply(request, value, codec, replyType, ctx));
+    const reply = (value: unknown): void => {
+      const message = this.okReply(request, value, codec, replyType, ctx);
+      // Compressed on the thread pool: the deadline or a cancel may end the call meanwhile.
+      if (message instanceof Promise) message.then((ready) => this.finish(seq, call, ready));
+      else this.finish(seq, call, message);
+    };
     const fail = (error: unknown): void =>
       this.finish(seq, call, this.errorReply(request, describeThrown(error), ctx));
     let result: unknown;
@@ -697,28 +745,31 @@ export class ServerConnectionHandler implements ServerConnection {
     codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
     replyType: ServiceMethod['types']['replyType'],
     ctx: CallContext,
-  ): Message {
+  ): Message | Promise<Message> {
+    const replyWith = ({ payload, compressType }: CompressedPayload): Message => ({
+      ...request,
+      messageType: MessageType.Response,
+      compressType,
+      status: 0,
+      metadata: ctx.replyMetadata,
+      payload,
+    });
+    const cannotEncode = (error: unknown): Message =>
+      this.errorReply(request, `cannot encode the reply: ${describeThrown(error)}`, ctx);
     try {
-      let payload =
+      const payload =
         value === undefined ? EMPTY_PAYLOAD : codec.encode(value, replyType ? { type: replyType } : {});
-      let compressType: number = CompressType.None;
-      if (request.compressType !== CompressType.None) {
-        ({ payload, compressType } = compressPayload(
-          payload,
-          this.options.compressors.get(request.compressType),
-          this.options.compressThresholdBytes,
-        ));
-      }
-      return {
-        ...request,
-        messageType: MessageType.Response,
-        compressType,
-        status: 0,
-        metadata: ctx.replyMetadata,
+      if (request.compressType === CompressType.None)
+        return replyWith({ payload, compressType: CompressType.None });
+      const compressed = compressPayloadOffloading(
         payload,
-      };
+        this.options.compressors.get(request.compressType),
+        this.options.compressThresholdBytes,
+        this.options.offloadThresholdBytes,
+      );
+      return compressed instanceof Promise ? compressed.then(replyWith, cannotEncode) : replyWith(compressed);
     } catch (error) {
-      return this.errorReply(request, `cannot encode the reply: ${describeThrown(error)}`, ctx);
+      return cannotEncode(error);
     }
   }
 
