@@ -86,13 +86,13 @@ export class Client {
    * const reply = await client.call('Arith', 'Mul', { A: 7, B: 8 }, { timeoutMs: 500, signal: controller.signal });
    * ```
    */
-  async call<T = unknown>(
+  call<T = unknown>(
     service: string,
     method: string,
     args?: unknown,
     options?: ClientCallOptions,
   ): Promise<T> {
-    return (await this.callWithMetadata<T>(service, method, args, options)).data;
+    return this.request<T, T>(service, method, args, options, dataOf);
   }
 
   /**
@@ -103,27 +103,64 @@ export class Client {
    * const { data, metadata } = await client.callWithMetadata('Echo', 'EchoMeta', 'hi', { metadata: { k: 'v' } });
    * ```
    */
-  async callWithMetadata<T = unknown>(
+  callWithMetadata<T = unknown>(
     service: string,
     method: string,
     args?: unknown,
     options?: ClientCallOptions,
   ): Promise<Reply<T>> {
-    const { signal, ...callOptions } =
-      options === undefined ? NO_OPTIONS : optionsObject('call options', options);
-    if (signal !== undefined && !(signal instanceof AbortSignal))
-      throw new TypeError('signal must be an AbortSignal');
-    if (signal?.aborted) throw cancelled(signal);
-    // Once connected, calls go straight to the connection, without waiting on a promise first.
+    return this.request<T, Reply<T>>(service, method, args, options, wholeReply);
+  }
+
+  /**
+   * One call, resolving to `pick(reply)`. Once connected, the call goes straight to the
+   * connection: no promise is awaited before it is sent, and the reply settles the one promise
+   * returned. Bad options reject (never throw).
+   */
+  private request<T, R>(
+    service: string,
+    method: string,
+    args: unknown,
+    options: ClientCallOptions | undefined,
+    pick: (reply: Reply<T>) => R,
+  ): Promise<R> {
+    let signal: AbortSignal | undefined;
+    let callOptions: CallOptions | undefined;
+    try {
+      if (options !== undefined) {
+        const o = optionsObject('call options', options);
+        if (o.signal === undefined) callOptions = o;
+        else ({ signal, ...callOptions } = o);
+      }
+      if (signal !== undefined && !(signal instanceof AbortSignal))
+        throw new TypeError('signal must be an AbortSignal');
+      if (signal?.aborted) throw cancelled(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const open = this.connected?.isOpen ? this.connected : undefined;
-    const connection = open ?? (await withSignal(this.connection(), signal));
+    if (open !== undefined) return this.send(open, service, method, args, callOptions, signal, pick);
+    return withSignal(this.connection(), signal).then((connection) =>
+      this.send(connection, service, method, args, callOptions, signal, pick),
+    );
+  }
+
+  private send<T, R>(
+    connection: Connection,
+    service: string,
+    method: string,
+    args: unknown,
+    options: CallOptions | undefined,
+    signal: AbortSignal | undefined,
+    pick: (reply: Reply<T>) => R,
+  ): Promise<R> {
     const reply$ =
       this.interceptors === undefined
-        ? connection.callWithMetadata$<T>(service, method, args, callOptions)
-        : this.intercepted$<T>(connection, { service, method, args, options: callOptions });
-    return new Promise<Reply<T>>((resolve, reject) => {
+        ? connection.callWithMetadata$<T>(service, method, args, options)
+        : this.intercepted$<T>(connection, { service, method, args, options: options ?? NO_OPTIONS });
+    return new Promise<R>((resolve, reject) => {
       const subscription = reply$.subscribe({
-        next: resolve,
+        next: (reply) => resolve(pick(reply)),
         error: reject,
       });
       if (signal) {
@@ -241,7 +278,15 @@ export class Client {
   }
 }
 
-const NO_OPTIONS: ClientCallOptions = Object.freeze({});
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
+function dataOf<T>(reply: Reply<T>): T {
+  return reply.data;
+}
+
+function wholeReply<T>(reply: Reply<T>): Reply<T> {
+  return reply;
+}
 
 function cancelled(signal: AbortSignal): CancelledError {
   return new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason });

@@ -1,4 +1,4 @@
-import { BehaviorSubject, map, Observable, Subject, type Unsubscribable } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, map, Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { Codec } from '../codec/index.js';
 import {
   type CompressedPayload,
@@ -23,6 +23,7 @@ import type { ByteStream } from '../transport/memory-pipe.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
+import { unrefScheduler } from './unref-scheduler.js';
 
 /**
  * Options of one call. Unset options take the connection's defaults.
@@ -197,8 +198,13 @@ export class Connection {
     this.state$ = this.state.asObservable();
     this.pushes$ = this.pushes.asObservable();
     this.authMetadata = options.auth === undefined ? undefined : new Map([[MetadataKey.Auth, options.auth]]);
+    // On Node's own timers the deadlines' timer is unref'd and kept armed between calls: a call
+    // pending keeps the socket ref'd (so the process alive), and the timer never has to.
+    const nodeTimers = options.scheduler === asyncScheduler;
     this.defaultDeadlines =
-      options.timeoutMs > 0 ? new DeadlineQueue(options.timeoutMs, options.scheduler) : undefined;
+      options.timeoutMs > 0
+        ? new DeadlineQueue(options.timeoutMs, nodeTimers ? unrefScheduler : options.scheduler, nodeTimers)
+        : undefined;
     const { ref, unref } = socket as unknown as Partial<Referenced>;
     this.referenced =
       typeof ref === 'function' && typeof unref === 'function'
@@ -737,6 +743,7 @@ export class Connection {
     // The socket is closing: it holds the process no longer, ref'd or not.
     this.calls = 0;
     for (const call of pending) call.fail(error);
+    this.defaultDeadlines?.stop();
   }
 
   private closed(error: Error | undefined): void {

@@ -36,6 +36,12 @@ class Deadline implements Unsubscribable {
  * nothing while another is pending, where a timer per deadline would cost a scheduled action (a
  * Node timer) per call. No timer is left once no deadline is pending.
  *
+ * With `keepArmed`, the timer is also left running when the last pending deadline is cancelled:
+ * when it fires with nothing pending it simply stops, and a deadline added before then needs no
+ * new timer (when it fires early for that one, it waits again for the rest). One call at a time
+ * then costs no timer at all, instead of setting and clearing one per call; for a scheduler whose
+ * timers do not keep the process alive (`unrefScheduler`), as a leftover timer must not.
+ *
  * Time is read from `scheduler.now()` and waited with `scheduler.schedule`, so virtual time
  * drives it in tests; a deadline's work runs when the timer fires at or after its time.
  *
@@ -60,6 +66,7 @@ export class DeadlineQueue {
   constructor(
     private readonly timeoutMs: number,
     private readonly scheduler: SchedulerLike,
+    private readonly keepArmed = false,
   ) {}
 
   /** Deadlines pending now. */
@@ -76,12 +83,28 @@ export class DeadlineQueue {
     return deadline;
   }
 
+  /**
+   * Cancels every pending deadline and stops the timer (a timer kept armed too); deadlines added
+   * later are honoured as before.
+   */
+  stop(): void {
+    for (let index = this.head; index < this.entries.length; index++) {
+      const deadline = this.entries[index] as Deadline;
+      if (!deadline.done) {
+        deadline.done = true;
+        this.live -= 1;
+      }
+    }
+    this.clear();
+  }
+
   /** @internal A deadline was cancelled. */
   cancelled(): void {
     this.live -= 1;
     if (this.firing) return;
-    if (this.live === 0) this.clear();
-    else this.trim();
+    if (this.live > 0) this.trim();
+    else if (this.keepArmed) this.forget();
+    else this.clear();
   }
 
   private arm(at: number): void {
@@ -132,6 +155,11 @@ export class DeadlineQueue {
   private clear(): void {
     this.timer?.unsubscribe();
     this.timer = undefined;
+    this.forget();
+  }
+
+  /** Drops the (all done) deadlines held. */
+  private forget(): void {
     this.entries = [];
     this.head = 0;
   }

@@ -17,52 +17,59 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
 );
 
 describe('DeadlineQueue', () => {
-  it('DeadlineQueue - each deadline runs exactly at its time unless cancelled before, in the order added, on at most one scheduled action (model)', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 100 }),
-        fc.array(commandArb, { maxLength: 60 }),
-        (timeoutMs, commands) => {
-          const scheduler = new VirtualTimeScheduler();
-          const queue = new DeadlineQueue(timeoutMs, scheduler);
-          const ran: Array<{ id: number; at: number }> = [];
-          const model = new Map<number, { at: number; handle: Unsubscribable }>();
-          const expected: Array<{ id: number; at: number }> = [];
-          let next = 0;
-          const expireModel = (upTo: number): void => {
-            // Deadlines due by `upTo` run in order of time, then of addition: ids grow with time.
-            for (const [id, { at }] of [...model].sort(([a], [b]) => a - b)) {
-              if (at <= upTo) {
-                expected.push({ id, at });
-                model.delete(id);
+  it.each([false, true])(
+    'DeadlineQueue - each deadline runs exactly at its time unless cancelled before, in the order added, on at most one scheduled action (model; keepArmed %s)',
+    (keepArmed) => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 100 }),
+          fc.array(commandArb, { maxLength: 60 }),
+          (timeoutMs, commands) => {
+            const scheduler = new VirtualTimeScheduler();
+            const queue = new DeadlineQueue(timeoutMs, scheduler, keepArmed);
+            const ran: Array<{ id: number; at: number }> = [];
+            const model = new Map<number, { at: number; handle: Unsubscribable }>();
+            const expected: Array<{ id: number; at: number }> = [];
+            let next = 0;
+            const expireModel = (upTo: number): void => {
+              // Deadlines due by `upTo` run in order of time, then of addition: ids grow with time.
+              for (const [id, { at }] of [...model].sort(([a], [b]) => a - b)) {
+                if (at <= upTo) {
+                  expected.push({ id, at });
+                  model.delete(id);
+                }
               }
+            };
+            for (const command of commands) {
+              if (command.kind === 'add') {
+                const id = next++;
+                const at = scheduler.now() + timeoutMs;
+                const handle = queue.add(() => ran.push({ id, at: scheduler.now() }));
+                model.set(id, { at, handle });
+              } else if (command.kind === 'cancel') {
+                const ids = [...model.keys()];
+                if (ids.length === 0) continue;
+                const id = ids[command.pick % ids.length] as number;
+                model.get(id)?.handle.unsubscribe();
+                model.delete(id);
+              } else {
+                const to = scheduler.now() + command.ms;
+                expireModel(to);
+                advanceTo(scheduler, to);
+              }
+              expect(ran).toEqual(expected);
+              expect(queue.size).toBe(model.size);
+              // Kept armed, a timer may outlive the last deadline, until its time.
+              if (keepArmed && model.size === 0) expect(scheduler.actions.length).toBeLessThanOrEqual(1);
+              else expect(scheduler.actions.length).toBe(model.size > 0 ? 1 : 0);
             }
-          };
-          for (const command of commands) {
-            if (command.kind === 'add') {
-              const id = next++;
-              const at = scheduler.now() + timeoutMs;
-              const handle = queue.add(() => ran.push({ id, at: scheduler.now() }));
-              model.set(id, { at, handle });
-            } else if (command.kind === 'cancel') {
-              const ids = [...model.keys()];
-              if (ids.length === 0) continue;
-              const id = ids[command.pick % ids.length] as number;
-              model.get(id)?.handle.unsubscribe();
-              model.delete(id);
-            } else {
-              const to = scheduler.now() + command.ms;
-              expireModel(to);
-              advanceTo(scheduler, to);
-            }
-            expect(ran).toEqual(expected);
-            expect(queue.size).toBe(model.size);
-            expect(scheduler.actions.length).toBe(model.size > 0 ? 1 : 0);
-          }
-        },
-      ),
-    );
-  });
+            advanceTo(scheduler, scheduler.now() + timeoutMs);
+            expect(scheduler.actions).toEqual([]);
+          },
+        ),
+      );
+    },
+  );
 
   it('DeadlineQueue - a deadline added or cancelled while others run is honoured', () => {
     const scheduler = new VirtualTimeScheduler();
@@ -93,4 +100,55 @@ describe('DeadlineQueue', () => {
     expect(queue.size).toBe(0);
     expect(scheduler.actions).toEqual([]);
   });
+
+  it('DeadlineQueue - kept armed, one call at a time schedules one timer per timeout, not one per call', () => {
+    const scheduler = new VirtualTimeScheduler();
+    let scheduled = 0;
+    const counting = {
+      now: () => scheduler.now(),
+      schedule: ((...args: Parameters<VirtualTimeScheduler['schedule']>) => {
+        scheduled += 1;
+        return scheduler.schedule(...args);
+      }) as VirtualTimeScheduler['schedule'],
+    };
+    const queue = new DeadlineQueue(1_000, counting, true);
+    const expired: number[] = [];
+    // A call every 10 ms for 3 s, each answered 5 ms later.
+    for (let at = 0; at < 3_000; at += 10) {
+      advanceTo(scheduler, at);
+      const deadline = queue.add(() => expired.push(at));
+      advanceTo(scheduler, at + 5);
+      deadline.unsubscribe();
+    }
+    expect(expired).toEqual([]);
+    expect(scheduled).toBeLessThanOrEqual(4);
+    // The last one is not answered: it expires at its time, kept timer or not.
+    advanceTo(scheduler, 3_000);
+    queue.add(() => expired.push(scheduler.now()));
+    advanceTo(scheduler, 3_999);
+    expect(expired).toEqual([]);
+    advanceTo(scheduler, 4_000);
+    expect(expired).toEqual([4_000]);
+    advanceTo(scheduler, 6_000);
+    expect(scheduler.actions).toEqual([]);
+  });
+
+  it.each([false, true])(
+    'DeadlineQueue - stop() cancels what is pending and leaves no timer; later deadlines run (keepArmed %s)',
+    (keepArmed) => {
+      const scheduler = new VirtualTimeScheduler();
+      const queue = new DeadlineQueue(100, scheduler, keepArmed);
+      const ran: string[] = [];
+      queue.add(() => ran.push('a'));
+      queue.add(() => ran.push('b')).unsubscribe();
+      queue.stop();
+      expect(queue.size).toBe(0);
+      expect(scheduler.actions).toEqual([]);
+      advanceTo(scheduler, 50);
+      queue.add(() => ran.push(`c@${scheduler.now()}`));
+      advanceTo(scheduler, 500);
+      expect(ran).toEqual(['c@150']);
+      expect(scheduler.actions).toEqual([]);
+    },
+  );
 });
