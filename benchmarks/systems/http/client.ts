@@ -3,11 +3,12 @@
 // pipelines a POST only when the request says it may (`blocking: false`, `idempotent: true`);
 // without them it sends one request at a time whatever `pipelining` says. JSON bodies
 // are stringified and parsed on every call, like any JSON API client; big256k-gzip gzips each
-// request and gunzips each reply with node:zlib.
+// request (at phobos's default level, 1) and gunzips each reply with node:zlib's callback form.
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { Client, type Pool } from 'undici';
 import type { BenchClient, CreateClient } from '../../harness/system.js';
+import { phobos } from '../../lib/phobos.js';
 import {
   type BenchmarkMessage,
   BIG_PAYLOAD_BYTES,
@@ -82,7 +83,7 @@ export async function createHttpClient(
       break;
     case 'big256k-gzip':
       call = async () => {
-        const body = await gzipAsync(big256kPayload);
+        const body = await gzipAsync(big256kPayload, { level: phobos.DEFAULT_GZIP_LEVEL });
         const { bytes, encoding } = await post('/Echo.Echo', body, { ...octets, 'content-encoding': 'gzip' });
         const reply = encoding === 'gzip' ? await gunzipAsync(bytes) : bytes;
         if (reply.length !== BIG_PAYLOAD_BYTES) throw new Error('big256k-gzip: wrong reply');

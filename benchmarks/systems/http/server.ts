@@ -1,12 +1,14 @@
 // The HTTP/1.1 server of every workload: node:http, keep-alive, one POST route per workload
 // (contract in benchmarks/harness/system.ts). message1 and echo64 are JSON (message1 parsed, given
 // the rpcx benchmark's server reply, stringified); big256k is an octet-stream echo; big256k-gzip
-// gunzips the request and gzips the reply (node:zlib, level 6 as phobos).
+// gunzips the request and gzips the reply (node:zlib's callback form, on libuv's thread pool; at
+// phobos's default level, 1).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { runServerProcess } from '../../harness/server-process.js';
+import { phobos } from '../../lib/phobos.js';
 import { type BenchmarkMessage, type RpcWorkloadName, serverReply } from '../../workloads/index.js';
 
 const gzipAsync = promisify(gzip);
@@ -37,7 +39,11 @@ async function answer(
       return { type: 'application/octet-stream', gzip: false, body: bytes };
     case 'big256k-gzip': {
       const plain = request.headers['content-encoding'] === 'gzip' ? await gunzipAsync(bytes) : bytes;
-      return { type: 'application/octet-stream', gzip: true, body: await gzipAsync(plain) };
+      return {
+        type: 'application/octet-stream',
+        gzip: true,
+        body: await gzipAsync(plain, { level: phobos.DEFAULT_GZIP_LEVEL }),
+      };
     }
   }
 }

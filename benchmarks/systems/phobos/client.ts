@@ -1,5 +1,6 @@
 // The phobos client of every workload: one connection (the promise `Client` facade), the payload
-// of the workload, the reply checked.
+// of the workload, the reply checked. `createPhobosClient` also takes options to add to the
+// client's (benchmarks/mixed-payloads.ts sets `offloadThresholdBytes` with it).
 import type { BenchClient, CreateClient } from '../../harness/system.js';
 import { phobos } from '../../lib/phobos.js';
 import {
@@ -14,12 +15,27 @@ import {
 
 const { Client, SerializeType } = phobos;
 
+/** Options a benchmark adds to every workload's client options. */
+export interface ExtraClientOptions {
+  /** The client's `offloadThresholdBytes`: gzip payloads larger than this off the event loop. */
+  readonly offloadThresholdBytes?: number;
+}
+
 /** A phobos `Client` (one connection) calling the workload's method on `address`. */
-export const createClient: CreateClient<RpcWorkloadName> = async (address, workload) => {
+export const createClient: CreateClient<RpcWorkloadName> = (address, workload) =>
+  createPhobosClient(address, workload);
+
+/** {@link createClient} with `extra` added to the client's options. */
+export async function createPhobosClient(
+  address: string,
+  workload: RpcWorkloadName,
+  extra: ExtraClientOptions = {},
+): Promise<BenchClient> {
   switch (workload) {
     case 'message1': {
       const { type, payload } = loadMessage1();
       const client = new Client(address, {
+        ...extra,
         serializeType: SerializeType.Protobuf,
         protobuf: { 'Hello.Say': { requestType: type, replyType: type } },
       });
@@ -29,7 +45,7 @@ export const createClient: CreateClient<RpcWorkloadName> = async (address, workl
       });
     }
     case 'echo64': {
-      const client = new Client(address, { serializeType: SerializeType.MsgPack });
+      const client = new Client(address, { ...extra, serializeType: SerializeType.MsgPack });
       return bench(client, async () => {
         const reply = await client.call<Echo64Payload>('Echo', 'Echo', echo64Payload);
         if (reply.s !== echo64Payload.s) throw new Error('echo64: wrong reply');
@@ -38,6 +54,7 @@ export const createClient: CreateClient<RpcWorkloadName> = async (address, workl
     case 'big256k':
     case 'big256k-gzip': {
       const client = new Client(address, {
+        ...extra,
         serializeType: SerializeType.Raw,
         compress: workload === 'big256k-gzip',
       });
@@ -47,7 +64,7 @@ export const createClient: CreateClient<RpcWorkloadName> = async (address, workl
       });
     }
   }
-};
+}
 
 async function bench(client: InstanceType<typeof Client>, call: () => Promise<void>): Promise<BenchClient> {
   // Connect before the clock starts.
