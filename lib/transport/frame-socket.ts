@@ -6,6 +6,14 @@ import type { Message } from '../protocol/message.js';
 import type { ByteStream } from './memory-pipe.js';
 
 /** Batches at most this many bytes into one buffer; larger batches are written as a vector. */
+/**
+ * A batch of this many chunks (a frame is one or two) is written at once rather than at the end
+ * of the tick, so that the peer starts on it while more are sent: with the whole tick in one
+ * write, client and server take turns, each idle while the other works through the batch.
+ *
+ * @internal
+ */
+export const FLUSH_AT_CHUNKS = 32;
 const CONCAT_BELOW_BYTES = 64 * 1024;
 
 /**
@@ -47,7 +55,9 @@ export interface FrameSocketOptions {
  * A socket that speaks frames: it decodes what arrives and coalesces what is sent.
  *
  * Frames sent during one tick leave in one write (one syscall where the kernel allows), at the
- * end of that tick. Once the socket has written in a turn of the event loop, frames sent in its
+ * end of that tick, or as soon as 32 chunks (16 to 32 frames) are waiting, so that a peer busy
+ * with a large batch starts on its first part while the rest is produced, instead of the two
+ * sides taking turns. Once the socket has written in a turn of the event loop, frames sent in its
  * later ticks wait for the end of the turn (`setImmediate`) and leave together: a server that
  * answers many connections, or a gateway that forwards many HTTP requests, in one turn then
  * makes one write for all of them instead of one each. `writable` turns false when the socket's buffer is full, so its owner can stop
@@ -145,6 +155,10 @@ export class FrameSocket {
     for (const chunk of chunks) {
       this.batch.push(chunk);
       this.batchBytes += chunk.length;
+    }
+    if (this.batch.length >= FLUSH_AT_CHUNKS) {
+      this.flush();
+      return true;
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -12,6 +12,7 @@ import {
   silentLogger,
 } from '../../lib/index.js';
 import { encodeMessage, FrameSocket, type Message } from '../../lib/protocol/index.js';
+import { FLUSH_AT_CHUNKS } from '../../lib/transport/frame-socket.js';
 import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { closedPort } from '../support/ports.js';
@@ -240,15 +241,15 @@ describe('FrameSocket', () => {
     );
   }
 
-  it('FrameSocket - 100 frames sent in one tick leave in one socket.write and arrive intact', async () => {
+  it('FrameSocket - 100 frames sent in one tick leave in writes of FLUSH_AT_CHUNKS as they fill, the rest at the end of the tick, and arrive intact', async () => {
     const { frames, socket, peer } = await framePair();
     const write = vi.spyOn(socket, 'write');
     const messages = numbered(100, 10);
     for (const message of messages) expect(frames.send(message)).toBe(true);
-    expect(write).not.toHaveBeenCalled();
+    expect(write).toHaveBeenCalledTimes(Math.floor(100 / FLUSH_AT_CHUNKS));
     await peer.frame(99);
-    expect(write).toHaveBeenCalledTimes(1);
-    const written = write.mock.calls[0]?.[0] as Buffer;
+    expect(write).toHaveBeenCalledTimes(Math.ceil(100 / FLUSH_AT_CHUNKS));
+    const written = Buffer.concat(write.mock.calls.map((call) => call[0] as Buffer));
     expect(written.equals(Buffer.concat(messages.map((message) => encodeMessage(message))))).toBe(true);
     expect(peer.received).toHaveLength(100);
     peer.received.forEach((received, n) => {
@@ -262,12 +263,13 @@ describe('FrameSocket', () => {
     const write = vi.spyOn(socket, 'write');
     const cork = vi.spyOn(socket, 'cork');
     const uncork = vi.spyOn(socket, 'uncork');
-    const messages = numbered(100, 2048);
+    // 20 frames of 4 KiB: past 64 KiB, in fewer chunks than FLUSH_AT_CHUNKS.
+    const messages = numbered(20, 4096);
     for (const message of messages) frames.send(message);
-    await peer.frame(99);
+    await peer.frame(19);
     expect(cork).toHaveBeenCalledTimes(1);
     expect(uncork).toHaveBeenCalledTimes(1);
-    expect(write).toHaveBeenCalledTimes(100);
+    expect(write).toHaveBeenCalledTimes(20);
     const corkedAt = cork.mock.invocationCallOrder[0] ?? 0;
     const uncorkedAt = uncork.mock.invocationCallOrder[0] ?? 0;
     for (const order of write.mock.invocationCallOrder) {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_METADATA, type Message } from '../../lib/protocol/message.js';
+import { FLUSH_AT_CHUNKS, FrameSocket } from '../../lib/transport/frame-socket.js';
+import { memoryPipe } from '../../lib/transport/memory-pipe.js';
+
+function frame(seq: number): Message {
+  return {
+    magic: 0x42,
+    messageType: 0,
+    heartbeat: false,
+    oneway: false,
+    compressType: 0,
+    status: 0,
+    serializeType: 0,
+    seq: BigInt(seq),
+    servicePath: 'S',
+    serviceMethod: 'M',
+    metadata: EMPTY_METADATA,
+    payload: new Uint8Array(0),
+  };
+}
+
+/** A FrameSocket on one end of a memory pipe whose writes are counted, and the frames the other end reads. */
+function pair() {
+  const [near, far] = memoryPipe();
+  const writes: number[] = [];
+  const write = near.write.bind(near);
+  near.write = ((chunk: Buffer, ...rest: never[]) => {
+    writes.push(chunk.length);
+    return write(chunk, ...rest);
+  }) as typeof near.write;
+  const sender = new FrameSocket(near, { maxMessageBytes: 1 << 20 }, { onMessage() {}, onClose() {} });
+  const received: bigint[] = [];
+  new FrameSocket(
+    far,
+    { maxMessageBytes: 1 << 20 },
+    {
+      onMessage: (message) => received.push(message.seq),
+      onClose() {},
+    },
+  );
+  return { sender, writes, received, close: () => sender.destroy() };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('FrameSocket writes', () => {
+  it('FrameSocket - frames sent in one tick leave in one write at its end', async () => {
+    const { sender, writes, received, close } = pair();
+    for (let seq = 1; seq <= 5; seq++) sender.send(frame(seq));
+    expect(writes).toEqual([]);
+    await tick();
+    expect(writes).toHaveLength(1);
+    await turn();
+    expect(received).toEqual([1n, 2n, 3n, 4n, 5n]);
+    close();
+  });
+
+  it('FrameSocket - a long batch is written every FLUSH_AT_CHUNKS chunks at once, the rest at the end of the tick, all in order', async () => {
+    const { sender, writes, received, close } = pair();
+    const count = FLUSH_AT_CHUNKS * 3 + 5;
+    for (let seq = 1; seq <= count; seq++) {
+      sender.send(frame(seq));
+      // Written as soon as a batch is full, before the tick ends.
+      expect(writes).toHaveLength(Math.floor(seq / FLUSH_AT_CHUNKS));
+    }
+    await tick();
+    expect(writes).toHaveLength(4);
+    await turn();
+    expect(received).toEqual(Array.from({ length: count }, (_, index) => BigInt(index + 1)));
+    close();
+  });
+});
