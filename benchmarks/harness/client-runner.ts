@@ -4,9 +4,9 @@
 // Creates the system's client, warms up, runs the measured closed loop and prints one JSON line
 // (RunnerResult). With --handshake (the harness), it prints {"event":"warmed-up"} after the
 // warm-up and waits for the stdin line `go`, so the harness can sample the server's CPU first.
-import { createInterface } from 'node:readline';
 import { WORKLOADS, type WorkloadName } from '../workloads/workload.js';
 import { closedLoop, percentile } from './closed-loop.js';
+import { handshake } from './handshake.js';
 import { loadSystemClient } from './load-system-client.js';
 import { processStats, statsBetween } from './process-stats.js';
 import type { RunnerResult } from './runner-result.js';
@@ -56,15 +56,3 @@ try {
   await client.close();
 }
 process.exit(0);
-
-async function handshake(): Promise<void> {
-  process.stdout.write(`${JSON.stringify({ event: 'warmed-up' })}\n`);
-  const lines = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (line.trim() === 'go') resolve();
-    });
-    lines.once('close', () => reject(new Error('stdin closed before `go`')));
-  });
-  lines.close();
-}

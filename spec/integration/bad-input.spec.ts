@@ -19,7 +19,7 @@ import { startTestServer } from '../../lib/testing/index.js';
 import { recordingLogger } from '../support/bad-input-logger.js';
 import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
-import { type RawPeer, rawClient, rawServer, request } from '../support/raw-peer.js';
+import { type RawPeer, rawClient, replyingServer, request } from '../support/raw-peer.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
 import { thrown } from '../support/thrown.js';
 
@@ -66,30 +66,6 @@ async function expectServing(address: string): Promise<void> {
 /** A reply to `message` with the given fields. */
 function replyTo(message: Message, fields: Partial<Message> = {}): Message {
   return { ...message, messageType: 1, metadata: new Map(), ...fields };
-}
-
-/**
- * A raw server that hands every request it receives to `respond`; `peers` are its accepted
- * connections. Closed by the test's cleanup.
- */
-async function replyingServer(respond: (message: Message, peer: RawPeer) => void) {
-  const peers: RawPeer[] = [];
-  const server = await rawServer((peer) => {
-    peers.push(peer);
-    void (async () => {
-      for (let index = 0; ; index++) {
-        let message: Message;
-        try {
-          message = await peer.frame(index);
-        } catch {
-          return;
-        }
-        if (message.messageType === 0 && !message.oneway) respond(message, peer);
-      }
-    })();
-  });
-  defer(() => server.close());
-  return { address: server.address, peers };
 }
 
 const okReply = (message: Message, peer: RawPeer): void =>
@@ -282,7 +258,7 @@ describe('the server facing bad peers', () => {
 describe('the client facing a bad server', () => {
   it('gzip bomb - a reply past maxDecompressedBytes rejects with ProtocolError, and the connection stays usable', async () => {
     const bomb = gzipSync(new Uint8Array(64 * KiB));
-    const server = await replyingServer((message, peer) => {
+    const server = await replyingServer(defer, (message, peer) => {
       if (message.serviceMethod === 'Bomb') peer.send(replyTo(message, { compressType: 1, payload: bomb }));
       else okReply(message, peer);
     });
@@ -296,7 +272,7 @@ describe('the client facing a bad server', () => {
   });
 
   it('error reply - without a message key it rejects with a ServiceError and a fallback message', async () => {
-    const server = await replyingServer((message, peer) =>
+    const server = await replyingServer(defer, (message, peer) =>
       peer.send(
         replyTo(message, { status: 1, metadata: new Map([['other', 'x']]), payload: new Uint8Array() }),
       ),
@@ -309,7 +285,7 @@ describe('the client facing a bad server', () => {
   });
 
   it("error reply - under the other dialect's key it still gives its message", async () => {
-    const server = await replyingServer((message, peer) =>
+    const server = await replyingServer(defer, (message, peer) =>
       peer.send(replyTo(message, { status: 1, metadata: new Map([[RPCX.errorKey, 'from rpcx']]) })),
     );
     const client = startClient(defer, server.address, { dialect: PHOBOS });
@@ -317,7 +293,7 @@ describe('the client facing a bad server', () => {
   });
 
   it('unknown seq - a reply to no pending call is ignored', async () => {
-    const server = await replyingServer((message, peer) => {
+    const server = await replyingServer(defer, (message, peer) => {
       peer.send(replyTo(message, { seq: message.seq + 1000n, payload: Buffer.from('"stray"') }));
       peer.send(
         replyTo(message, { seq: message.seq + 1n, status: 1, metadata: new Map([[ERROR_KEY, 'x']]) }),
@@ -332,7 +308,7 @@ describe('the client facing a bad server', () => {
   });
 
   it('bad payload - a reply its codec cannot decode rejects with CodecError, and the connection stays usable', async () => {
-    const server = await replyingServer((message, peer) => {
+    const server = await replyingServer(defer, (message, peer) => {
       if (message.serviceMethod === 'Garbled') peer.send(replyTo(message, { payload: Buffer.from('{nope') }));
       else okReply(message, peer);
     });
@@ -504,7 +480,7 @@ describe('wrong types and out-of-range values at every public entry', () => {
     ];
 
     it('call$ - each bad argument is an error notification, never a throw, and nothing is sent', async () => {
-      const server = await replyingServer(okReply);
+      const server = await replyingServer(defer, okReply);
       const connection = await openConnection(defer, server.address, { serializeType: 1 });
       for (const [name, [service, method, args, options], errorClass, pattern] of [
         ...badCalls,

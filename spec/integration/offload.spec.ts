@@ -11,9 +11,8 @@ import {
   Server,
   type ServerOptions,
 } from '../../lib/index.js';
-import type { Message } from '../../lib/protocol/index.js';
 import { trackHandles } from '../support/handles.js';
-import { type RawPeer, rawServer } from '../support/raw-peer.js';
+import { replyingServer } from '../support/raw-peer.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -29,31 +28,17 @@ function echoServer(options: ServerOptions = {}) {
 }
 
 /** A raw server that records every frame and answers each request with an empty reply. */
-async function recordingServer() {
-  const frames: Message[] = [];
-  const server = await rawServer((peer: RawPeer) => {
-    void (async () => {
-      for (let index = 0; ; index++) {
-        let message: Message;
-        try {
-          message = await peer.frame(index);
-        } catch {
-          return;
-        }
-        frames.push(message);
-        if (message.messageType === 0 && !message.oneway && !message.heartbeat)
-          peer.send({
-            ...message,
-            messageType: 1,
-            compressType: 0,
-            metadata: new Map(),
-            payload: new Uint8Array(),
-          });
-      }
-    })();
+function recordingServer() {
+  return replyingServer(defer, (message, peer) => {
+    if (!message.heartbeat)
+      peer.send({
+        ...message,
+        messageType: 1,
+        compressType: 0,
+        metadata: new Map(),
+        payload: new Uint8Array(),
+      });
   });
-  defer(() => server.close());
-  return { address: server.address, frames };
 }
 
 describe('large payloads compressed and inflated off the event loop', () => {

@@ -84,6 +84,36 @@ export async function rawServer(
   };
 }
 
+/**
+ * A raw server that hands every request it receives (heartbeats too, oneway ones not) to
+ * `respond`; `peers` are its accepted connections and `frames` every frame received. Closed by
+ * the test's cleanup (`defer`).
+ */
+export async function replyingServer(
+  defer: (cleanup: () => unknown) => void,
+  respond: (message: Message, peer: RawPeer) => void,
+): Promise<{ address: string; peers: RawPeer[]; frames: Message[] }> {
+  const peers: RawPeer[] = [];
+  const frames: Message[] = [];
+  const server = await rawServer((peer) => {
+    peers.push(peer);
+    void (async () => {
+      for (let index = 0; ; index++) {
+        let message: Message;
+        try {
+          message = await peer.frame(index);
+        } catch {
+          return;
+        }
+        frames.push(message);
+        if (message.messageType === 0 && !message.oneway) respond(message, peer);
+      }
+    })();
+  });
+  defer(() => server.close());
+  return { address: server.address, peers, frames };
+}
+
 /** A request frame with defaults for every field. */
 export function request(fields: Partial<Message> = {}): Message {
   return {

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_METADATA, type Message } from '../../lib/protocol/message.js';
+import type { Message } from '../../lib/protocol/message.js';
 import { FLUSH_AT_CHUNKS, FrameSocket } from '../../lib/transport/frame-socket.js';
 import { memoryPipe } from '../../lib/transport/memory-pipe.js';
+import { request } from '../support/raw-peer.js';
 
 function frame(seq: number): Message {
-  return {
-    magic: 0x42,
-    messageType: 0,
-    heartbeat: false,
-    oneway: false,
-    compressType: 0,
-    status: 0,
-    serializeType: 0,
-    seq: BigInt(seq),
-    servicePath: 'S',
-    serviceMethod: 'M',
-    metadata: EMPTY_METADATA,
-    payload: new Uint8Array(0),
-  };
+  return request({ seq: BigInt(seq) });
 }
 
 /** A FrameSocket on one end of a memory pipe whose writes are counted, and the frames the other end reads. */

@@ -5,26 +5,20 @@
 // `offloadThresholdBytes` set when given. Like the harness's client runner: warms up, prints
 // {"event":"warmed-up"}, waits for the stdin line `go`, runs the measured closed loop and prints
 // one JSON line (MixedClientResult); latencies from when each call was meant to start.
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { closedLoop, percentile } from '../../harness/closed-loop.js';
+import { handshake } from '../../harness/handshake.js';
+import type { RunnerResult } from '../../harness/runner-result.js';
 import { createPhobosClient, type ExtraClientOptions } from './client.js';
 
-/** What a mixed client prints once its measured window is over. */
-export interface MixedClientResult {
-  /** Calls that succeeded in the window. */
-  readonly calls: number;
-  /** The window's length in seconds. */
-  readonly seconds: number;
-  readonly callsPerSecond: number;
-  /** Latencies in ms, from when each call was meant to start. */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly p999Ms: number;
+/** What a mixed client prints once its measured window is over: the runner's figures and the maximum latency. */
+export type MixedClientResult = Pick<
+  RunnerResult,
+  'calls' | 'seconds' | 'callsPerSecond' | 'p50Ms' | 'p99Ms' | 'p999Ms' | 'errors'
+> & {
+  /** The longest call in ms. */
   readonly maxMs: number;
-  /** Calls that failed, warm-up and window. */
-  readonly errors: number;
-}
+};
 
 const usage =
   'usage: mixed-client.ts <address> <echo64|big256k-gzip> <inFlight> <seconds> <warmupSeconds> [--offload-threshold-bytes N]';
@@ -71,15 +65,3 @@ try {
   await client.close();
 }
 process.exit(0);
-
-async function handshake(): Promise<void> {
-  process.stdout.write(`${JSON.stringify({ event: 'warmed-up' })}\n`);
-  const lines = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (line.trim() === 'go') resolve();
-    });
-    lines.once('close', () => reject(new Error('stdin closed before `go`')));
-  });
-  lines.close();
-}
