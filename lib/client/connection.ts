@@ -608,41 +608,54 @@ export class Connection {
         code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' || code === 'UNAUTHENTICATED' ? code : undefined;
       return new ServiceError(text, reason ? { details: { ...options.details, reason } } : options);
     }
-    const failed = (error: unknown): RpcError => {
-      const wrapped = RpcError.from(error);
-      return wrapped.code === 'UNKNOWN'
-        ? new CodecError(`cannot decode the reply of ${service}.${method}: ${wrapped.message}`, {
-            cause: error,
-          })
-        : wrapped;
-    };
-    const decode = (payload: Uint8Array): Reply<unknown> | RpcError => {
-      try {
-        if (codec === undefined)
-          return {
-            data: payload,
-            metadata: message.metadata,
-            sentBytes,
-            receivedBytes: message.payload.length,
-          };
-        const replyCodec =
-          message.serializeType === codec.serializeType
-            ? codec
-            : this.options.codecs.get(message.serializeType);
-        const data =
-          payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
-        return { data, metadata: message.metadata, sentBytes, receivedBytes: message.payload.length };
-      } catch (error) {
-        return failed(error);
-      }
-    };
     let payload: Uint8Array | Promise<Uint8Array>;
     try {
       payload = decompressPayloadOffloading(message.payload, message.compressType, this.options);
     } catch (error) {
-      return failed(error);
+      return this.undecodable(error, service, method);
     }
-    return payload instanceof Promise ? payload.then(decode, failed) : decode(payload);
+    if (!(payload instanceof Promise))
+      return this.decodePayload(message, payload, codec, replyType, sentBytes, service, method);
+    // Inflated on the thread pool: only such replies pay for these closures.
+    return payload.then(
+      (inflated) => this.decodePayload(message, inflated, codec, replyType, sentBytes, service, method),
+      (error: unknown) => this.undecodable(error, service, method),
+    );
+  }
+
+  /** The reply's decoded (or, without a codec, raw) payload, or the error decoding it. */
+  private decodePayload(
+    message: Message,
+    payload: Uint8Array,
+    codec: Codec | undefined,
+    replyType: ProtobufTypes['replyType'],
+    sentBytes: number,
+    service: string,
+    method: string,
+  ): Reply<unknown> | RpcError {
+    const receivedBytes = message.payload.length;
+    if (codec === undefined) return { data: payload, metadata: message.metadata, sentBytes, receivedBytes };
+    try {
+      const replyCodec =
+        message.serializeType === codec.serializeType
+          ? codec
+          : this.options.codecs.get(message.serializeType);
+      const data =
+        payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
+      return { data, metadata: message.metadata, sentBytes, receivedBytes };
+    } catch (error) {
+      return this.undecodable(error, service, method);
+    }
+  }
+
+  /** An error inflating or decoding a reply, as a CodecError unless it already has a code. */
+  private undecodable(error: unknown, service: string, method: string): RpcError {
+    const wrapped = RpcError.from(error);
+    return wrapped.code === 'UNKNOWN'
+      ? new CodecError(`cannot decode the reply of ${service}.${method}: ${wrapped.message}`, {
+          cause: error,
+        })
+      : wrapped;
   }
 
   private receive(message: Message): void {

@@ -85,9 +85,8 @@ export function compressPayloadOffloading(
   thresholdBytes: number,
   offloadThresholdBytes: number,
 ): CompressedPayload | Promise<CompressedPayload> {
-  if (!(thresholdBytes >= 0))
-    throw new RangeError(`thresholdBytes must be a number >= 0, got ${thresholdBytes}`);
   const compressAsync = compressor.compressAsync;
+  // compressPayload checks the threshold; a NaN one fails `<=` and is checked below.
   if (
     compressAsync === undefined ||
     payload.length <= offloadThresholdBytes ||
@@ -95,6 +94,8 @@ export function compressPayloadOffloading(
     compressor.compressType === CompressType.None
   )
     return compressPayload(payload, compressor, thresholdBytes);
+  if (!(thresholdBytes >= 0))
+    throw new RangeError(`thresholdBytes must be a number >= 0, got ${thresholdBytes}`);
   const compressType = compressor.compressType;
   return compressAsync.call(compressor, payload).then((bytes) => ({ payload: bytes, compressType }));
 }
