@@ -1,8 +1,10 @@
 // What the governed client costs over the single-connection one: the echo64 (or message1)
 // workload at 100 calls in flight against one phobos server process, through `Client` and
 // through `XClient` (failover, p2p discovery of that one server), alternating; calls/s and the
-// client process's CPU per call.
+// client process's CPU per call. With `--with timeout` every call sets its own timeoutMs (20 s),
+// with `--with metadata` it sends one metadata entry (a traceparent), as callers often do.
 //   npm run build && npx tsx benchmarks/xclient-overhead.ts [--workload echo64|message1] [--seconds 5] [--rounds 3]
+//     [--with none|timeout|metadata]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     workload: { type: 'string', default: 'echo64' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    with: { type: 'string', default: 'none' },
   },
 });
 const workload = values.workload;
@@ -24,6 +27,14 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 if (!(seconds > 0) || !(rounds > 0)) throw new RangeError('--seconds and --rounds must be positive numbers');
 const IN_FLIGHT = 100;
+const CALL_OPTIONS = {
+  none: undefined,
+  timeout: { timeoutMs: 20_000 },
+  metadata: { metadata: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' } },
+} as const;
+const callOptions = Object.entries(CALL_OPTIONS).find(([name]) => name === values.with)?.[1];
+if (values.with !== 'none' && callOptions === undefined)
+  throw new RangeError('--with must be none, timeout or metadata');
 
 const server = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/systems/phobos/server.ts', workload], {
   stdio: ['pipe', 'pipe', 'inherit'],
@@ -49,7 +60,9 @@ async function measure(kind: 'Client' | 'XClient'): Promise<string> {
       ? new Client(address, options)
       : new XClient(service, { ...options, discovery: p2pDiscovery(address), failMode: 'failover' });
   const call = (): Promise<unknown> =>
-    client instanceof Client ? client.call(service, method, payload) : client.call(method, payload);
+    client instanceof Client
+      ? client.call(service, method, payload, callOptions)
+      : client.call(method, payload, callOptions);
   await call();
   let calls = 0;
   let stop = false;
@@ -73,7 +86,9 @@ async function measure(kind: 'Client' | 'XClient'): Promise<string> {
   return `${kind.padEnd(7)} ${perSecond.toLocaleString('en-US').padStart(8)} calls/s  ${((cpu.user + cpu.system) / calls).toFixed(2)} us CPU per call`;
 }
 
-console.log(`${workload}, ${IN_FLIGHT} in flight, ${seconds} s per run, node ${process.version}`);
+console.log(
+  `${workload}, ${IN_FLIGHT} in flight, call options: ${values.with}, ${seconds} s per run, node ${process.version}`,
+);
 for (let round = 1; round <= rounds; round++) {
   console.log(await measure('Client'));
   console.log(await measure('XClient'));

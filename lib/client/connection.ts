@@ -274,7 +274,7 @@ export class Connection {
   /**
    * Like {@link Connection.callWithMetadata$} for a caller that keeps the call's deadline itself
    * and unsubscribes when it passes (as XClient does, across attempts): the server is still told
-   * `timeoutMs`, but the connection sets no timer of its own.
+   * `toldMs` (0: nothing), or `timeoutMs` without it, but the connection sets no timer of its own.
    *
    * @internal
    */
@@ -283,8 +283,9 @@ export class Connection {
     method: string,
     args: unknown,
     options: CallOptions,
+    toldMs?: number,
   ): Observable<Reply<T>> {
-    return this.request$(service, method, args, options, false);
+    return this.request$(service, method, args, options, false, toldMs);
   }
 
   private request$<T>(
@@ -293,6 +294,7 @@ export class Connection {
     args: unknown,
     options: CallOptions | undefined,
     timed: boolean,
+    toldMs?: number,
   ): Observable<Reply<T>> {
     return new Observable<Reply<T>>((subscriber) => {
       if (this.closeError || !this.isOpen) {
@@ -301,7 +303,7 @@ export class Connection {
       }
       let prepared: ReturnType<Connection['prepare']>;
       try {
-        prepared = this.prepare(service, method, args, options);
+        prepared = this.prepare(service, method, args, options, toldMs);
       } catch (error) {
         subscriber.error(error);
         return;
@@ -499,7 +501,13 @@ export class Connection {
     this.frames.destroy();
   }
 
-  private prepare(service: string, method: string, args: unknown, options: CallOptions | undefined) {
+  private prepare(
+    service: string,
+    method: string,
+    args: unknown,
+    options: CallOptions | undefined,
+    told: number | undefined,
+  ) {
     if (typeof service !== 'string' || service === '')
       throw new TypeError(`service must be a non-empty string, got ${describeValue(service)}`);
     if (typeof method !== 'string' || method === '')
@@ -510,7 +518,7 @@ export class Connection {
     const compress = booleanOption('compress', o.compress, defaults.compress);
     const timeoutMs = resolveTimeoutMs('timeoutMs', o.timeoutMs, defaults.timeoutMs);
     // The library's default deadline is the client's alone: the server is told only a given one.
-    const toldMs = o.timeoutMs === undefined && defaults.timeoutMsDefaulted ? 0 : timeoutMs;
+    const toldMs = told ?? (o.timeoutMs === undefined && defaults.timeoutMsDefaulted ? 0 : timeoutMs);
     const oneway = booleanOption('oneway', o.oneway, false);
     const raw = booleanOption('raw', o.raw, false);
     const types = defaults.protobuf[`${service}.${method}`];

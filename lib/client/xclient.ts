@@ -68,6 +68,8 @@ import {
 } from './xclient-options.js';
 
 const FAIL_MODES: readonly FailMode[] = ['failfast', 'failover', 'failtry', 'failbackup'];
+/** How many deadline lengths other than the client's an XClient keeps an operator for. */
+const KEPT_DEADLINE_LENGTHS = 16;
 
 /**
  * One server's outcome in {@link XClient.inform}.
@@ -155,6 +157,8 @@ export class XClient {
   private everFound = false;
   /** The deadline of calls that name none, built once: most calls use it. */
   private readonly defaultDeadline: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
+  /** The deadlines of calls that set their own timeoutMs, by length (see `deadlineOf`). */
+  private readonly deadlines = new Map<number, MonoTypeOperatorFunction<Reply<unknown>>>();
   /** The error of a call at its deadline: no server known yet, or the deadline itself. */
   private readonly expired = (timeoutMs: number): RpcError =>
     this.latest === undefined && !this.closed
@@ -379,14 +383,16 @@ export class XClient {
         // Past the deadline no attempt is sent: the whole call's callTimeout (below) is due now
         // and fails the call with DeadlineExceededError.
         if (deadline !== undefined && now >= deadline) return NEVER;
-        // callTimeout (below) keeps the deadline across attempts: the connection sets no timer.
+        // callTimeout (below) keeps the deadline across attempts: the connection sets no timer,
+        // and tells the server what is left of it.
         return this.attempt<T>(
           instance,
           method,
           args,
-          { ...callOptions, timeoutMs: told ? remaining(deadline, now) : 0 },
-          false,
+          callOptions,
           kind,
+          false,
+          told ? remaining(deadline, now) : 0,
         );
       };
       const pickNew = (): Observable<Reply<T>> => {
@@ -453,11 +459,8 @@ export class XClient {
         }
       }
       if (deadline === undefined) return reply$;
-      const deadlined =
-        timeoutMs === defaultTimeoutMs
-          ? (this.defaultDeadline as MonoTypeOperatorFunction<Reply<T>>)
-          : callTimeout<Reply<T>>({ timeoutMs, scheduler, expiredError: this.expired });
-      return reply$.pipe(deadlined);
+      const deadlined = timeoutMs === defaultTimeoutMs ? this.defaultDeadline : this.deadlineOf(timeoutMs);
+      return reply$.pipe(deadlined as MonoTypeOperatorFunction<Reply<T>>);
     });
   }
 
@@ -471,7 +474,11 @@ export class XClient {
    * ```
    */
   async call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
-    const { signal, ...callOptions } = optionsObject('call options', options);
+    const o = optionsObject('call options', options);
+    // Most calls have no signal: their options go on as they are, not copied without it.
+    let callOptions: CallOptions = o;
+    let signal: AbortSignal | undefined;
+    if (o.signal !== undefined) ({ signal, ...callOptions } = o);
     return (await toPromise(this.callWithMetadata$<T>(method, args, callOptions), signal)).data;
   }
 
@@ -765,18 +772,27 @@ export class XClient {
   /**
    * One call to one server, guarded by its breaker, its latency told to the selector, through
    * the attempt-stage interceptors (inside the breaker: what they see is what is sent or dialled).
+   * Untimed, the caller keeps the deadline across attempts: the connection sets no timer and
+   * tells the server `toldMs` (0: nothing; undefined: `options.timeoutMs`). Timed, the connection
+   * keeps `options.timeoutMs` itself.
    */
   private attempt<T>(
     instance: ServiceInstance,
     method: string,
     args: unknown,
     options: CallOptions,
-    timed: boolean,
     kind: AttemptKind,
+    timed: boolean,
+    toldMs?: number,
   ): Observable<Reply<T>> {
     const scheduler = this.connectOptions.scheduler;
     const breaking = this.breakOperatorOf(instance.key) as MonoTypeOperatorFunction<Reply<T>> | undefined;
-    const send = (method: string, args: unknown, options: CallOptions): Observable<Reply<T>> =>
+    const send = (
+      method: string,
+      args: unknown,
+      options: CallOptions,
+      toldMs?: number,
+    ): Observable<Reply<T>> =>
       new Observable<Reply<T>>((subscriber) => {
         const startedAt = scheduler.now();
         const observe = (reply: Reply<T>): void => {
@@ -786,9 +802,9 @@ export class XClient {
         // Most calls find the connection open and go straight to it; the others wait for a dial.
         const open = this.pool.open(instance);
         const reply$ = open
-          ? this.request$<T>(open.connection, method, args, options, timed)
+          ? this.request$<T>(open.connection, method, args, options, timed, toldMs)
           : this.pool.connection$(instance).pipe(
-              switchMap((connection) => this.request$<T>(connection, method, args, options, timed)),
+              switchMap((connection) => this.request$<T>(connection, method, args, options, timed, toldMs)),
               take(1),
             );
         const subscription = reply$.subscribe({
@@ -803,31 +819,47 @@ export class XClient {
       });
     const interceptors = this.interceptors;
     // An attempt is subscribed as soon as it is made: its interceptors run now, not deferred.
+    // They see the deadline told to the server as the attempt's timeoutMs, and may change it.
     const call$ = interceptors?.has('attempt')
       ? interceptors.wrap('attempt', (call) => send(call.method, call.args, call.options))({
           stage: 'attempt',
           service: this.service,
           method,
           args,
-          options,
+          options: timed || toldMs === undefined ? options : { ...options, timeoutMs: toldMs },
           address: instance.address,
           attempt: kind,
         })
-      : send(method, args, options);
+      : send(method, args, options, toldMs);
     return breaking ? (call$ as Observable<Reply<T>>).pipe(breaking) : (call$ as Observable<Reply<T>>);
   }
 
-  /** The call on `connection`; untimed when the caller keeps the deadline (see `attempt`). */
+  /** The call on `connection`: untimed when the caller keeps the deadline (see `attempt`). */
   private request$<T>(
     connection: Connection,
     method: string,
     args: unknown,
     options: CallOptions,
     timed: boolean,
+    toldMs: number | undefined,
   ): Observable<Reply<T>> {
     return timed
       ? connection.callWithMetadata$<T>(this.service, method, args, options)
-      : connection.attempt$<T>(this.service, method, args, options);
+      : connection.attempt$<T>(this.service, method, args, options, toldMs);
+  }
+
+  /**
+   * The deadline operator of calls that set `timeoutMs` other than the client's: one per length
+   * (each shares its timer among its calls, see callTimeout), for the first few lengths seen.
+   */
+  private deadlineOf(timeoutMs: number): MonoTypeOperatorFunction<Reply<unknown>> {
+    let deadline = this.deadlines.get(timeoutMs);
+    if (deadline === undefined) {
+      const scheduler = this.connectOptions.scheduler;
+      deadline = callTimeout({ timeoutMs, scheduler, expiredError: this.expired });
+      if (this.deadlines.size < KEPT_DEADLINE_LENGTHS) this.deadlines.set(timeoutMs, deadline);
+    }
+    return deadline;
   }
 
   /** One call to every usable server (in key order), combined by `combine`, as a promise. */
@@ -848,7 +880,7 @@ export class XClient {
         return combine(
           sorted.map((instance) => ({
             instance,
-            reply$: this.attempt(instance, method, args, callOptions, true, 'first'),
+            reply$: this.attempt(instance, method, args, callOptions, 'first', true),
           })),
         );
       }),

@@ -63,10 +63,15 @@ export class DeadlineQueue {
   private timer: Subscription | undefined;
   private firing = false;
 
+  /**
+   * @param idle - called each time the last pending deadline is done (run or cancelled) and the
+   *   queue holds no timer any more; not with `keepArmed`.
+   */
   constructor(
     private readonly timeoutMs: number,
     private readonly scheduler: SchedulerLike,
     private readonly keepArmed = false,
+    private readonly idle?: () => void,
   ) {}
 
   /** Deadlines pending now. */
@@ -156,11 +161,54 @@ export class DeadlineQueue {
     this.timer?.unsubscribe();
     this.timer = undefined;
     this.forget();
+    this.idle?.();
   }
 
   /** Drops the (all done) deadlines held. */
   private forget(): void {
     this.entries = [];
     this.head = 0;
+  }
+}
+
+/**
+ * Deadlines of any length: those of one length share a {@link DeadlineQueue} (one timer), kept
+ * while it has deadlines pending. A server told each call's deadline by its caller sees a few
+ * lengths at a time (the callers' timeouts), so its calls share a few timers instead of setting
+ * one each. Past `maxLengths` lengths pending at once, a deadline gets a timer of its own.
+ *
+ * @example
+ * ```ts
+ * const deadlines = new DeadlineQueues(asyncScheduler);
+ * const deadline = deadlines.add(500, () => call.abort());
+ * deadline.unsubscribe(); // the call ended first
+ * ```
+ * @internal
+ */
+export class DeadlineQueues {
+  private readonly queues = new Map<number, DeadlineQueue>();
+
+  constructor(
+    private readonly scheduler: SchedulerLike,
+    private readonly maxLengths = 64,
+  ) {}
+
+  /** Lengths with deadlines pending now. */
+  get lengths(): number {
+    return this.queues.size;
+  }
+
+  /** Runs `expire` `timeoutMs` from now, unless the returned deadline is unsubscribed first. */
+  add(timeoutMs: number, expire: () => void): Unsubscribable {
+    let queue = this.queues.get(timeoutMs);
+    if (queue === undefined) {
+      if (this.queues.size >= this.maxLengths) return this.scheduler.schedule(expire, timeoutMs);
+      const made = new DeadlineQueue(timeoutMs, this.scheduler, false, () => {
+        if (this.queues.get(timeoutMs) === made) this.queues.delete(timeoutMs);
+      });
+      queue = made;
+      this.queues.set(timeoutMs, queue);
+    }
+    return queue.add(expire);
   }
 }

@@ -8,6 +8,7 @@ import {
   of,
   Subject,
   type Subscription,
+  type Unsubscribable,
 } from 'rxjs';
 import {
   type CompressedPayload,
@@ -23,6 +24,7 @@ import {
   ProtocolError,
   RpcError,
 } from '../errors/index.js';
+import type { DeadlineQueues } from '../operators/deadline-queue.js';
 import {
   CANCEL_SERVICE_PATH,
   type Dialect,
@@ -78,6 +80,8 @@ export interface ServerCore {
   readonly observed: boolean;
   /** Tells `events$`. */
   emit(event: ServerEvent): void;
+  /** The deadlines callers told (`__ServerTimeout`), sharing a timer per length. */
+  readonly deadlines: DeadlineQueues;
 }
 
 /** One call being served; its AbortController is made only if the handler asks for `ctx.signal`. */
@@ -88,7 +92,7 @@ class InflightCall {
   startedAt = 0;
   /** Whether its service and method are registered, found when it started (for `events$`). */
   known = false;
-  timer: Subscription | undefined = undefined;
+  timer: Unsubscribable | undefined = undefined;
   done = false;
   private controller: AbortController | undefined = undefined;
   private reason: RpcError | undefined = undefined;
@@ -661,7 +665,7 @@ export class ServerConnectionHandler implements ServerConnection {
     const timeoutMs = serverTimeoutMs(request.metadata.get(MetadataKey.ServerTimeout));
     const ctx = this.context(request, call, timeoutMs);
     if (timeoutMs > 0) {
-      call.timer = this.options.scheduler.schedule(() => {
+      call.timer = this.core.deadlines.add(timeoutMs, () => {
         const reason = new DeadlineExceededError(
           `deadline exceeded: the caller allowed ${timeoutMs} ms (__ServerTimeout)`,
           {
@@ -670,7 +674,7 @@ export class ServerConnectionHandler implements ServerConnection {
         );
         call.abort(reason);
         this.finish(seq, call, this.errorReply(request, reason.message, ctx, 'DEADLINE_EXCEEDED'));
-      }, timeoutMs);
+      });
     }
     const replyType = method.types.replyType;
     const reply = (value: unknown): void => {

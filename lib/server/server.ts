@@ -4,6 +4,7 @@ import { lastValueFrom, type Observable, Subject } from 'rxjs';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { RpcError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { DeadlineQueues } from '../operators/deadline-queue.js';
 import { parseAddress } from '../transport/address.js';
 import { listen } from '../transport/dial.js';
 import type { ByteStream } from '../transport/memory-pipe.js';
@@ -136,6 +137,7 @@ export class Server {
         return self.events.observed;
       },
       emit: (event) => this.events.next(event),
+      deadlines: new DeadlineQueues(this.options.scheduler),
     };
   }
 

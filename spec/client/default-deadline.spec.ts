@@ -23,6 +23,7 @@ const { defer } = trackHandles();
  */
 async function silentServer() {
   const told: Array<string | undefined> = [];
+  const tenants: Array<string | undefined> = [];
   let arrived = deferred();
   const { address } = await startServer(
     defer,
@@ -30,6 +31,7 @@ async function silentServer() {
       server.register('Slow', {
         Wait(_args: unknown, ctx: CallContext): Promise<never> {
           told.push(ctx.metadata.get('__ServerTimeout'));
+          tenants.push(ctx.metadata.get('tenant'));
           arrived.resolve();
           return new Promise<never>(() => {});
         },
@@ -39,6 +41,8 @@ async function silentServer() {
   return {
     address,
     told,
+    /** The `tenant` metadata of each call. */
+    tenants,
     /** Resolves when the next call reaches the handler. */
     next(): Promise<void> {
       const current = arrived;
@@ -190,6 +194,43 @@ describe('default deadline', () => {
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect(error).toMatchObject({ details: { service: 'Slow', timeoutMs: 30_000 } });
     expect((error as Error).message).toMatch(/raise timeoutMs/);
+  });
+
+  it('XClient - calls with their own timeoutMs end at their own deadlines, one timer per length; the server is told each with the call’s metadata', async () => {
+    const server = await silentServer();
+    const scheduler = new VirtualTimeScheduler();
+    const governed = xclient(server.address, { scheduler });
+    const outcome = (options: Parameters<XClient['call']>[2]) =>
+      governed.call('Wait', {}, options).catch((e: unknown) => e);
+    const a = outcome({ timeoutMs: 500, metadata: { tenant: 'a' } });
+    await server.next();
+    const b = outcome({ timeoutMs: 500 });
+    await server.next();
+    const c = outcome({ timeoutMs: 800, metadata: new Map([['tenant', 'c']]) });
+    await server.next();
+    expect(server.told).toEqual(['500', '500', '800']);
+    expect(server.tenants).toEqual(['a', undefined, 'c']);
+    expect(scheduler.actions.map((action) => action.delay).sort((x, y) => x - y)).toEqual([500, 800]);
+    advanceTo(scheduler, 499);
+    await turns(2);
+    advanceTo(scheduler, 500);
+    expect(await a).toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { timeoutMs: 500 } });
+    expect(await b).toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { timeoutMs: 500 } });
+    let settled = false;
+    void c.finally(() => {
+      settled = true;
+    });
+    await turns(2);
+    expect(settled).toBe(false);
+    advanceTo(scheduler, 800);
+    expect(await c).toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { timeoutMs: 800 } });
+    // Later calls of a length seen before reuse its deadline: due 500 ms after they start.
+    const d = outcome({ timeoutMs: 500 });
+    await server.next();
+    advanceTo(scheduler, 1_299);
+    await turns(2);
+    advanceTo(scheduler, 1_300);
+    expect(await d).toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { timeoutMs: 500 } });
   });
 
   it('XClient - a client-level timeoutMs replaces the default; a call’s Infinity removes it', async () => {

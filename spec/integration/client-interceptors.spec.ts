@@ -20,6 +20,10 @@ function greeter(name: string) {
     Greet(args: { First: string }, ctx: CallContext) {
       return { Second: `Hello ${args.First}`, From: name, Tenant: ctx.metadata.get('tenant') ?? null };
     },
+    /** The deadline the caller told (`__ServerTimeout`), if any. */
+    Told(_args: unknown, ctx: CallContext) {
+      return { Told: ctx.metadata.get('__ServerTimeout') ?? null };
+    },
     /** Never answers; ends when the call is cancelled. */
     Hang(_args: unknown, ctx: CallContext) {
       return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
@@ -130,6 +134,37 @@ describe('client interceptors', () => {
       { stage: 'attempt' },
     );
     expect(await client.call('Greet', { First: 'v' })).toMatchObject({ From: 'two' });
+  });
+
+  it('XClient - an attempt interceptor sees the deadline told to the server as timeoutMs (0 when none is told), and may change it', async () => {
+    const address = await greeterServer('a');
+    const client = orderedXClient(defer, [address], { failMode: 'failover' });
+    const seen: unknown[] = [];
+    client.use(
+      (next) => (call) => {
+        seen.push(call.options.timeoutMs);
+        const metadata = call.options.metadata;
+        return metadata instanceof Map && metadata.get('raise') === 'yes'
+          ? next({ ...call, options: { ...call.options, timeoutMs: 9_000 } })
+          : next(call);
+      },
+      { stage: 'attempt' },
+    );
+    expect(await client.call('Told', {}, { timeoutMs: 5_000 })).toEqual({
+      Told: expect.stringMatching(/^\d+$/),
+    });
+    const told = Number(((await client.call('Told', {}, { timeoutMs: 5_000 })) as { Told: string }).Told);
+    expect(told).toBeGreaterThan(0);
+    expect(told).toBeLessThanOrEqual(5_000);
+    expect(await client.call('Told', {})).toEqual({ Told: null });
+    const raised = await client.call('Told', {}, { timeoutMs: 5_000, metadata: new Map([['raise', 'yes']]) });
+    expect(raised).toEqual({ Told: '9000' });
+    expect(seen).toHaveLength(4);
+    expect(seen[2]).toBe(0);
+    for (const index of [0, 1, 3]) {
+      expect(seen[index]).toBeGreaterThan(0);
+      expect(seen[index]).toBeLessThanOrEqual(5_000);
+    }
   });
 
   it('use - refuses what is not an interceptor or a stage, naming it; a handler that is not a function fails the call', async () => {

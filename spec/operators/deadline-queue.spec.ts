@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Unsubscribable } from 'rxjs';
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { DeadlineQueue } from '../../lib/operators/deadline-queue.js';
+import { DeadlineQueue, DeadlineQueues } from '../../lib/operators/deadline-queue.js';
 import { advanceTo } from '../support/virtual-time.js';
 
 type Command =
@@ -15,6 +15,19 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }),
 );
+
+/** `scheduler`, counting the actions scheduled through it. */
+function countingScheduler(scheduler: VirtualTimeScheduler) {
+  const counting = {
+    scheduled: 0,
+    now: () => scheduler.now(),
+    schedule: ((...args: Parameters<VirtualTimeScheduler['schedule']>) => {
+      counting.scheduled += 1;
+      return scheduler.schedule(...args);
+    }) as VirtualTimeScheduler['schedule'],
+  };
+  return counting;
+}
 
 describe('DeadlineQueue', () => {
   it.each([false, true])(
@@ -103,14 +116,7 @@ describe('DeadlineQueue', () => {
 
   it('DeadlineQueue - kept armed, one call at a time schedules one timer per timeout, not one per call', () => {
     const scheduler = new VirtualTimeScheduler();
-    let scheduled = 0;
-    const counting = {
-      now: () => scheduler.now(),
-      schedule: ((...args: Parameters<VirtualTimeScheduler['schedule']>) => {
-        scheduled += 1;
-        return scheduler.schedule(...args);
-      }) as VirtualTimeScheduler['schedule'],
-    };
+    const counting = countingScheduler(scheduler);
     const queue = new DeadlineQueue(1_000, counting, true);
     const expired: number[] = [];
     // A call every 10 ms for 3 s, each answered 5 ms later.
@@ -121,7 +127,7 @@ describe('DeadlineQueue', () => {
       deadline.unsubscribe();
     }
     expect(expired).toEqual([]);
-    expect(scheduled).toBeLessThanOrEqual(4);
+    expect(counting.scheduled).toBeLessThanOrEqual(4);
     // The last one is not answered: it expires at its time, kept timer or not.
     advanceTo(scheduler, 3_000);
     queue.add(() => expired.push(scheduler.now()));
@@ -151,4 +157,82 @@ describe('DeadlineQueue', () => {
       expect(scheduler.actions).toEqual([]);
     },
   );
+});
+
+type LengthCommand =
+  | { readonly kind: 'add'; readonly length: number }
+  | { readonly kind: 'cancel'; readonly pick: number }
+  | { readonly kind: 'advance'; readonly ms: number };
+
+const lengthCommandArb: fc.Arbitrary<LengthCommand> = fc.oneof(
+  fc.record({ kind: fc.constant('add' as const), length: fc.constantFrom(5, 20, 21, 100) }),
+  fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 60 }) }),
+);
+
+describe('DeadlineQueues', () => {
+  it.each([1, 2, 64])(
+    'DeadlineQueues - deadlines of any length each run exactly at their time unless cancelled before, on at most one scheduled action per length pending (model; maxLengths %i)',
+    (maxLengths) => {
+      fc.assert(
+        fc.property(fc.array(lengthCommandArb, { maxLength: 60 }), (commands) => {
+          const scheduler = new VirtualTimeScheduler();
+          const queues = new DeadlineQueues(scheduler, maxLengths);
+          const ran: Array<{ id: number; at: number }> = [];
+          const model = new Map<number, { at: number; length: number; handle: Unsubscribable }>();
+          const expected: Array<{ id: number; at: number }> = [];
+          let next = 0;
+          for (const command of commands) {
+            if (command.kind === 'add') {
+              const id = next++;
+              const at = scheduler.now() + command.length;
+              const handle = queues.add(command.length, () => ran.push({ id, at: scheduler.now() }));
+              model.set(id, { at, length: command.length, handle });
+            } else if (command.kind === 'cancel') {
+              const ids = [...model.keys()];
+              if (ids.length === 0) continue;
+              const id = ids[command.pick % ids.length] as number;
+              model.get(id)?.handle.unsubscribe();
+              model.delete(id);
+            } else {
+              const to = scheduler.now() + command.ms;
+              // Due by `to`: in order of time, then of addition.
+              const due = [...model]
+                .filter(([, { at }]) => at <= to)
+                .sort(([a, x], [b, y]) => x.at - y.at || a - b);
+              for (const [id, { at }] of due) {
+                expected.push({ id, at });
+                model.delete(id);
+              }
+              advanceTo(scheduler, to);
+            }
+            expect(ran).toEqual(expected);
+            const pendingLengths = new Set([...model.values()].map(({ length }) => length)).size;
+            // Lengths past maxLengths get a timer per deadline instead of a shared one.
+            expect(queues.lengths).toBeLessThanOrEqual(Math.min(pendingLengths, maxLengths));
+            if (maxLengths >= 4) {
+              expect(queues.lengths).toBe(pendingLengths);
+              expect(scheduler.actions.length).toBe(pendingLengths);
+            } else expect(scheduler.actions.length).toBeLessThanOrEqual(model.size);
+          }
+          advanceTo(scheduler, scheduler.now() + 100);
+          expect(ran.length).toBe(expected.length + [...model.keys()].length);
+          expect(scheduler.actions).toEqual([]);
+          expect(queues.lengths).toBe(0);
+        }),
+      );
+    },
+  );
+
+  it('DeadlineQueues - a thousand calls told the same deadline share one timer, and a length no call waits on any more is forgotten', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const counting = countingScheduler(scheduler);
+    const queues = new DeadlineQueues(counting);
+    const handles = Array.from({ length: 1_000 }, () => queues.add(30_000, () => {}));
+    expect(counting.scheduled).toBe(1);
+    expect(queues.lengths).toBe(1);
+    for (const handle of handles) handle.unsubscribe();
+    expect(queues.lengths).toBe(0);
+    expect(scheduler.actions).toEqual([]);
+  });
 });
