@@ -1,10 +1,10 @@
 // What the governed client costs over the single-connection one: the echo64 (or message1)
-// workload at 100 calls in flight against one phobos server process, through `Client` and
+// workload at 100 calls in flight (or --in-flight) against one phobos server process, through `Client` and
 // through `XClient` (failover, p2p discovery of that one server), alternating; calls/s and the
 // client process's CPU per call. With `--with timeout` every call sets its own timeoutMs (20 s),
 // with `--with metadata` it sends one metadata entry (a traceparent), as callers often do.
 //   npm run build && npx tsx benchmarks/xclient-overhead.ts [--workload echo64|message1] [--seconds 5] [--rounds 3]
-//     [--with none|timeout|metadata]
+//     [--with none|timeout|metadata] [--in-flight 100]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     with: { type: 'string', default: 'none' },
+    'in-flight': { type: 'string', default: '100' },
   },
 });
 const workload = values.workload;
@@ -26,7 +27,9 @@ if (workload !== 'echo64' && workload !== 'message1')
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 if (!(seconds > 0) || !(rounds > 0)) throw new RangeError('--seconds and --rounds must be positive numbers');
-const IN_FLIGHT = 100;
+const IN_FLIGHT = Number(values['in-flight']);
+if (!Number.isInteger(IN_FLIGHT) || IN_FLIGHT < 1)
+  throw new RangeError('--in-flight must be a positive integer');
 const CALL_OPTIONS = {
   none: undefined,
   timeout: { timeoutMs: 20_000 },

@@ -75,6 +75,13 @@ class PoolEntry {
   /** Calls made straight on `current` (see {@link PoolEntry.hold}), and what keeps it open for them. */
   private held = 0;
   private holding: Subscription | undefined;
+  /** When `held` last fell to zero (scheduler time), and the timer that looks at it then. */
+  private idleSince = 0;
+  private idleCheck: Subscription | undefined;
+  /** Set while the hold is let go: the connection closes at once if nothing else holds it. */
+  private idleExpired = false;
+  /** The instance left discovery. */
+  private left = false;
 
   constructor(
     readonly instance: ServiceInstance,
@@ -109,7 +116,8 @@ class PoolEntry {
         connector: () => new ReplaySubject<Connection>(1),
         resetOnError: true,
         resetOnComplete: true,
-        resetOnRefCountZero: () => race(timer(idleTimeoutMs, scheduler), this.leave$),
+        resetOnRefCountZero: () =>
+          this.idleExpired ? of(true) : race(timer(idleTimeoutMs, scheduler), this.leave$),
       }),
     );
   }
@@ -126,8 +134,10 @@ class PoolEntry {
 
   /**
    * Counts a call made straight on the open connection, so that the connection stays open (it
-   * closes after idleTimeoutMs without any call); returns what ends the count. Under load the
-   * count seldom falls to zero, so most calls cost no subscription at all.
+   * closes after idleTimeoutMs without any call); returns what ends the count. The hold outlives
+   * the count falling to zero: one timer, armed then if none is, looks again idleTimeoutMs later
+   * and lets go only if no call came since. Calls one at a time thus cost no subscription and no
+   * timer each, as calls under load do.
    */
   hold(): () => void {
     this.held += 1;
@@ -139,18 +149,45 @@ class PoolEntry {
       if (released) return;
       released = true;
       this.held -= 1;
-      if (this.held === 0) {
-        this.holding?.unsubscribe();
-        this.holding = undefined;
+      if (this.held > 0) return;
+      if (this.left) this.letGo();
+      else {
+        this.idleSince = this.options.scheduler.now();
+        this.idleCheck ??= this.options.scheduler.schedule(this.checkIdle, this.options.idleTimeoutMs);
       }
     };
   }
 
   /** The instance left discovery: close once the calls on it are done, and stop redialling. */
   leave(): void {
+    this.left = true;
     this.stopRedial();
+    if (this.held === 0) this.letGo();
     this.leave$.next();
     this.leave$.complete();
+  }
+
+  private readonly checkIdle = (): void => {
+    this.idleCheck = undefined;
+    if (this.held > 0 || this.holding === undefined) return;
+    const { scheduler, idleTimeoutMs } = this.options;
+    const left = this.idleSince + idleTimeoutMs - scheduler.now();
+    if (left > 0) this.idleCheck = scheduler.schedule(this.checkIdle, left);
+    else this.letGo();
+  };
+
+  /** Ends the hold of calls that are all done: the connection closes unless a dial holds it. */
+  private letGo(): void {
+    this.idleCheck?.unsubscribe();
+    this.idleCheck = undefined;
+    const holding = this.holding;
+    if (holding === undefined) return;
+    this.holding = undefined;
+    // Idle for idleTimeoutMs already, or the instance left: no further wait. A dial that still
+    // holds the connection leaves it to the usual idleTimeoutMs after it.
+    this.idleExpired = true;
+    holding.unsubscribe();
+    this.idleExpired = false;
   }
 
   /** Close now: calls on the connection fail with ConnectionClosedError. */

@@ -23,7 +23,6 @@ import type { ByteStream } from '../transport/memory-pipe.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
-import { unrefScheduler } from './unref-scheduler.js';
 
 /**
  * Options of one call. Unset options take the connection's defaults.
@@ -198,12 +197,11 @@ export class Connection {
     this.state$ = this.state.asObservable();
     this.pushes$ = this.pushes.asObservable();
     this.authMetadata = options.auth === undefined ? undefined : new Map([[MetadataKey.Auth, options.auth]]);
-    // On Node's own timers the deadlines' timer is unref'd and kept armed between calls: a call
-    // pending keeps the socket ref'd (so the process alive), and the timer never has to.
-    const nodeTimers = options.scheduler === asyncScheduler;
+    // On Node's own timers the deadlines' timer stays armed between calls, holding the process
+    // only while a call is pending (see DeadlineQueue).
     this.defaultDeadlines =
       options.timeoutMs > 0
-        ? new DeadlineQueue(options.timeoutMs, nodeTimers ? unrefScheduler : options.scheduler, nodeTimers)
+        ? new DeadlineQueue(options.timeoutMs, options.scheduler, options.scheduler === asyncScheduler)
         : undefined;
     const { ref, unref } = socket as unknown as Partial<Referenced>;
     this.referenced =

@@ -1,3 +1,4 @@
+export { unrefScheduler } from '../util/unref-scheduler.js';
 export type { AttemptFailure } from './attempt-failures.js';
 export type { ClientCallOptions } from './client.js';
 export { Client } from './client.js';
@@ -28,7 +29,6 @@ export type {
   ClientUseOptions,
 } from './interceptor.js';
 export { withMetadata } from './interceptor.js';
-export { unrefScheduler } from './unref-scheduler.js';
 export type { InformResult, ServiceProxy } from './xclient.js';
 export { XClient } from './xclient.js';
 export type {

@@ -31,8 +31,9 @@ import {
   RpcError,
 } from '../errors/index.js';
 import { exponentialBackoff } from '../operators/backoff.js';
-import { callTimeout } from '../operators/call-timeout.js';
+import { callTimeout, deadlineOn } from '../operators/call-timeout.js';
 import { circuitBreak } from '../operators/circuit-break.js';
+import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { failbackup } from '../operators/failbackup.js';
 import { failover } from '../operators/failover.js';
 import { failtry } from '../operators/failtry.js';
@@ -41,6 +42,7 @@ import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { selectorFor } from '../selector/selector-for.js';
+import { unrefScheduler } from '../util/unref-scheduler.js';
 import { describeValue, durationOption, integerOption, optionsObject } from '../util/validate.js';
 import { type AttemptFailure, attemptsFailedError, isServerFailure } from './attempt-failures.js';
 import type { ClientCallOptions } from './client.js';
@@ -56,7 +58,6 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
-import { unrefScheduler } from './unref-scheduler.js';
 import type { InstanceState, XClientEvent } from './xclient-event.js';
 import {
   DEFAULT_BACKUP_DELAY_MS,
@@ -157,6 +158,8 @@ export class XClient {
   private everFound = false;
   /** The deadline of calls that name none, built once: most calls use it. */
   private readonly defaultDeadline: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
+  /** The queues of the deadlines above, kept armed between calls until `close()`. */
+  private readonly deadlineQueues: DeadlineQueue[] = [];
   /** The deadlines of calls that set their own timeoutMs, by length (see `deadlineOf`). */
   private readonly deadlines = new Map<number, MonoTypeOperatorFunction<Reply<unknown>>>();
   /** The error of a call at its deadline: no server known yet, or the deadline itself. */
@@ -199,10 +202,7 @@ export class XClient {
     this.connectOptions = resolveConnectOptions(o);
     const scheduler = this.connectOptions.scheduler;
     const defaultTimeoutMs = this.connectOptions.timeoutMs;
-    this.defaultDeadline =
-      defaultTimeoutMs === 0
-        ? undefined
-        : callTimeout({ timeoutMs: defaultTimeoutMs, scheduler, expiredError: this.expired });
+    this.defaultDeadline = defaultTimeoutMs === 0 ? undefined : this.deadline(defaultTimeoutMs, true);
     const failMode = o.failMode ?? DEFAULT_FAIL_MODE;
     if (!FAIL_MODES.includes(failMode)) {
       throw new RangeError(
@@ -602,6 +602,7 @@ export class XClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const queue of this.deadlineQueues) queue.disarm();
     this.watch.unsubscribe();
     this.pool.close();
     this.pushes.complete();
@@ -855,11 +856,23 @@ export class XClient {
   private deadlineOf(timeoutMs: number): MonoTypeOperatorFunction<Reply<unknown>> {
     let deadline = this.deadlines.get(timeoutMs);
     if (deadline === undefined) {
-      const scheduler = this.connectOptions.scheduler;
-      deadline = callTimeout({ timeoutMs, scheduler, expiredError: this.expired });
-      if (this.deadlines.size < KEPT_DEADLINE_LENGTHS) this.deadlines.set(timeoutMs, deadline);
+      const kept = this.deadlines.size < KEPT_DEADLINE_LENGTHS;
+      deadline = this.deadline(timeoutMs, kept);
+      if (kept) this.deadlines.set(timeoutMs, deadline);
     }
     return deadline;
+  }
+
+  /**
+   * A call deadline of `timeoutMs`, as `callTimeout` makes it. One the client keeps for many calls
+   * keeps its timer armed between them on Node's timers (a call at a time then sets none; see
+   * DeadlineQueue) until `close()`.
+   */
+  private deadline(timeoutMs: number, kept: boolean): MonoTypeOperatorFunction<Reply<unknown>> {
+    const scheduler = this.connectOptions.scheduler;
+    const queue = new DeadlineQueue(timeoutMs, scheduler, kept && scheduler === asyncScheduler);
+    if (kept) this.deadlineQueues.push(queue);
+    return deadlineOn(queue, () => this.expired(timeoutMs));
   }
 
   /** One call to every usable server (in key order), combined by `combine`, as a promise. */

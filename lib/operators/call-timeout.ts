@@ -77,7 +77,17 @@ export function callTimeout<T>(options: CallTimeoutOptions): MonoTypeOperatorFun
       : expiredError(timeoutMs);
   // Every subscription waits the same time, so the deadlines of all the calls this operator
   // bounds share one timer (see DeadlineQueue): this sits on every XClient call.
-  const deadlines = new DeadlineQueue(timeoutMs, scheduler);
+  return deadlineOn(new DeadlineQueue(timeoutMs, scheduler), expired);
+}
+
+/**
+ * What `callTimeout` does with its queue: each subscription gets a deadline from `deadlines`, and
+ * errors with `expired()` when it passes before the first value. An owner that reuses the
+ * operator for many calls may keep the queue armed between them (XClient does, see DeadlineQueue).
+ *
+ * @internal
+ */
+export function deadlineOn<T>(deadlines: DeadlineQueue, expired: () => unknown): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       let timer: Unsubscribable | undefined = deadlines.add(() => {

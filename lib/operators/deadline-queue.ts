@@ -40,7 +40,9 @@ class Deadline implements Unsubscribable {
  * when it fires with nothing pending it simply stops, and a deadline added before then needs no
  * new timer (when it fires early for that one, it waits again for the rest). One call at a time
  * then costs no timer at all, instead of setting and clearing one per call; for a scheduler whose
- * timers do not keep the process alive (`unrefScheduler`), as a leftover timer must not.
+ * timers do not keep the process alive, or whose timers can be let go: on Node's timers
+ * (`asyncScheduler`, `unrefScheduler`) a kept timer keeps the process alive while a deadline is
+ * pending, as a timer per deadline would, and stops holding it (`unref()`) when none is.
  *
  * Time is read from `scheduler.now()` and waited with `scheduler.schedule`, so virtual time
  * drives it in tests; a deadline's work runs when the timer fires at or after its time.
@@ -70,7 +72,7 @@ export class DeadlineQueue {
   constructor(
     private readonly timeoutMs: number,
     private readonly scheduler: SchedulerLike,
-    private readonly keepArmed = false,
+    private keepArmed = false,
     private readonly idle?: () => void,
   ) {}
 
@@ -84,7 +86,9 @@ export class DeadlineQueue {
     const deadline = new Deadline(this, this.scheduler.now() + this.timeoutMs, expire);
     this.entries.push(deadline);
     this.live += 1;
-    if (this.timer === undefined && !this.firing) this.arm(deadline.at);
+    if (this.timer === undefined) {
+      if (!this.firing) this.arm(deadline.at);
+    } else if (this.live === 1) this.hold(true);
     return deadline;
   }
 
@@ -103,17 +107,42 @@ export class DeadlineQueue {
     this.clear();
   }
 
+  /**
+   * Stops keeping the timer armed (for a queue made with `keepArmed`, whose owner closes): the
+   * timer is cleared now if no deadline is pending, else once none is. Pending deadlines still run.
+   */
+  disarm(): void {
+    this.keepArmed = false;
+    if (this.live === 0 && !this.firing) this.clear();
+  }
+
   /** @internal A deadline was cancelled. */
   cancelled(): void {
     this.live -= 1;
     if (this.firing) return;
     if (this.live > 0) this.trim();
-    else if (this.keepArmed) this.forget();
-    else this.clear();
+    else if (this.keepArmed) {
+      this.forget();
+      this.hold(false);
+    } else this.clear();
   }
 
   private arm(at: number): void {
     this.timer = this.scheduler.schedule(this.fire, Math.max(0, at - this.scheduler.now()));
+    this.hold(true);
+  }
+
+  /**
+   * Kept armed on Node's timers, the timer keeps the process alive only while a deadline is
+   * pending. An action of `asyncScheduler` or `unrefScheduler` holds its Node timer in `id`; other
+   * schedulers' actions (virtual time) have none to hold.
+   */
+  private hold(held: boolean): void {
+    if (!this.keepArmed) return;
+    const id = (this.timer as { id?: { ref?: unknown; unref?: unknown } } | undefined)?.id;
+    if (typeof id?.ref !== 'function' || typeof id.unref !== 'function') return;
+    if (held) id.ref();
+    else id.unref();
   }
 
   private readonly fire = (): void => {

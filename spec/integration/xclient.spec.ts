@@ -658,6 +658,49 @@ describe('XClient - idle connections', () => {
   });
 });
 
+describe('XClient - idle connections, calls one at a time', () => {
+  it('calls one at a time keep one connection open on one idle timer, not a timer each; it closes idleTimeoutMs after the last', async () => {
+    const [a] = await startGreeters(defer, [
+      { name: 'a', setup: (server: Server) => server.register('Slow', { Quick: () => 'quick' }) },
+    ]);
+    if (a === undefined) throw new Error('no server');
+    const scheduler = new VirtualTimeScheduler();
+    let scheduled = 0;
+    const client = xclient('Slow', {
+      discovery: multipleServersDiscovery([{ address: a.address }]),
+      failMode: 'failfast',
+      heartbeat: false,
+      idleTimeoutMs: 1_000,
+      timeoutMs: 0,
+      scheduler: {
+        now: () => scheduler.now(),
+        schedule: ((...args: Parameters<VirtualTimeScheduler['schedule']>) => {
+          scheduled += 1;
+          return scheduler.schedule(...args);
+        }) as VirtualTimeScheduler['schedule'],
+      },
+    });
+    expect(await client.call('Quick', {})).toBe('quick');
+    // 50 calls, one every 10 ms: the idle timer armed after the first (at 10 ms) looks at 1,010 ms
+    // and again 1,000 ms after the last.
+    for (let at = 10; at <= 500; at += 10) {
+      advanceTo(scheduler, at);
+      expect(await client.call('Quick', {})).toBe('quick');
+    }
+    expect(a.server.connectionCount).toBe(1);
+    // The dialling call's idle wait, then the one idle timer of the 50 calls.
+    expect(scheduled).toBe(2);
+    advanceTo(scheduler, 1_499);
+    await turns(5);
+    expect(a.server.connectionCount).toBe(1);
+    expect(scheduled).toBe(3);
+    advanceTo(scheduler, 1_501);
+    for (let turn = 0; turn < 200 && a.server.connectionCount > 0; turn++) await turns(1);
+    expect(a.server.connectionCount).toBe(0);
+    expect(scheduler.actions).toEqual([]);
+  });
+});
+
 describe('XClient - close', () => {
   it.each(['failover', 'failfast', 'failtry', 'failbackup'] as const)(
     '%s - close() with heartbeats on and calls in flight: the calls fail with ConnectionClosedError, connections and the discovery watch end',

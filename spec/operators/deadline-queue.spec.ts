@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Unsubscribable } from 'rxjs';
-import { VirtualTimeScheduler } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { asyncScheduler, VirtualTimeScheduler } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
 import { DeadlineQueue, DeadlineQueues } from '../../lib/operators/deadline-queue.js';
 import { advanceTo } from '../support/virtual-time.js';
 
@@ -15,6 +15,11 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }),
 );
+
+/** Node timers that keep the process alive now. */
+function refTimers(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+}
 
 /** `scheduler`, counting the actions scheduled through it. */
 function countingScheduler(scheduler: VirtualTimeScheduler) {
@@ -137,6 +142,35 @@ describe('DeadlineQueue', () => {
     expect(expired).toEqual([4_000]);
     advanceTo(scheduler, 6_000);
     expect(scheduler.actions).toEqual([]);
+  });
+
+  it('DeadlineQueue - kept armed on asyncScheduler, the one timer holds the process only while a deadline is pending; disarm() lets it go; deadlines still run on time', async () => {
+    const schedule = vi.spyOn(asyncScheduler, 'schedule');
+    try {
+      const queue = new DeadlineQueue(60_000, asyncScheduler, true);
+      const base = refTimers();
+      const first = queue.add(() => {});
+      expect(refTimers()).toBe(base + 1);
+      first.unsubscribe();
+      expect(refTimers()).toBe(base);
+      // The next deadline reuses the armed timer, held again while it is pending.
+      const second = queue.add(() => {});
+      expect(refTimers()).toBe(base + 1);
+      second.unsubscribe();
+      expect(refTimers()).toBe(base);
+      expect(schedule).toHaveBeenCalledTimes(1);
+      const action = schedule.mock.results[0]?.value as { closed: boolean };
+      expect(action.closed).toBe(false);
+      queue.disarm();
+      expect(action.closed).toBe(true);
+      const short = new DeadlineQueue(5, asyncScheduler, true);
+      const ran = await new Promise<string>((resolve) => short.add(() => resolve('ran')));
+      expect(ran).toBe('ran');
+      expect(short.size).toBe(0);
+      short.disarm();
+    } finally {
+      schedule.mockRestore();
+    }
   });
 
   it.each([false, true])(

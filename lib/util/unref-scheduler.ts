@@ -16,6 +16,11 @@ class UnrefAction<T> extends Subscription implements SchedulerAction<T> {
     return this;
   }
 
+  /** The Node timer, while one is set (as `asyncScheduler`'s actions have). */
+  get id(): ReturnType<typeof setTimeout> | undefined {
+    return this.timer;
+  }
+
   override unsubscribe(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

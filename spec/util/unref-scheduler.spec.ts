@@ -1,6 +1,6 @@
 import { firstValueFrom, take, timeout, timer, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { unrefScheduler } from '../../lib/client/unref-scheduler.js';
+import { unrefScheduler } from '../../lib/util/unref-scheduler.js';
 import { trackHandles } from '../support/handles.js';
 
 trackHandles();
