@@ -126,6 +126,7 @@ export type {
   MultipleServersDiscovery,
   ServerPair,
   ServiceInstance,
+  ServiceRegistry,
   UsableInstancesOptions,
 } from './discovery/index.js';
 export {
@@ -261,7 +262,6 @@ export type {
   ServerOptions,
   Service,
   ServiceMethod,
-  ServiceRegistry,
   ShutdownOptions,
 } from './server/index.js';
 export {

@@ -1,4 +1,4 @@
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../util/logger.js';
 import type { CliIo } from './cli-io.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { BreakerOption } from '../breaker/breaker-for.js';
 import type { Discovery } from '../discovery/discovery.js';
-import type { Backoff } from '../operators/backoff.js';
 import type { RetryBudget } from '../operators/retry-budget.js';
+import type { Backoff } from '../retry/backoff.js';
 import type { GeoPoint } from '../selector/geo.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import type { SelectMode } from '../selector/selector-for.js';

@@ -30,7 +30,6 @@ import {
   NoInstanceError,
   RpcError,
 } from '../errors/index.js';
-import { exponentialBackoff } from '../operators/backoff.js';
 import { callTimeout, deadlineOn } from '../operators/call-timeout.js';
 import { circuitBreak } from '../operators/circuit-break.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
@@ -40,6 +39,7 @@ import { failtry } from '../operators/failtry.js';
 import type { RetryOptions } from '../operators/retry-attempts.js';
 import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
+import { exponentialBackoff } from '../retry/backoff.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { selectorFor } from '../selector/selector-for.js';
 import { unrefScheduler } from '../util/unref-scheduler.js';

@@ -13,5 +13,6 @@ export { multipleServersDiscovery } from './multiple-servers-discovery.js';
 export { p2pDiscovery } from './p2p-discovery.js';
 export { sameInstances } from './same-instances.js';
 export type { ServiceInstance } from './service-instance.js';
+export type { ServiceRegistry } from './service-registry.js';
 export type { UsableInstancesOptions } from './usable-instances.js';
 export { usableInstances } from './usable-instances.js';

@@ -1,5 +1,4 @@
 import { BehaviorSubject, defer, EMPTY } from 'rxjs';
-import type { ServiceRegistry } from '../server/service-registry.js';
 import { describeValue, optionsObject } from '../util/validate.js';
 import { closableDiscovery } from './closable-discovery.js';
 import { checkAddress, createInstance } from './create-instance.js';
@@ -7,6 +6,7 @@ import type { Discovery } from './discovery.js';
 import { checkGroup } from './instance-filters.js';
 import { sameInstances } from './same-instances.js';
 import type { ServiceInstance } from './service-instance.js';
+import type { ServiceRegistry } from './service-registry.js';
 
 /**
  * Options of {@link MemoryRegistry.discovery}.

@@ -1,7 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { XClientOptions } from '../client/xclient-options.js';
 import type { Discovery } from '../discovery/discovery.js';
-import { type Logger, loggerOption } from '../server/logger.js';
+import { type Logger, loggerOption } from '../util/logger.js';
 import {
   describeValue,
   durationOption,

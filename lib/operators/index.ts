@@ -1,13 +1,13 @@
 // Governance operators: one per file; see each for its rules.
 
-export type { Backoff, ExponentialBackoffOptions, Jitter } from './backoff.js';
+export type { Backoff, ExponentialBackoffOptions, Jitter } from '../retry/backoff.js';
 export {
   constantBackoff,
   DEFAULT_BACKOFF_INITIAL_MS,
   DEFAULT_BACKOFF_MAX_MS,
   DEFAULT_BACKOFF_MULTIPLIER,
   exponentialBackoff,
-} from './backoff.js';
+} from '../retry/backoff.js';
 export type { CallTimeoutOptions } from './call-timeout.js';
 export { callTimeout } from './call-timeout.js';
 export type { CircuitBreakOptions } from './circuit-break.js';

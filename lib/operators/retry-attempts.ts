@@ -1,4 +1,5 @@
 import { type MonoTypeOperatorFunction, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Backoff } from '../retry/backoff.js';
 import {
   describeValue,
   functionOption,
@@ -7,7 +8,6 @@ import {
   optionsObject,
   schedulerOption,
 } from '../util/validate.js';
-import type { Backoff } from './backoff.js';
 import type { RetryBudget } from './retry-budget.js';
 import { isRetryable, type RetryPredicate } from './retryable.js';
 

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
-import { type Backoff, exponentialBackoff } from '../operators/backoff.js';
-import { type Logger, loggerOption } from '../server/logger.js';
+import { type Backoff, exponentialBackoff } from '../retry/backoff.js';
+import { type Logger, loggerOption } from '../util/logger.js';
 import { describeValue, durationOption, optionsObject, schedulerOption } from '../util/validate.js';
 
 /**

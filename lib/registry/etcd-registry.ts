@@ -2,9 +2,9 @@ import type { Lease } from 'etcd3';
 import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs';
 import { checkAddress } from '../discovery/create-instance.js';
 import { formatMetadata, parseMetadata } from '../discovery/metadata-query.js';
+import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { ConnectionError } from '../errors/index.js';
-import type { Backoff } from '../operators/backoff.js';
-import type { ServiceRegistry } from '../server/service-registry.js';
+import type { Backoff } from '../retry/backoff.js';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
 import { acquireEtcd, type EtcdHandle } from './etcd-client.js';
 import {

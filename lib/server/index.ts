@@ -1,7 +1,7 @@
+export type { Logger } from '../util/logger.js';
+export { consoleLogger, silentLogger } from '../util/logger.js';
 export type { CallContext, PushOptions, ServerConnection } from './call-context.js';
 export type { ServerCall, ServerHandler, ServerInterceptor } from './interceptor.js';
-export type { Logger } from './logger.js';
-export { consoleLogger, silentLogger } from './logger.js';
 export type { ServeClusterOptions, ServerCluster } from './serve-cluster.js';
 export {
   CLUSTER_EXIT_MARGIN_MS,
@@ -34,4 +34,3 @@ export {
   resolveServerOptions,
 } from './server-options.js';
 export type { MethodTypes, RegisterOptions, Service, ServiceMethod } from './service.js';
-export type { ServiceRegistry } from './service-registry.js';

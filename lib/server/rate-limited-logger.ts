@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * How many warnings caused by peers get through; see {@link rateLimitedLogger}.

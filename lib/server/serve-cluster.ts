@@ -1,8 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { formatAddress, parseAddress } from '../transport/address.js';
+import type { Logger } from '../util/logger.js';
 import {
   booleanOption,
   describeValue,
@@ -11,10 +13,8 @@ import {
   integerOption,
   optionsObject,
 } from '../util/validate.js';
-import type { Logger } from './logger.js';
 import { Server } from './server.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, resolveServerOptions, type ServerOptions } from './server-options.js';
-import type { ServiceRegistry } from './service-registry.js';
 
 /**
  * How long {@link serveCluster} waits before it restarts a worker that exited on its own, in ms.

@@ -1,6 +1,8 @@
 import type { TlsOptions } from 'node:tls';
+import type { ServiceRegistry } from '../discovery/service-registry.js';
 import type { GatewayHttpOptions } from '../gateway/gateway-options.js';
 import type { Metadata } from '../protocol/message.js';
+import { type Logger, loggerOption } from '../util/logger.js';
 import {
   type PayloadOptions,
   type ResolvedPayloadOptions,
@@ -13,9 +15,7 @@ import {
   integerOption,
   optionsObject,
 } from '../util/validate.js';
-import { type Logger, loggerOption } from './logger.js';
 import { rateLimitedLogger } from './rate-limited-logger.js';
-import type { ServiceRegistry } from './service-registry.js';
 
 /**
  * Default of {@link ServerOptions.maxConcurrentRequests}: 1,000 calls per connection.

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { lastValueFrom, type Observable, Subject } from 'rxjs';
+import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { RpcError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -25,7 +26,6 @@ import {
   type ServerOptions,
 } from './server-options.js';
 import { createService, type RegisterOptions, type Service, type ServiceMethod } from './service.js';
-import type { ServiceRegistry } from './service-registry.js';
 import { TurnQueue } from './turn-queue.js';
 
 /** Heavy decodes run in slices of this much work (ms), with other I/O between two slices. */

@@ -5,9 +5,9 @@
  */
 import { Client } from '../client/client.js';
 import type { ConnectOptions } from '../client/connect-options.js';
-import { silentLogger } from '../server/logger.js';
 import { Server } from '../server/server.js';
 import type { ServerOptions } from '../server/server-options.js';
+import { silentLogger } from '../util/logger.js';
 
 /** A server on a free loopback port, for tests. */
 export interface TestServer {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import type { CallContext } from '../../lib/server/call-context.js';
-import { silentLogger } from '../../lib/server/logger.js';
 import { Server } from '../../lib/server/server.js';
 import type { ServerOptions } from '../../lib/server/server-options.js';
+import { silentLogger } from '../../lib/util/logger.js';
 import { trackHandles } from '../support/handles.js';
 import { phobos, startCli } from './cli-process.js';
 

@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdRegistry } from '../../lib/registry/index.js';
-import { silentLogger } from '../../lib/server/logger.js';
 import { Server } from '../../lib/server/server.js';
+import { silentLogger } from '../../lib/util/logger.js';
 import { type EtcdNode, startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { freshBasePath } from '../support/etcd-helpers.js';
 import { trackHandles } from '../support/handles.js';

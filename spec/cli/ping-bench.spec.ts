@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../lib/server/logger.js';
 import { Server } from '../../lib/server/server.js';
+import { silentLogger } from '../../lib/util/logger.js';
 import { trackHandles } from '../support/handles.js';
 import { phobos, startCli } from './cli-process.js';
 import { scriptedPeer } from './scripted-peer.js';

@@ -7,7 +7,7 @@ import {
   memoryRegistry,
   type ServiceInstance,
 } from '../../lib/discovery/index.js';
-import type { ServiceRegistry } from '../../lib/server/service-registry.js';
+import type { ServiceRegistry } from '../../lib/discovery/service-registry.js';
 import { thrown } from '../support/thrown.js';
 import { type Recording, record } from './record.js';
 

@@ -9,8 +9,8 @@ import { multipleServersDiscovery } from '../../lib/discovery/multiple-servers-d
 import type { ServiceInstance } from '../../lib/discovery/service-instance.js';
 import { CircuitOpenError, ConnectionError, NoInstanceError, ServiceError } from '../../lib/errors/errors.js';
 import { etcdDiscovery } from '../../lib/registry/etcd-discovery.js';
-import { silentLogger } from '../../lib/server/logger.js';
 import type { Server } from '../../lib/server/server.js';
+import { silentLogger } from '../../lib/util/logger.js';
 import { turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { closedPort } from '../support/ports.js';

@@ -6,8 +6,8 @@ import { Client } from '../../lib/client/client.js';
 import { XClient } from '../../lib/client/xclient.js';
 import { multipleServersDiscovery } from '../../lib/discovery/multiple-servers-discovery.js';
 import { ConnectionClosedError, ConnectionError } from '../../lib/errors/errors.js';
-import { silentLogger } from '../../lib/server/logger.js';
 import { Server } from '../../lib/server/server.js';
+import { silentLogger } from '../../lib/util/logger.js';
 import { type Deferred, deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 

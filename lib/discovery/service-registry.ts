@@ -11,7 +11,7 @@
  * const registry = memoryRegistry();
  * const server = new Server({ registries: [registry] });
  * ```
- * @group Server
+ * @group Registry
  */
 export interface ServiceRegistry {
   /** Publishes one service at one address. */

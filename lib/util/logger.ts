@@ -1,4 +1,4 @@
-import { describeValue } from '../util/validate.js';
+import { describeValue } from './validate.js';
 
 /**
  * Where the server reports what it cannot reply to: a frame that broke the protocol, a socket
