@@ -185,6 +185,7 @@ export {
   failfast,
   failover,
   failtry,
+  firstSuccess,
   isRetryable,
   retryBudget,
   selectInstance,

@@ -1,5 +1,5 @@
 import { defer, lastValueFrom, type Observable, Subject, type Subscription } from 'rxjs';
-import { CancelledError, ConnectionClosedError } from '../errors/index.js';
+import { ConnectionClosedError } from '../errors/index.js';
 import { parseAddress } from '../transport/address.js';
 import { optionsObject } from '../util/validate.js';
 import { connect } from './connect.js';
@@ -13,6 +13,7 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
+import { dataOf, splitSignal, toPromise, withSignal } from './promise-adapter.js';
 
 /**
  * Options of one promise call: {@link CallOptions} and an `AbortSignal`.
@@ -127,14 +128,8 @@ export class Client {
     let signal: AbortSignal | undefined;
     let callOptions: CallOptions | undefined;
     try {
-      if (options !== undefined) {
-        const o = optionsObject('call options', options);
-        if (o.signal === undefined) callOptions = o;
-        else ({ signal, ...callOptions } = o);
-      }
-      if (signal !== undefined && !(signal instanceof AbortSignal))
-        throw new TypeError('signal must be an AbortSignal');
-      if (signal?.aborted) throw cancelled(signal);
+      if (options !== undefined)
+        ({ options: callOptions, signal } = splitSignal(optionsObject('call options', options)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -158,21 +153,8 @@ export class Client {
       this.interceptors === undefined
         ? connection.callWithMetadata$<T>(service, method, args, options)
         : this.intercepted$<T>(connection, { service, method, args, options: options ?? NO_OPTIONS });
-    return new Promise<R>((resolve, reject) => {
-      const subscription = reply$.subscribe({
-        next: (reply) => resolve(pick(reply)),
-        error: reject,
-      });
-      if (signal) {
-        // Unsubscribing sends the cancel notice, so the server's handler sees ctx.signal abort.
-        const onAbort = (): void => {
-          subscription.unsubscribe();
-          reject(cancelled(signal));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        subscription.add(() => signal.removeEventListener('abort', onAbort));
-      }
-    });
+    // Unsubscribing on abort sends the cancel notice, so the server's handler sees ctx.signal abort.
+    return toPromise(reply$, signal, pick);
   }
 
   /**
@@ -280,33 +262,6 @@ export class Client {
 
 const NO_OPTIONS: CallOptions = Object.freeze({});
 
-function dataOf<T>(reply: Reply<T>): T {
-  return reply.data;
-}
-
 function wholeReply<T>(reply: Reply<T>): Reply<T> {
   return reply;
-}
-
-function cancelled(signal: AbortSignal): CancelledError {
-  return new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason });
-}
-
-/** Rejects with CancelledError when the signal aborts first. */
-function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -3,6 +3,7 @@ import {
   catchError,
   defer,
   forkJoin,
+  identity,
   lastValueFrom,
   type MonoTypeOperatorFunction,
   map,
@@ -23,7 +24,6 @@ import type { ServiceInstance } from '../discovery/service-instance.js';
 import { usableInstances } from '../discovery/usable-instances.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import {
-  CancelledError,
   CircuitOpenError,
   ConnectionClosedError,
   DeadlineExceededError,
@@ -36,6 +36,7 @@ import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { failbackup } from '../operators/failbackup.js';
 import { failover } from '../operators/failover.js';
 import { failtry } from '../operators/failtry.js';
+import { firstSuccess } from '../operators/first-success.js';
 import type { RetryOptions } from '../operators/retry-attempts.js';
 import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
@@ -58,6 +59,7 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
+import { dataOf, splitSignal, toPromise } from './promise-adapter.js';
 import type { InstanceState, XClientEvent } from './xclient-event.js';
 import {
   DEFAULT_BACKUP_DELAY_MS,
@@ -473,13 +475,14 @@ export class XClient {
    * const reply = await client.call('Greet', { First: 'budei' }, { signal: AbortSignal.timeout(1_000) });
    * ```
    */
-  async call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
-    const o = optionsObject('call options', options);
-    // Most calls have no signal: their options go on as they are, not copied without it.
-    let callOptions: CallOptions = o;
-    let signal: AbortSignal | undefined;
-    if (o.signal !== undefined) ({ signal, ...callOptions } = o);
-    return (await toPromise(this.callWithMetadata$<T>(method, args, callOptions), signal)).data;
+  call<T = unknown>(method: string, args?: unknown, options?: ClientCallOptions): Promise<T> {
+    let split: ReturnType<typeof splitSignal>;
+    try {
+      split = splitSignal(optionsObject('call options', options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return toPromise(this.callWithMetadata$<T>(method, args, split.options), split.signal, dataOf);
   }
 
   /**
@@ -882,7 +885,7 @@ export class XClient {
     options: ClientCallOptions | undefined,
     combine: (calls: { instance: ServiceInstance; reply$: Observable<Reply<unknown>> }[]) => Observable<R>,
   ): Promise<R> {
-    const { signal, ...callOptions } = optionsObject('call options', options);
+    const { options: callOptions, signal } = splitSignal(optionsObject('call options', options));
     const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs);
     const all$ = this.known$(timeoutMs).pipe(
       switchMap((list) => {
@@ -898,7 +901,7 @@ export class XClient {
         );
       }),
     );
-    return toPromise(all$, signal);
+    return toPromise(all$, signal, identity);
   }
 
   /**
@@ -1019,62 +1022,4 @@ function makeSelector(o: XClientOptions): Selector {
   if (mode === 'consistentHash')
     return selectorFor('consistentHash', o.hashKey ? { keyOf: o.hashKey } : undefined);
   return selectorFor(mode);
-}
-
-/** The first value of many sources; errors (with the last error) only when all have errored. */
-function firstSuccess<T>(sources: readonly Observable<T>[]): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    let failed = 0;
-    const subscriptions: Subscription[] = [];
-    for (const source of sources) {
-      subscriptions.push(
-        source.pipe(take(1)).subscribe({
-          next: (value) => {
-            subscriber.next(value);
-            subscriber.complete();
-          },
-          error: (error: unknown) => {
-            failed += 1;
-            if (failed === sources.length) subscriber.error(error);
-          },
-        }),
-      );
-      if (subscriber.closed) break;
-    }
-    return () => {
-      for (const subscription of subscriptions) subscription.unsubscribe();
-    };
-  });
-}
-
-function toPromise<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    return Promise.reject(new TypeError('signal must be an AbortSignal'));
-  }
-  if (signal?.aborted)
-    return Promise.reject(
-      new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason }),
-    );
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    // The sources here complete after their one value, so no take(1) is needed.
-    const subscription = source.subscribe({
-      next: (value) => {
-        settled = true;
-        resolve(value);
-      },
-      error: reject,
-      complete: () => {
-        if (!settled) reject(new RpcError('the call completed without a reply', 'UNKNOWN'));
-      },
-    });
-    if (signal) {
-      const onAbort = (): void => {
-        subscription.unsubscribe();
-        reject(new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason }));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      subscription.add(() => signal.removeEventListener('abort', onAbort));
-    }
-  });
 }

@@ -19,6 +19,7 @@ export type { FailoverOptions } from './failover.js';
 export { failover } from './failover.js';
 export type { FailtryOptions } from './failtry.js';
 export { failtry } from './failtry.js';
+export { firstSuccess } from './first-success.js';
 export type { RetryOptions } from './retry-attempts.js';
 export { DEFAULT_RETRIES } from './retry-attempts.js';
 export type { RetryBudget, RetryBudgetOptions } from './retry-budget.js';
