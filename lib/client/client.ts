@@ -21,7 +21,10 @@ import { dataOf, splitSignal, toPromise, withSignal } from './promise-adapter.js
  * @group Client
  */
 export interface ClientCallOptions extends CallOptions {
-  /** Aborting it cancels the call (on the server too) and rejects with {@link CancelledError}. */
+  /**
+   * Aborting it cancels the call (on the server too) and rejects with {@link CancelledError}, or
+   * with {@link DeadlineExceededError} when it timed out (`AbortSignal.timeout()`).
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -78,7 +81,8 @@ export class Client {
    *
    * Rejects with `ServiceError` (the handler failed), `DeadlineExceededError` (past `timeoutMs`:
    * the call's, the client's, or 30 s),
-   * `CancelledError` (the signal aborted), `ConnectionError` / `ConnectionClosedError`,
+   * `CancelledError` (the signal aborted; `DeadlineExceededError` when it was an
+   * `AbortSignal.timeout()`), `ConnectionError` / `ConnectionClosedError`,
    * `CodecError`, or RangeError/TypeError for bad arguments.
    *
    * @example

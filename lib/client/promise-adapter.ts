@@ -1,13 +1,13 @@
 import type { Observable } from 'rxjs';
-import { CancelledError, RpcError } from '../errors/index.js';
+import { CancelledError, DeadlineExceededError, RpcError } from '../errors/index.js';
 import type { CallOptions, Reply } from './connection.js';
 
 /**
  * Splits the promise facade's options into the call options and the signal; options without a
  * signal go on as they are (most calls), not copied.
  *
- * @throws TypeError when `signal` is not an AbortSignal; CancelledError when it has already
- *   aborted.
+ * @throws TypeError when `signal` is not an AbortSignal; CancelledError (DeadlineExceededError
+ *   for `AbortSignal.timeout()`) when it has already aborted.
  * @internal
  */
 export function splitSignal(o: CallOptions & { readonly signal?: AbortSignal }): {
@@ -22,17 +22,22 @@ export function splitSignal(o: CallOptions & { readonly signal?: AbortSignal }):
 }
 
 /**
- * The error of a call its signal cancelled.
+ * The error of a call its signal ended: `DeadlineExceededError` when the signal timed out
+ * (`AbortSignal.timeout()`), `CancelledError` otherwise; the signal's reason is the cause.
  *
  * @internal
  */
-export function cancelled(signal: AbortSignal): CancelledError {
-  return new CancelledError('the call was cancelled by its AbortSignal', { cause: signal.reason });
+export function cancelled(signal: AbortSignal): RpcError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new DeadlineExceededError('the call’s AbortSignal timed out', { cause: reason });
+  }
+  return new CancelledError('the call was cancelled by its AbortSignal', { cause: reason });
 }
 
 /**
  * The first value of a call's Observable, through `pick`, as a promise; `signal` aborting
- * unsubscribes it (which sends the cancel notice) and rejects with `CancelledError`. A source that
+ * unsubscribes it (which sends the cancel notice) and rejects with {@link cancelled}'s error. A source that
  * completes without a value rejects with an `RpcError` (UNKNOWN).
  *
  * @internal
@@ -66,7 +71,7 @@ export function toPromise<T, R>(
 }
 
 /**
- * Rejects with `CancelledError` when `signal` aborts before `promise` settles.
+ * Rejects with {@link cancelled}'s error when `signal` aborts before `promise` settles.
  *
  * @internal
  */

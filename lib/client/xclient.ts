@@ -468,7 +468,8 @@ export class XClient {
 
   /**
    * The promise form of {@link XClient.call$}; an `AbortSignal` cancels the call (on the server
-   * too) and rejects with `CancelledError`.
+   * too) and rejects with `CancelledError`, or `DeadlineExceededError` when it timed out
+   * (`AbortSignal.timeout()`).
    *
    * @example
    * ```ts

@@ -1,4 +1,4 @@
-import { RpcError, type RpcErrorOptions } from './rpc-error.js';
+import { PLATFORM_ERRORS, RpcError, type RpcErrorOptions } from './rpc-error.js';
 
 /**
  * The remote handler failed: the server answered with an error reply. The message is the one
@@ -158,3 +158,7 @@ export class CodecError extends RpcError {
     super(message, 'CODEC_ERROR', options);
   }
 }
+
+// RpcError.from turns the platform's timeout and abort errors into these classes.
+PLATFORM_ERRORS.set('TimeoutError', (message, cause) => new DeadlineExceededError(message, { cause }));
+PLATFORM_ERRORS.set('AbortError', (message, cause) => new CancelledError(message, { cause }));

@@ -88,8 +88,11 @@ export class RpcError extends Error {
   }
 
   /**
-   * Turns anything thrown into an {@link RpcError}: an `RpcError` is returned as is, an
-   * `Error` keeps its message and becomes the cause, anything else is described.
+   * Turns anything thrown into an {@link RpcError}: an `RpcError` is returned as is; a platform
+   * error named `TimeoutError` (the reason of `AbortSignal.timeout()`, RxJS's `timeout`) becomes a
+   * `DeadlineExceededError` and one named `AbortError` (an `AbortController`'s default reason) a
+   * `CancelledError`; any other `Error` keeps its message and becomes the cause of an `UNKNOWN`
+   * one; anything else is described.
    *
    * Never throws, whatever the value: one that cannot be read (a revoked Proxy, getters that
    * throw, a null prototype holding a BigInt or a cycle) gets a fallback description.
@@ -101,6 +104,27 @@ export class RpcError extends Error {
    */
   static from(value: unknown): RpcError {
     if (value instanceof RpcError) return value;
-    return new RpcError(describeThrown(value), 'UNKNOWN', { cause: value });
+    const message = describeThrown(value);
+    const make = platformErrorName(value);
+    if (make !== undefined) return make(message, value);
+    return new RpcError(message, 'UNKNOWN', { cause: value });
+  }
+}
+
+/**
+ * The RpcError classes platform errors stand for, by the platform error's `name`; the error
+ * classes' module fills it in (those classes extend RpcError, so this module cannot import them).
+ *
+ * @internal
+ */
+export const PLATFORM_ERRORS = new Map<string, (message: string, cause: unknown) => RpcError>();
+
+function platformErrorName(value: unknown): ((message: string, cause: unknown) => RpcError) | undefined {
+  try {
+    if (typeof value !== 'object' || value === null || !(value instanceof Error)) return undefined;
+    const name = value.name;
+    return typeof name === 'string' ? PLATFORM_ERRORS.get(name) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -3,7 +3,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { lastValueFrom, type Observable, Subject } from 'rxjs';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { describeThrown } from '../errors/describe-thrown.js';
-import { RpcError } from '../errors/index.js';
+import { ConnectionError, RpcError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { DeadlineQueues } from '../operators/deadline-queue.js';
 import { parseAddress } from '../transport/address.js';
@@ -233,7 +233,7 @@ export class Server {
    * ```
    */
   async listen(address: string, options?: ListenAdvertiseOptions): Promise<string> {
-    if (this.shutdownPromise) throw new RpcError('the server is shut down; create a new one', 'UNAVAILABLE');
+    if (this.shutdownPromise) throw new ConnectionError('the server is shut down; create a new one');
     const { advertiseAddress } = optionsObject('listen options', options);
     if (advertiseAddress !== undefined) parseAddress(advertiseAddress);
     if (this.options.http && !this.http) {

@@ -1,7 +1,7 @@
 import { EMPTY, finalize, NEVER, of, Subject, throwError } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { cancelled, splitSignal, toPromise, withSignal } from '../../lib/client/promise-adapter.js';
-import { CancelledError, ConnectionError, RpcError } from '../../lib/errors/index.js';
+import { CancelledError, ConnectionError, DeadlineExceededError, RpcError } from '../../lib/errors/index.js';
 
 const same = <T>(value: T): T => value;
 
@@ -76,6 +76,17 @@ describe('promise adapter', () => {
     // Aborting afterwards changes nothing.
     other.abort();
     expect(await answered).toBe(1);
+  });
+
+  it('a signal that timed out (AbortSignal.timeout) rejects with DeadlineExceededError, before and during the call', async () => {
+    const timedOut = () => AbortSignal.abort(new DOMException('timed out', 'TimeoutError'));
+    expect(() => splitSignal({ signal: timedOut() })).toThrow(DeadlineExceededError);
+    const controller = new AbortController();
+    const pending = toPromise(NEVER, controller.signal, same);
+    controller.abort(new DOMException('timed out', 'TimeoutError'));
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', message: 'the call’s AbortSignal timed out' });
   });
 
   it('withSignal - passes the promise through, or rejects with CancelledError when the signal aborts first', async () => {

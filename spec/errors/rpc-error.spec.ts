@@ -81,6 +81,23 @@ describe('RpcError', () => {
     expect(RpcError.from(undefined).message).toBe('non-error value thrown: undefined');
   });
 
+  it('from() turns the platform timeout into DeadlineExceededError and an abort into CancelledError, keeping them as the cause', () => {
+    const timedOut = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    const deadline = RpcError.from(timedOut);
+    expect(deadline).toBeInstanceOf(DeadlineExceededError);
+    expect(deadline.code).toBe('DEADLINE_EXCEEDED');
+    expect(deadline.cause).toBe(timedOut);
+    const rxjsTimeout = Object.assign(new Error('Timeout has occurred'), { name: 'TimeoutError' });
+    expect(RpcError.from(rxjsTimeout)).toBeInstanceOf(DeadlineExceededError);
+    const aborted = new DOMException('This operation was aborted', 'AbortError');
+    const cancelled = RpcError.from(aborted);
+    expect(cancelled).toBeInstanceOf(CancelledError);
+    expect(cancelled.code).toBe('CANCELLED');
+    expect(cancelled.message).toBe('This operation was aborted');
+    // Only errors: a plain object that says it is one is described, not trusted.
+    expect(RpcError.from({ name: 'TimeoutError' }).code).toBe('UNKNOWN');
+  });
+
   it('from() and instanceof never throw, whatever the value (property)', () => {
     fc.assert(
       fc.property(hostileValue, (recipe) => {

@@ -366,6 +366,13 @@ describe('shutdown', () => {
     await expect(shutdown).resolves.toBeUndefined();
     expect(server.shutdown()).toBe(shutdown);
     expect(started).toBe(20);
+    // As documented: listen() on a server that shut down rejects with ConnectionError.
+    const again = await rejection(server.listen('tcp@127.0.0.1:0'));
+    expect(again).toBeInstanceOf(ConnectionError);
+    expect(again).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'the server is shut down; create a new one',
+    });
   });
 
   it('shutdown grace expires - the shutdown resolves and the stuck handler signal aborts', async () => {
