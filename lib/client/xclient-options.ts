@@ -84,7 +84,8 @@ export interface XClientOptions extends ConnectOptions {
   readonly heartbeat?: HeartbeatSettings | false;
   /**
    * One circuit breaker per server: options, your own factory, or `false`. Default the
-   * consecutive-failures breaker with Go Phobos's settings.
+   * consecutive-failures breaker with Go Phobos's settings. Breakers given as options read time
+   * from the client's `scheduler` unless they name their own `clock`.
    */
   readonly breaker?: BreakerOption;
   /** Only servers that list this group. Default all. */

@@ -232,8 +232,15 @@ export class XClient {
           : failMode === 'failbackup'
             ? failbackup({ delayMs: backupDelayMs, scheduler, shouldRetry: this.retried })
             : undefined;
+    // Breakers read time from the client's scheduler unless their options name a clock of their own.
+    const clock = (): number => scheduler.now();
+    const breaker = o.breaker;
     this.breakerFactory = breakerFor(
-      o.breaker === undefined ? { kind: 'consecutive', clock: () => scheduler.now() } : o.breaker,
+      breaker === undefined
+        ? { kind: 'consecutive', clock }
+        : typeof breaker === 'object' && breaker !== null && breaker.clock === undefined
+          ? { ...breaker, clock }
+          : breaker,
     );
     const heartbeat = o.heartbeat === undefined || o.heartbeat === false ? undefined : o.heartbeat;
     const heartbeatOptions = heartbeat

@@ -25,6 +25,7 @@ import {
 import { type CallLoop, callLoop } from '../support/call-loop.js';
 import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
+import { deadAddress } from '../support/ordered-xclient.js';
 import { rawServer } from '../support/raw-peer.js';
 import { startServer } from '../support/servers.js';
 import { advanceTo } from '../support/virtual-time.js';
@@ -656,6 +657,33 @@ describe('XClient - idle connections', () => {
     expect(await client.call('Quick', {})).toBe('quick');
     expect(a.server.connectionCount).toBe(1);
   });
+});
+
+describe('XClient - breakers on the client’s clock', () => {
+  it.each([
+    ['consecutive', { kind: 'consecutive', failureThreshold: 1, openMs: 1_000 }],
+    ['rate', { kind: 'rate', failureRateThreshold: 0.5, minimumRequests: 2, openMs: 1_000 }],
+  ] as const)(
+    'a %s breaker given as options opens and turns half-open on the client’s scheduler, not the wall clock',
+    async (_kind, breaker) => {
+      const scheduler = new VirtualTimeScheduler();
+      const address = await deadAddress();
+      const client = xclient('Dead', {
+        discovery: multipleServersDiscovery([{ address }]),
+        failMode: 'failfast',
+        heartbeat: false,
+        timeoutMs: 0,
+        breaker,
+        scheduler,
+      });
+      for (let i = 0; i < 2; i++) await client.call('Any', {}).catch(() => undefined);
+      expect(client.instanceStates().map((state) => state.breaker)).toEqual(['open']);
+      advanceTo(scheduler, 999);
+      expect(client.instanceStates().map((state) => state.breaker)).toEqual(['open']);
+      advanceTo(scheduler, 1_000);
+      expect(client.instanceStates().map((state) => state.breaker)).toEqual(['half-open']);
+    },
+  );
 });
 
 describe('XClient - idle connections, calls one at a time', () => {
