@@ -30,7 +30,11 @@ export function connect(address: string, options?: ConnectOptions): Observable<C
     let connection: Connection | undefined;
     const abort = dial(
       address,
-      { connectTimeoutMs: resolved.connectTimeoutMs, ...(resolved.tls ? { tls: resolved.tls } : {}) },
+      {
+        connectTimeoutMs: resolved.connectTimeoutMs,
+        scheduler: resolved.scheduler,
+        ...(resolved.tls ? { tls: resolved.tls } : {}),
+      },
       (error, socket) => {
         if (error || !socket) {
           subscriber.error(error);

@@ -217,10 +217,10 @@ export class ServerConnectionHandler implements ServerConnection {
     this.remoteAddress = inProcess ? 'in-process@' : remoteAddressOf(socket);
     this.closed$ = this.closed.asObservable();
     this.progressAt = this.options.scheduler.now();
-    const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes } = this.options;
+    const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes, scheduler } = this.options;
     this.frames = new FrameSocket(
       socket,
-      { maxMessageBytes, maxMetadataEntries, maxMetadataBytes },
+      { maxMessageBytes, maxMetadataEntries, maxMetadataBytes, scheduler },
       {
         onMessage: (message) => this.receive(message),
         onChunk: (completed) => this.chunkDone(completed),

@@ -425,14 +425,14 @@ export class Server {
   private whenIdle(graceMs: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        timer.unsubscribe();
         this.idleWaiters.delete(check);
         resolve();
       };
       const check = (): void => {
         if ([...this.connections].every((connection) => connection.idle)) done();
       };
-      const timer = setTimeout(done, graceMs);
+      const timer = this.options.scheduler.schedule(done, graceMs);
       this.idleWaiters.add(check);
       check();
     });

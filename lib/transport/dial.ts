@@ -5,6 +5,7 @@ import {
   type TlsOptions,
   connect as tlsConnect,
 } from 'node:tls';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ConnectionError } from '../errors/index.js';
 import { formatAddress, parseAddress } from './address.js';
 
@@ -18,6 +19,8 @@ export interface DialOptions {
   readonly tls?: ConnectionOptions;
   /** Give up connecting after this long. */
   readonly connectTimeoutMs: number;
+  /** Where the connect timeout is scheduled. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /**
@@ -72,7 +75,7 @@ export function dial(
   const finish = (error: ConnectionError | undefined): void => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    timer.unsubscribe();
     socket.removeListener('error', onError);
     if (error) {
       socket.destroy();
@@ -88,7 +91,7 @@ export function dial(
         details: { address },
       }),
     );
-  const timer = setTimeout(
+  const timer = (options.scheduler ?? asyncScheduler).schedule(
     () =>
       finish(
         new ConnectionError(`cannot connect to ${address}: no answer within ${options.connectTimeoutMs} ms`, {
@@ -102,7 +105,7 @@ export function dial(
   return () => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
+    timer.unsubscribe();
     socket.destroy();
   };
 }

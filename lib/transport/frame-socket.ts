@@ -1,8 +1,10 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { ConnectionClosedError, ProtocolError } from '../errors/index.js';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { encodeFrame } from '../protocol/encode.js';
 import type { Message } from '../protocol/message.js';
+import { unrefScheduler } from '../util/unref-scheduler.js';
 import type { ByteStream } from './memory-pipe.js';
 
 /** Batches at most this many bytes into one buffer; larger batches are written as a vector. */
@@ -49,6 +51,11 @@ export interface FrameSocketOptions {
   readonly maxMetadataEntries?: number;
   /** Largest metadata section of a frame received (past it, the frame is delivered `invalid`). */
   readonly maxMetadataBytes?: number;
+  /**
+   * Where the linger of `end()` is scheduled. Default, and for `asyncScheduler`: `unrefScheduler`,
+   * so that a closing socket never holds the process.
+   */
+  readonly scheduler?: SchedulerLike;
 }
 
 /**
@@ -80,6 +87,7 @@ export class FrameSocket {
   private readonly decoder: FrameDecoder;
   private readonly maxMessageBytes: number;
   private readonly handlers: FrameSocketHandlers;
+  private readonly scheduler: SchedulerLike;
   private batch: Buffer[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
@@ -95,6 +103,10 @@ export class FrameSocket {
   constructor(socket: ByteStream, options: FrameSocketOptions, handlers: FrameSocketHandlers) {
     this.socket = socket;
     this.maxMessageBytes = options.maxMessageBytes;
+    this.scheduler =
+      options.scheduler === undefined || options.scheduler === asyncScheduler
+        ? unrefScheduler
+        : options.scheduler;
     const { maxMessageBytes, magics, maxMetadataEntries, maxMetadataBytes } = options;
     this.decoder = new FrameDecoder({
       maxMessageBytes,
@@ -186,9 +198,8 @@ export class FrameSocket {
     if (this.closed) return;
     this.flush();
     this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), lingerMs);
-    timer.unref();
-    this.socket.once('close', () => clearTimeout(timer));
+    const timer = this.scheduler.schedule(() => this.socket.destroy(), lingerMs);
+    this.socket.once('close', () => timer.unsubscribe());
   }
 
   /** Closes the socket at once; `reason` is reported to `onClose`. */

@@ -1,4 +1,4 @@
-import { firstValueFrom, lastValueFrom, map, type Subscription } from 'rxjs';
+import { firstValueFrom, lastValueFrom, map, type Subscription, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   type AuthInfo,
@@ -23,6 +23,7 @@ import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { rawClient, rawServer, request } from '../support/raw-peer.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
+import { advanceTo } from '../support/virtual-time.js';
 
 const { defer } = trackHandles();
 
@@ -373,6 +374,34 @@ describe('shutdown', () => {
       code: 'UNAVAILABLE',
       message: 'the server is shut down; create a new one',
     });
+  });
+
+  it('shutdown grace runs on the server’s scheduler: still waiting at 999 virtual ms, done at 1,000', async () => {
+    const slow = blocking();
+    const scheduler = new VirtualTimeScheduler();
+    const { server, address } = await startServer(defer, (s) => s.register('Slow', { Wait: slow.handler }), {
+      scheduler,
+    });
+    const client = startClient(defer, address);
+    const call = rejection(client.call('Slow', 'Wait'));
+    const ctx = await slow.started;
+    let done = false;
+    const shutdown = server.shutdown({ graceMs: 1_000 }).then(() => {
+      done = true;
+    });
+    // The grace starts once the listeners are closed and the registries told.
+    const graceScheduled = (): boolean => scheduler.actions.some((action) => action.delay === 1_000);
+    for (let turn = 0; turn < 200 && !graceScheduled(); turn++) await turns(1);
+    expect(graceScheduled()).toBe(true);
+    const from = scheduler.now();
+    advanceTo(scheduler, from + 999);
+    await turns(5);
+    expect(done).toBe(false);
+    expect(ctx.signal.aborted).toBe(false);
+    advanceTo(scheduler, from + 1_000);
+    await shutdown;
+    expect(ctx.signal.aborted).toBe(true);
+    expect(await call).toBeInstanceOf(RpcError);
   });
 
   it('shutdown grace expires - the shutdown resolves and the stuck handler signal aborts', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import {
   ConnectionClosedError,
@@ -13,12 +14,13 @@ import {
 } from '../../lib/index.js';
 import { encodeMessage, FrameSocket, type Message } from '../../lib/protocol/index.js';
 import { FLUSH_AT_CHUNKS } from '../../lib/transport/frame-socket.js';
-import { deferred } from '../support/deferred.js';
+import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { closedPort } from '../support/ports.js';
 import { type RawPeer, rawServer, request } from '../support/raw-peer.js';
 import { startClient, startServer } from '../support/servers.js';
 import { thrown } from '../support/thrown.js';
+import { advanceTo } from '../support/virtual-time.js';
 
 const { defer } = trackHandles();
 
@@ -174,6 +176,24 @@ describe('dialing and listening', () => {
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).message).toBe(`cannot connect to ${address}: no answer within 100 ms`);
     expect((error as ConnectionError).details).toEqual({ address, connectTimeoutMs: 100 });
+  });
+
+  it('dial - the connect timeout runs on the client’s scheduler: not at 499 virtual ms, at 500', async () => {
+    const address = await silentServer();
+    const scheduler = new VirtualTimeScheduler();
+    let settled: unknown;
+    void dialError(address, { tls: { ca: cert }, connectTimeoutMs: 500, scheduler }).then((error) => {
+      settled = error;
+    });
+    advanceTo(scheduler, 499);
+    await turns(3);
+    expect(settled).toBeUndefined();
+    advanceTo(scheduler, 500);
+    await turns(3);
+    expect(settled).toBeInstanceOf(ConnectionError);
+    expect((settled as ConnectionError).message).toBe(
+      `cannot connect to ${address}: no answer within 500 ms`,
+    );
   });
 
   it('listen - an address already in use rejects with ConnectionError naming it', async () => {

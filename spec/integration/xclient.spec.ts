@@ -716,12 +716,13 @@ describe('XClient - idle connections, calls one at a time', () => {
       expect(await client.call('Quick', {})).toBe('quick');
     }
     expect(a.server.connectionCount).toBe(1);
-    // The dialling call's idle wait, then the one idle timer of the 50 calls.
-    expect(scheduled).toBe(2);
+    // The dial's connect timeout, the dialling call's idle wait, then the one idle timer of the
+    // 50 calls.
+    expect(scheduled).toBe(3);
     advanceTo(scheduler, 1_499);
     await turns(5);
     expect(a.server.connectionCount).toBe(1);
-    expect(scheduled).toBe(3);
+    expect(scheduled).toBe(4);
     advanceTo(scheduler, 1_501);
     for (let turn = 0; turn < 200 && a.server.connectionCount > 0; turn++) await turns(1);
     expect(a.server.connectionCount).toBe(0);

@@ -1,8 +1,11 @@
+import { type AddressInfo, createServer, connect as netConnect, type Socket } from 'node:net';
+import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../lib/protocol/message.js';
 import { FLUSH_AT_CHUNKS, FrameSocket } from '../../lib/transport/frame-socket.js';
 import { memoryPipe } from '../../lib/transport/memory-pipe.js';
 import { request } from '../support/raw-peer.js';
+import { advanceTo } from '../support/virtual-time.js';
 
 function frame(seq: number): Message {
   return request({ seq: BigInt(seq) });
@@ -58,5 +61,39 @@ describe('FrameSocket writes', () => {
     await turn();
     expect(received).toEqual(Array.from({ length: count }, (_, index) => BigInt(index + 1)));
     close();
+  });
+
+  it('end - a peer that never closes its side is cut off after lingerMs on the given scheduler, not before', async () => {
+    // A TCP peer in half-open mode: it reads the end of input and never ends its own side.
+    const peers: Socket[] = [];
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      peers.push(socket);
+      socket.on('data', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const near = netConnect(port, '127.0.0.1');
+    await new Promise((resolve) => near.once('connect', resolve));
+    const scheduler = new VirtualTimeScheduler();
+    const closed = new Promise<Error | undefined>((resolve) => {
+      const frames = new FrameSocket(
+        near,
+        { maxMessageBytes: 1 << 20, scheduler },
+        { onMessage() {}, onClose: resolve },
+      );
+      frames.end(1_000);
+    });
+    const peerSawEnd = new Promise(
+      (resolve) => peers[0]?.once('end', resolve) ?? server.once('connection', (s) => s.once('end', resolve)),
+    );
+    await peerSawEnd;
+    advanceTo(scheduler, 999);
+    await turn();
+    expect(near.destroyed).toBe(false);
+    advanceTo(scheduler, 1_000);
+    expect(near.destroyed).toBe(true);
+    expect(await closed).toBeUndefined();
+    for (const peer of peers) peer.destroy();
+    await new Promise((resolve) => server.close(resolve));
   });
 });
