@@ -16,6 +16,37 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }),
 );
 
+/** A pending deadline of the models below: when it is due, and how to cancel it. */
+interface Pending {
+  readonly at: number;
+  readonly handle: Unsubscribable;
+}
+
+/** Cancels the model's deadline that `pick` designates, if any is pending. */
+function cancelPicked(model: Map<number, Pending>, pick: number): void {
+  const ids = [...model.keys()];
+  if (ids.length === 0) return;
+  const id = ids[pick % ids.length] as number;
+  model.get(id)?.handle.unsubscribe();
+  model.delete(id);
+}
+
+/**
+ * Moves the model's deadlines due by `upTo` to `expected`, in the order they run: by time, then
+ * in the order they were added (ids grow with it).
+ */
+function expireModel(
+  model: Map<number, Pending>,
+  upTo: number,
+  expected: Array<{ id: number; at: number }>,
+): void {
+  const due = [...model].filter(([, { at }]) => at <= upTo).sort(([a, x], [b, y]) => x.at - y.at || a - b);
+  for (const [id, { at }] of due) {
+    expected.push({ id, at });
+    model.delete(id);
+  }
+}
+
 /** Node timers that keep the process alive now. */
 function refTimers(): number {
   return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
@@ -46,18 +77,9 @@ describe('DeadlineQueue', () => {
             const scheduler = new VirtualTimeScheduler();
             const queue = new DeadlineQueue(timeoutMs, scheduler, keepArmed);
             const ran: Array<{ id: number; at: number }> = [];
-            const model = new Map<number, { at: number; handle: Unsubscribable }>();
+            const model = new Map<number, Pending>();
             const expected: Array<{ id: number; at: number }> = [];
             let next = 0;
-            const expireModel = (upTo: number): void => {
-              // Deadlines due by `upTo` run in order of time, then of addition: ids grow with time.
-              for (const [id, { at }] of [...model].sort(([a], [b]) => a - b)) {
-                if (at <= upTo) {
-                  expected.push({ id, at });
-                  model.delete(id);
-                }
-              }
-            };
             for (const command of commands) {
               if (command.kind === 'add') {
                 const id = next++;
@@ -65,14 +87,10 @@ describe('DeadlineQueue', () => {
                 const handle = queue.add(() => ran.push({ id, at: scheduler.now() }));
                 model.set(id, { at, handle });
               } else if (command.kind === 'cancel') {
-                const ids = [...model.keys()];
-                if (ids.length === 0) continue;
-                const id = ids[command.pick % ids.length] as number;
-                model.get(id)?.handle.unsubscribe();
-                model.delete(id);
+                cancelPicked(model, command.pick);
               } else {
                 const to = scheduler.now() + command.ms;
-                expireModel(to);
+                expireModel(model, to, expected);
                 advanceTo(scheduler, to);
               }
               expect(ran).toEqual(expected);
@@ -213,7 +231,7 @@ describe('DeadlineQueues', () => {
           const scheduler = new VirtualTimeScheduler();
           const queues = new DeadlineQueues(scheduler, maxLengths);
           const ran: Array<{ id: number; at: number }> = [];
-          const model = new Map<number, { at: number; length: number; handle: Unsubscribable }>();
+          const model = new Map<number, Pending & { readonly length: number }>();
           const expected: Array<{ id: number; at: number }> = [];
           let next = 0;
           for (const command of commands) {
@@ -223,21 +241,10 @@ describe('DeadlineQueues', () => {
               const handle = queues.add(command.length, () => ran.push({ id, at: scheduler.now() }));
               model.set(id, { at, length: command.length, handle });
             } else if (command.kind === 'cancel') {
-              const ids = [...model.keys()];
-              if (ids.length === 0) continue;
-              const id = ids[command.pick % ids.length] as number;
-              model.get(id)?.handle.unsubscribe();
-              model.delete(id);
+              cancelPicked(model, command.pick);
             } else {
               const to = scheduler.now() + command.ms;
-              // Due by `to`: in order of time, then of addition.
-              const due = [...model]
-                .filter(([, { at }]) => at <= to)
-                .sort(([a, x], [b, y]) => x.at - y.at || a - b);
-              for (const [id, { at }] of due) {
-                expected.push({ id, at });
-                model.delete(id);
-              }
+              expireModel(model, to, expected);
               advanceTo(scheduler, to);
             }
             expect(ran).toEqual(expected);
