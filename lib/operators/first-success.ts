@@ -1,4 +1,5 @@
-import { Observable, type Subscription, take } from 'rxjs';
+import { isObservable, Observable, type Subscription, take } from 'rxjs';
+import { describeValue } from '../util/validate.js';
 
 /**
  * Subscribes to every source at once and mirrors the first value any of them emits, then
@@ -9,6 +10,7 @@ import { Observable, type Subscription, take } from 'rxjs';
  *
  * Failure cases: when every source ended without a value, errors with the error of the last to
  * fail if any failed, and completes without a value otherwise (an empty `sources` included).
+ * Throws a TypeError at once when `sources` is not an array of Observables.
  *
  * @example
  * ```ts
@@ -17,6 +19,14 @@ import { Observable, type Subscription, take } from 'rxjs';
  * @group Governance
  */
 export function firstSuccess<T>(sources: readonly Observable<T>[]): Observable<T> {
+  if (!Array.isArray(sources as unknown))
+    throw new TypeError(`firstSuccess takes an array of Observables, got ${describeValue(sources)}`);
+  const index = sources.findIndex((source) => !isObservable(source));
+  if (index >= 0) {
+    throw new TypeError(
+      `firstSuccess takes an array of Observables; sources[${index}] is ${describeValue(sources[index])}`,
+    );
+  }
   return new Observable<T>((subscriber) => {
     let ended = 0;
     let lastError: unknown;

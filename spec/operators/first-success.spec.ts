@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { of } from 'rxjs';
-import { describe, it } from 'vitest';
+import { type Observable, of } from 'rxjs';
+import { describe, expect, it } from 'vitest';
 import { firstSuccess } from '../../lib/operators/index.js';
 import { testScheduler } from './marbles.js';
 
@@ -85,5 +85,16 @@ describe('firstSuccess', () => {
         },
       ),
     );
+  });
+
+  it('firstSuccess - refuses what is not an array of Observables at once, naming what it got', () => {
+    expect(() => firstSuccess(of(1) as unknown as Observable<number>[])).toThrow(
+      'firstSuccess takes an array of Observables, got an object',
+    );
+    expect(() => firstSuccess(undefined as unknown as Observable<number>[])).toThrow(TypeError);
+    expect(() => firstSuccess([of(1), Promise.resolve(2) as unknown as Observable<number>])).toThrow(
+      'firstSuccess takes an array of Observables; sources[1] is an object',
+    );
+    expect(() => firstSuccess([of(1), 'x' as unknown as Observable<number>])).toThrow('sources[1] is "x"');
   });
 });
