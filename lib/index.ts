@@ -299,8 +299,8 @@ export {
   traceContextOf,
   traceMetadata,
 } from './trace/index.js';
-// Addresses
-export type { Address } from './transport/index.js';
-export { formatAddress, parseAddress } from './transport/index.js';
+// Addresses and transports
+export type { Address, Transport } from './transport/index.js';
+export { formatAddress, parseAddress, tcpTransport } from './transport/index.js';
 // Options shared by clients and servers
 export type { PayloadOptions, ResolvedPayloadOptions } from './util/payload-options.js';

@@ -2,6 +2,8 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Type } from 'protobufjs';
 import { SerializeType } from '../codec/index.js';
 import { type Dialect, PHOBOS } from '../protocol/constants.js';
+import { transportOption } from '../transport/tcp-transport.js';
+import type { Transport } from '../transport/transport.js';
 import {
   type PayloadOptions,
   type ResolvedPayloadOptions,
@@ -83,6 +85,11 @@ export interface ConnectOptions extends PayloadOptions {
   readonly dialect?: Dialect;
   /** Connect with TLS using these options (ca, cert, key, servername...). Default plain TCP. */
   readonly tls?: ConnectionOptions;
+  /**
+   * How servers are reached: `tcpTransport` (TCP, Unix sockets, TLS; the default), or the
+   * `MemoryNetwork` of `phobos/testing` for servers in this process (`memory@name`).
+   */
+  readonly transport?: Transport;
   /** Give up dialing after this long. Default 5,000 ms. */
   readonly connectTimeoutMs?: number;
   /** Default serialize type of calls. Default MsgPack (3), as Go Phobos. */
@@ -123,6 +130,8 @@ export interface ResolvedConnectOptions extends ResolvedPayloadOptions {
   readonly dialect: Dialect;
   /** TLS options, or undefined for plain TCP. */
   readonly tls: ConnectionOptions | undefined;
+  /** How servers are reached. */
+  readonly transport: Transport;
   /** Dial timeout in ms. */
   readonly connectTimeoutMs: number;
   /** Default serialize type. */
@@ -175,6 +184,7 @@ export function resolveConnectOptions(options: ConnectOptions | undefined): Reso
     ...payload,
     dialect: o.dialect ?? PHOBOS,
     tls: o.tls,
+    transport: transportOption(o.transport),
     connectTimeoutMs: durationOption('connectTimeoutMs', o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
     serializeType,
     compress: booleanOption('compress', o.compress, false),

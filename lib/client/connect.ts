@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
-import { parseAddress } from '../transport/address.js';
-import { dial } from '../transport/dial.js';
+import { parseAddress, parseSocketAddress } from '../transport/address.js';
+import { tcpTransport } from '../transport/tcp-transport.js';
 import { type ConnectOptions, resolveConnectOptions } from './connect-options.js';
 import { Connection } from './connection.js';
 
@@ -25,22 +25,23 @@ import { Connection } from './connection.js';
  */
 export function connect(address: string, options?: ConnectOptions): Observable<Connection> {
   const resolved = resolveConnectOptions(options);
-  parseAddress(address);
+  if (resolved.transport === tcpTransport) parseSocketAddress(address);
+  else parseAddress(address);
   return new Observable<Connection>((subscriber) => {
     let connection: Connection | undefined;
-    const abort = dial(
+    const abort = resolved.transport.dial(
       address,
       {
         connectTimeoutMs: resolved.connectTimeoutMs,
         scheduler: resolved.scheduler,
         ...(resolved.tls ? { tls: resolved.tls } : {}),
       },
-      (error, socket) => {
-        if (error || !socket) {
+      (error, endpoint) => {
+        if (error || !endpoint) {
           subscriber.error(error);
           return;
         }
-        connection = new Connection(address, socket, resolved, (closeError) => {
+        connection = new Connection(address, endpoint, resolved, (closeError) => {
           if (closeError) subscriber.error(closeError);
           else subscriber.complete();
         });

@@ -18,8 +18,7 @@ import {
 import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
-import { FrameSocket } from '../transport/frame-socket.js';
-import type { ByteStream } from '../transport/memory-pipe.js';
+import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
@@ -131,12 +130,6 @@ interface Pending {
   fail(error: RpcError): void;
 }
 
-/** What a socket has to let the process exit while it is open (a memory pipe has neither). */
-interface Referenced {
-  ref(): unknown;
-  unref(): unknown;
-}
-
 /**
  * One connection to one server, multiplexing calls by sequence number.
  *
@@ -167,7 +160,7 @@ export class Connection {
   /** Server pushes received on this connection. Completes when the connection closes. */
   readonly pushes$: Observable<ServerPush>;
   private readonly options: ResolvedConnectOptions;
-  private readonly frames: FrameSocket;
+  private readonly frames: FrameTransport;
   private readonly pending = new Map<bigint, Pending>();
   private readonly state = new BehaviorSubject<ConnectionState>('open');
   private readonly pushes = new Subject<ServerPush>();
@@ -177,7 +170,6 @@ export class Connection {
   private readonly defaultDeadlines: DeadlineQueue | undefined;
   /** Calls waiting for a reply; the socket is ref'd while there is one. */
   private calls = 0;
-  private readonly referenced: Referenced | undefined;
   /** The metadata of a call that gave none, for the last deadline asked (see `sharedMetadata`). */
   private deadlineMetadata: Metadata | undefined;
   private deadlineMetadataMs = 0;
@@ -187,7 +179,7 @@ export class Connection {
   /** @internal Use {@link connect}. */
   constructor(
     address: string,
-    socket: ByteStream,
+    endpoint: Endpoint,
     options: ResolvedConnectOptions,
     onClosed: (error: ConnectionClosedError | undefined) => void,
   ) {
@@ -203,14 +195,7 @@ export class Connection {
       options.timeoutMs > 0
         ? new DeadlineQueue(options.timeoutMs, options.scheduler, options.scheduler === asyncScheduler)
         : undefined;
-    const { ref, unref } = socket as unknown as Partial<Referenced>;
-    this.referenced =
-      typeof ref === 'function' && typeof unref === 'function'
-        ? (socket as unknown as Referenced)
-        : undefined;
-    this.referenced?.unref();
-    this.frames = new FrameSocket(
-      socket,
+    this.frames = endpoint.frames(
       {
         maxMessageBytes: options.maxMessageBytes,
         maxMetadataEntries: options.maxMetadataEntries,
@@ -221,6 +206,7 @@ export class Connection {
     );
     // A server with authorize closes a connection that shows no valid token within its
     // authTimeoutMs: a heartbeat carrying the token shows it at once, even if no call comes.
+    this.frames.unref();
     if (this.authMetadata) this.send(this.heartbeatFrame(this.takeSeq()));
   }
 
@@ -357,7 +343,7 @@ export class Connection {
         }
       };
       this.pending.set(seq, pending);
-      if (this.calls++ === 0) this.referenced?.ref();
+      if (this.calls++ === 0) this.frames.ref();
       /** Whether the server may have the request: a cancel is sent only then. */
       let sent = false;
       const sendRequest = (): boolean => {
@@ -583,7 +569,7 @@ export class Connection {
 
   /** A call stopped waiting: the last one lets the process exit while the socket stays open. */
   private callEnded(): void {
-    if (--this.calls === 0) this.referenced?.unref();
+    if (--this.calls === 0) this.frames.unref();
   }
 
   /**

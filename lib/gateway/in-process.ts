@@ -5,6 +5,7 @@ import { Connection, type Reply } from '../client/connection.js';
 import { ConnectionClosedError } from '../errors/index.js';
 import type { ResolvedServerOptions } from '../server/server-options.js';
 import { type ByteStream, memoryPipe } from '../transport/memory-pipe.js';
+import { socketEndpoint } from '../transport/tcp-transport.js';
 import type { ForwardCall, GatewayBackend } from './backend.js';
 import { DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS, Gateway } from './gateway.js';
 import { DEFAULT_GATEWAY_MAX_TIMEOUT_MS, type GatewayHttpOptions } from './gateway-options.js';
@@ -54,7 +55,7 @@ export class InProcessBackend implements GatewayBackend {
       this.options;
     this.connection = new Connection(
       'in-process@',
-      client,
+      socketEndpoint(client),
       resolveConnectOptions({
         maxMessageBytes,
         maxMetadataEntries,

@@ -69,7 +69,9 @@ function endpointOf(
     endpoint =
       parsed.network === 'unix'
         ? { host: parsed.path, port: undefined }
-        : { host: parsed.host, port: parsed.port };
+        : parsed.network === 'memory'
+          ? { host: parsed.name, port: undefined }
+          : { host: parsed.host, port: parsed.port };
   } catch {
     endpoint = null;
   }

@@ -1,7 +1,8 @@
 /**
  * The wire level, for tools, proxies and peers that speak the protocol themselves: frames and
  * their header, the streaming decoder and the encoder, protocol constants, the payload
- * compression step, and the framed socket and its dial/listen. Programs that call and serve
+ * compression step, the transport seam (endpoints and frame transports) and the framed socket
+ * and its dial/listen. Programs that call and serve
  * services need none of it: `phobos` is their entry point.
  *
  * @module phobos/protocol
@@ -15,6 +16,13 @@ export { dial, listen } from '../transport/dial.js';
 export type { FrameSocketHandlers, FrameSocketOptions } from '../transport/frame-socket.js';
 export { FrameSocket } from '../transport/frame-socket.js';
 export type { ByteStream } from '../transport/memory-pipe.js';
+export { remoteAddressOf, socketEndpoint } from '../transport/tcp-transport.js';
+export type {
+  Endpoint,
+  FrameTransport,
+  TransportDialOptions,
+  TransportListener,
+} from '../transport/transport.js';
 export type { Dialect, ServerErrorCode } from './constants.js';
 export {
   CANCEL_METHOD,

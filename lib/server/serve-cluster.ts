@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { describeThrown } from '../errors/describe-thrown.js';
-import { formatAddress, parseAddress } from '../transport/address.js';
+import { formatAddress, parseAddress, parseSocketAddress } from '../transport/address.js';
 import type { Logger } from '../util/logger.js';
 import {
   booleanOption,
@@ -197,7 +197,7 @@ function resolveClusterOptions(options: ServeClusterOptions): ResolvedClusterOpt
   const o = optionsObject('serveCluster options', options);
   if (typeof o.address !== 'string')
     throw new TypeError(`address must be a string, got ${describeValue(o.address)}`);
-  parseAddress(o.address);
+  parseSocketAddress(o.address);
   if (typeof o.setup !== 'function')
     throw new TypeError(`setup must be a function, got ${describeValue(o.setup)}`);
   if (o.advertiseAddress !== undefined) parseAddress(o.advertiseAddress);
@@ -240,7 +240,7 @@ function describeExit(code: number | null, signal: string | null): string {
 
 /** The address workers listen on: with TCP port 0, a free port picked here, once. */
 async function concreteAddress(address: string): Promise<string> {
-  const parsed = parseAddress(address);
+  const parsed = parseSocketAddress(address);
   if (parsed.network === 'unix' || parsed.port !== 0) return address;
   const probe = createServer();
   const port = await new Promise<number>((resolve, reject) => {

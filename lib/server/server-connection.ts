@@ -35,9 +35,7 @@ import {
   type ServerErrorCode,
 } from '../protocol/constants.js';
 import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
-import { formatAddress } from '../transport/address.js';
-import { FrameSocket } from '../transport/frame-socket.js';
-import type { ByteStream } from '../transport/memory-pipe.js';
+import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
 import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.js';
@@ -184,7 +182,7 @@ export class ServerConnectionHandler implements ServerConnection {
   private readonly core: ServerCore;
   private readonly options: ResolvedServerOptions;
   private readonly inProcess: boolean;
-  private readonly frames: FrameSocket;
+  private readonly frames: FrameTransport;
   private readonly watchdog: ConnectionWatchdog;
   private readonly inflight = new Map<bigint, InflightCall>();
   private readonly backlog: Message[] = [];
@@ -210,16 +208,15 @@ export class ServerConnectionHandler implements ServerConnection {
    *   carries the calls of many HTTP clients, so an auth refusal refuses the call but not the
    *   connection, and there is no auth clock.
    */
-  constructor(socket: ByteStream, core: ServerCore, inProcess = false) {
+  constructor(endpoint: Endpoint, core: ServerCore, inProcess = false) {
     this.core = core;
     this.options = core.options;
     this.inProcess = inProcess;
-    this.remoteAddress = inProcess ? 'in-process@' : remoteAddressOf(socket);
+    this.remoteAddress = inProcess ? 'in-process@' : endpoint.remoteAddress;
     this.closed$ = this.closed.asObservable();
     this.progressAt = this.options.scheduler.now();
     const { maxMessageBytes, maxMetadataEntries, maxMetadataBytes, scheduler } = this.options;
-    this.frames = new FrameSocket(
-      socket,
+    this.frames = endpoint.frames(
       { maxMessageBytes, maxMetadataEntries, maxMetadataBytes, scheduler },
       {
         onMessage: (message) => this.receive(message),
@@ -1037,17 +1034,6 @@ export function toObservable(result: unknown): Observable<unknown> {
  */
 export function invokeMethod(method: ServiceMethod): ServerHandler {
   return (call) => defer(() => toObservable(method.invoke(call.args, call.ctx)));
-}
-
-/**
- * A peer's address as logs and `ctx.remoteAddress` give it: `tcp@host:port`, or `unix@`.
- *
- * @internal
- */
-export function remoteAddressOf(socket: ByteStream): string {
-  return socket.remoteAddress
-    ? formatAddress({ network: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 })
-    : 'unix@';
 }
 
 /**

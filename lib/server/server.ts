@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import type { Server as NetServer, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { lastValueFrom, type Observable, Subject } from 'rxjs';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { describeThrown } from '../errors/describe-thrown.js';
@@ -7,17 +7,12 @@ import { ConnectionError, RpcError } from '../errors/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { DeadlineQueues } from '../operators/deadline-queue.js';
 import { parseAddress } from '../transport/address.js';
-import { listen } from '../transport/dial.js';
 import type { ByteStream } from '../transport/memory-pipe.js';
+import { socketEndpoint, transportOption } from '../transport/tcp-transport.js';
+import type { Endpoint, Transport, TransportListener } from '../transport/transport.js';
 import { describeValue, durationOption, optionsObject } from '../util/validate.js';
 import type { ServerHandler, ServerInterceptor } from './interceptor.js';
-import {
-  invokeMethod,
-  LIGHT_BYTES,
-  remoteAddressOf,
-  ServerConnectionHandler,
-  type ServerCore,
-} from './server-connection.js';
+import { invokeMethod, LIGHT_BYTES, ServerConnectionHandler, type ServerCore } from './server-connection.js';
 import type { ServerEvent } from './server-event.js';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -45,6 +40,11 @@ export interface ListenAdvertiseOptions {
    * (listening on `0.0.0.0`, behind NAT). Default: the bound address.
    */
   readonly advertiseAddress?: string;
+  /**
+   * How clients reach the server: `tcpTransport` (TCP, Unix sockets, TLS; the default), or the
+   * `MemoryNetwork` of `phobos/testing` (`memory@name` addresses, in this process).
+   */
+  readonly transport?: Transport;
 }
 
 /**
@@ -84,7 +84,7 @@ export class Server {
   private readonly services = new Map<string, Service>();
   private readonly interceptors: ServerInterceptor[] = [];
   private readonly connections = new Set<ServerConnectionHandler>();
-  private readonly listeners: NetServer[] = [];
+  private readonly listeners: TransportListener[] = [];
   private handlers = new WeakMap<ServiceMethod, ServerHandler>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly events = new Subject<ServerEvent>();
@@ -234,8 +234,9 @@ export class Server {
    */
   async listen(address: string, options?: ListenAdvertiseOptions): Promise<string> {
     if (this.shutdownPromise) throw new ConnectionError('the server is shut down; create a new one');
-    const { advertiseAddress } = optionsObject('listen options', options);
+    const { advertiseAddress, transport } = optionsObject('listen options', options);
     if (advertiseAddress !== undefined) parseAddress(advertiseAddress);
+    const through = transportOption(transport);
     if (this.options.http && !this.http) {
       const { serveHttpInProcess } = await import('../gateway/in-process.js');
       this.http = serveHttpInProcess(
@@ -244,27 +245,13 @@ export class Server {
         this.options.http,
       );
     }
-    const { server, address: bound } = await listen(
+    const listener = await through.listen(
       address,
       this.options.tls ? { tls: this.options.tls } : {},
-      (socket) => {
-        if (this.draining) {
-          socket.destroy();
-          return;
-        }
-        const open = this.connections.size + this.sniffing.size + this.httpSockets.size;
-        if (open >= this.options.maxConnections) {
-          this.options.logger.warn(`connection refused: ${open} connections are open (maxConnections)`, {
-            remoteAddress: remoteAddressOf(socket),
-          });
-          socket.destroy();
-          return;
-        }
-        if (this.http) this.sniff(socket, this.http.httpServer);
-        else this.connections.add(new ServerConnectionHandler(socket, this.core));
-      },
+      (endpoint) => this.accept(endpoint),
     );
-    this.listeners.push(server);
+    const bound = listener.address;
+    this.listeners.push(listener);
     const advertised = advertiseAddress ?? bound;
     this.advertised.push(advertised);
     // Resolve once the registries hold the services, so that clients can find the server.
@@ -352,9 +339,7 @@ export class Server {
     );
     this.advertised.length = 0;
     await Promise.all(withdrawn);
-    const closed = Promise.all(
-      this.listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    const closed = Promise.all(this.listeners.map((listener) => listener.close()));
     for (const socket of this.sniffing) socket.destroy();
     // HTTP requests in flight drain with the calls they carry.
     const http = this.http;
@@ -386,7 +371,25 @@ export class Server {
       stream.destroy();
       return;
     }
-    this.connections.add(new ServerConnectionHandler(stream, this.core, true));
+    this.connections.add(new ServerConnectionHandler(socketEndpoint(stream), this.core, true));
+  }
+
+  /** Serves a link a listener accepted, unless the server is draining or full. */
+  private accept(endpoint: Endpoint): void {
+    if (this.draining) {
+      endpoint.destroy();
+      return;
+    }
+    const open = this.connections.size + this.sniffing.size + this.httpSockets.size;
+    if (open >= this.options.maxConnections) {
+      this.options.logger.warn(`connection refused: ${open} connections are open (maxConnections)`, {
+        remoteAddress: endpoint.remoteAddress,
+      });
+      endpoint.destroy();
+      return;
+    }
+    if (this.http && endpoint.stream) this.sniff(endpoint, endpoint.stream as Socket, this.http.httpServer);
+    else this.connections.add(new ServerConnectionHandler(endpoint, this.core));
   }
 
   /**
@@ -394,7 +397,7 @@ export class Server {
    * is served as RPC; anything else goes to the HTTP server. A peer that sends nothing within
    * `frameTimeoutMs` (or `idleTimeoutMs` when that is off) is closed.
    */
-  private sniff(socket: Socket, httpServer: HttpServer): void {
+  private sniff(endpoint: Endpoint, socket: Socket, httpServer: HttpServer): void {
     this.sniffing.add(socket);
     const waitMs = this.options.frameTimeoutMs || this.options.idleTimeoutMs;
     const timer = waitMs > 0 ? this.options.scheduler.schedule(() => socket.destroy(), waitMs) : undefined;
@@ -409,7 +412,7 @@ export class Server {
       socket.pause();
       socket.unshift(chunk);
       const rpc = (chunk[0] === 0x42 || chunk[0] === 0x08) && (chunk.length < 2 || chunk[1] === 0);
-      if (rpc) this.connections.add(new ServerConnectionHandler(socket, this.core));
+      if (rpc) this.connections.add(new ServerConnectionHandler(endpoint, this.core));
       else {
         this.httpSockets.add(socket);
         socket.once('close', () => this.httpSockets.delete(socket));

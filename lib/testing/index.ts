@@ -1,5 +1,7 @@
 /**
- * Helpers for testing your own services over a real socket.
+ * Helpers for testing your own services: a server on a free loopback port
+ * ({@link startTestServer}), and an in-memory network ({@link MemoryNetwork}) that runs servers
+ * and clients in one process, without sockets, in virtual time when given a `TestScheduler`.
  *
  * @module phobos/testing
  */
@@ -9,7 +11,14 @@ import { Server } from '../server/server.js';
 import type { ServerOptions } from '../server/server-options.js';
 import { silentLogger } from '../util/logger.js';
 
-/** A server on a free loopback port, for tests. */
+export type { MemoryNetworkOptions } from './memory-network.js';
+export { MemoryNetwork } from './memory-network.js';
+
+/**
+ * A server on a free loopback port, for tests.
+ *
+ * @group Testing
+ */
 export interface TestServer {
   /** The running server. */
   readonly server: Server;
@@ -34,6 +43,7 @@ export interface TestServer {
  * expect(await client.call('Arith', 'Mul', { A: 2, B: 3 })).toEqual({ C: 6 });
  * await test.close();
  * ```
+ * @group Testing
  */
 export async function startTestServer(
   services: Readonly<Record<string, object>>,

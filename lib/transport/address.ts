@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 
 /**
- * A parsed server address: TCP host and port, or a Unix socket path.
+ * A parsed server address: TCP host and port, a Unix socket path, or the name of a server on an
+ * in-memory network (`phobos/testing`).
  *
  * @group Protocol
  */
@@ -19,13 +20,20 @@ export type Address =
       readonly network: 'unix';
       /** The socket's path. */
       readonly path: string;
+    }
+  | {
+      /** A server on an in-memory network, in this process (`MemoryNetwork` of `phobos/testing`). */
+      readonly network: 'memory';
+      /** Its name on that network. */
+      readonly name: string;
     };
 
 /** `scheme://rest`: an address written as a URL. */
 const URL_SHAPED = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s;
 
 /**
- * Parses `tcp@host:port`, `unix@/path`, or a bare `host:port` (TCP). IPv6 hosts are written in
+ * Parses `tcp@host:port`, `unix@/path`, `memory@name` (a server on an in-memory network), or a
+ * bare `host:port` (TCP). IPv6 hosts are written in
  * brackets (`tcp@[::1]:8972`). `tcp4@` and `tcp6@` are accepted as `tcp@` (Go's network names).
  *
  * @throws TypeError when `address` is not a string; RangeError when it names another network,
@@ -51,8 +59,14 @@ export function parseAddress(address: string): Address {
     if (rest === '') throw new RangeError(`address "${address}" has an empty unix socket path`);
     return { network: 'unix', path: rest };
   }
+  if (network === 'memory') {
+    if (rest === '') throw new RangeError(`address "${address}" has an empty name; write memory@name`);
+    return { network: 'memory', name: rest };
+  }
   if (network !== 'tcp' && network !== 'tcp4' && network !== 'tcp6') {
-    throw new RangeError(`address "${address}" names network "${network}"; use tcp@host:port or unix@/path`);
+    throw new RangeError(
+      `address "${address}" names network "${network}"; use tcp@host:port, unix@/path or memory@name`,
+    );
   }
   const colon = rest.lastIndexOf(':');
   if (colon < 0) throw new RangeError(`address "${address}" has no port; write host:port`);
@@ -115,6 +129,31 @@ function colonNetworkHint(address: string): string | undefined {
  */
 export function formatAddress(address: Address): string {
   if (address.network === 'unix') return `unix@${address.path}`;
+  if (address.network === 'memory') return `memory@${address.name}`;
   const host = isIP(address.host) === 6 ? `[${address.host}]` : address.host;
   return `tcp@${host}:${address.port}`;
+}
+
+/** A TCP or Unix socket address. */
+export type SocketAddress = Exclude<Address, { readonly network: 'memory' }>;
+
+/**
+ * Parses an address that names a socket (TCP or Unix), as {@link parseAddress} does.
+ *
+ * @throws like {@link parseAddress}; RangeError for a `memory@` address, which only the in-memory
+ *   network of `phobos/testing` can reach.
+ * @example
+ * ```ts
+ * parseSocketAddress('tcp@127.0.0.1:8972'); // { network: 'tcp', host: '127.0.0.1', port: 8972 }
+ * ```
+ * @internal
+ */
+export function parseSocketAddress(address: string): SocketAddress {
+  const parsed = parseAddress(address);
+  if (parsed.network === 'memory') {
+    throw new RangeError(
+      `address "${address}" is on an in-memory network: pass that MemoryNetwork as the transport option`,
+    );
+  }
+  return parsed;
 }

@@ -7,7 +7,7 @@ import {
 } from 'node:tls';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ConnectionError } from '../errors/index.js';
-import { formatAddress, parseAddress } from './address.js';
+import { formatAddress, parseSocketAddress } from './address.js';
 
 /**
  * Options of {@link dial}.
@@ -50,7 +50,8 @@ export interface ListenOptions {
  * TLS is on).
  *
  * @returns a function that aborts the attempt (destroys the socket) if it has not succeeded yet.
- * @throws RangeError or TypeError for a malformed address, before anything is opened.
+ * @throws RangeError or TypeError for a malformed address or a `memory@` one, before anything is
+ *   opened.
  * @example
  * ```ts
  * dial('tcp@127.0.0.1:8972', { connectTimeoutMs: 5_000 }, (error, socket) => { ... });
@@ -62,7 +63,7 @@ export function dial(
   options: DialOptions,
   callback: (error: ConnectionError | undefined, socket: Socket | undefined) => void,
 ): () => void {
-  const parsed = parseAddress(address);
+  const parsed = parseSocketAddress(address);
   const target = parsed.network === 'unix' ? { path: parsed.path } : { host: parsed.host, port: parsed.port };
   const socket: Socket = options.tls
     ? tlsConnect({
@@ -128,7 +129,7 @@ export function listen(
   options: ListenOptions,
   onSocket: (socket: Socket) => void,
 ): Promise<Listening> {
-  const parsed = parseAddress(address);
+  const parsed = parseSocketAddress(address);
   const server = options.tls ? createTlsServer(options.tls, onSocket) : createServer(onSocket);
   if (options.tls) {
     // A failed handshake is the peer's problem, never the server's.

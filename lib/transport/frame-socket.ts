@@ -6,6 +6,7 @@ import { encodeFrame } from '../protocol/encode.js';
 import type { Message } from '../protocol/message.js';
 import { unrefScheduler } from '../util/unref-scheduler.js';
 import type { ByteStream } from './memory-pipe.js';
+import type { FrameTransport } from './transport.js';
 
 /** Batches at most this many bytes into one buffer; larger batches are written as a vector. */
 /**
@@ -17,6 +18,12 @@ import type { ByteStream } from './memory-pipe.js';
  */
 export const FLUSH_AT_CHUNKS = 32;
 const CONCAT_BELOW_BYTES = 64 * 1024;
+
+/** A socket's handle controls. */
+interface Referenced {
+  ref(): unknown;
+  unref(): unknown;
+}
 
 /**
  * What a {@link FrameSocket} reports to its owner.
@@ -59,6 +66,21 @@ export interface FrameSocketOptions {
 }
 
 /**
+ * The decoder of what arrives on a link opened with `options`.
+ *
+ * @internal
+ */
+export function frameDecoder(options: FrameSocketOptions): FrameDecoder {
+  const { maxMessageBytes, magics, maxMetadataEntries, maxMetadataBytes } = options;
+  return new FrameDecoder({
+    maxMessageBytes,
+    ...(magics ? { magics } : {}),
+    ...(maxMetadataEntries === undefined ? {} : { maxMetadataEntries }),
+    ...(maxMetadataBytes === undefined ? {} : { maxMetadataBytes }),
+  });
+}
+
+/**
  * A socket that speaks frames: it decodes what arrives and coalesces what is sent.
  *
  * Frames sent during one tick leave in one write (one syscall where the kernel allows), at the
@@ -81,7 +103,7 @@ export interface FrameSocketOptions {
  * ```
  * @group Protocol
  */
-export class FrameSocket {
+export class FrameSocket implements FrameTransport {
   /** The underlying socket. */
   readonly socket: ByteStream;
   private readonly decoder: FrameDecoder;
@@ -107,13 +129,7 @@ export class FrameSocket {
       options.scheduler === undefined || options.scheduler === asyncScheduler
         ? unrefScheduler
         : options.scheduler;
-    const { maxMessageBytes, magics, maxMetadataEntries, maxMetadataBytes } = options;
-    this.decoder = new FrameDecoder({
-      maxMessageBytes,
-      ...(magics ? { magics } : {}),
-      ...(maxMetadataEntries === undefined ? {} : { maxMetadataEntries }),
-      ...(maxMetadataBytes === undefined ? {} : { maxMetadataBytes }),
-    });
+    this.decoder = frameDecoder(options);
     this.handlers = handlers;
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -178,6 +194,16 @@ export class FrameSocket {
       else process.nextTick(this.flushNow);
     }
     return true;
+  }
+
+  /** Lets the socket hold the process open (when it is a socket). */
+  ref(): void {
+    (this.socket as Partial<Referenced>).ref?.();
+  }
+
+  /** Lets the process exit while this socket is all that is open (when it is a socket). */
+  unref(): void {
+    (this.socket as Partial<Referenced>).unref?.();
   }
 
   /** Stops reading from the socket (the peer's writes back up). */

@@ -31,6 +31,8 @@ describe('parseAddress', () => {
     ['unix@/tmp/phobos.sock', { network: 'unix', path: '/tmp/phobos.sock' }],
     ['unix@relative.sock', { network: 'unix', path: 'relative.sock' }],
     ['unix@/tmp/a@b:1', { network: 'unix', path: '/tmp/a@b:1' }],
+    ['memory@orders', { network: 'memory', name: 'orders' }],
+    ['memory@a:1', { network: 'memory', name: 'a:1' }],
   ])('parseAddress - %s', (text, expected) => {
     expect(parseAddress(text)).toEqual(expected);
   });
@@ -44,7 +46,7 @@ describe('parseAddress', () => {
   });
 
   it.each([
-    ['udp@x:1', /network "udp"/],
+    ['udp@x:1', /network "udp"; use tcp@host:port, unix@\/path or memory@name/],
     ['@x:1', /network ""/],
     ['host', /no port/],
     ['tcp@host', /no port/],
@@ -58,6 +60,7 @@ describe('parseAddress', () => {
     ['host: 80', /port " 80"/],
     ['host:1e3', /port "1e3"/],
     [':80', /empty host/],
+    ['memory@', /empty name; write memory@name/],
     ['tcp@:80', /empty host/],
     ['[]:80', /empty host/],
     ['::1:80', /brackets/],
@@ -137,6 +140,7 @@ describe('formatAddress', () => {
     [{ network: 'tcp', host: '::1', port: 80 }, 'tcp@[::1]:80'],
     [{ network: 'tcp', host: '::ffff:127.0.0.1', port: 80 }, 'tcp@[::ffff:127.0.0.1]:80'],
     [{ network: 'unix', path: '/tmp/phobos.sock' }, 'unix@/tmp/phobos.sock'],
+    [{ network: 'memory', name: 'orders' }, 'memory@orders'],
   ])('formatAddress - %o', (address, expected) => {
     expect(formatAddress(address)).toBe(expected);
   });
