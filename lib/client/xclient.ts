@@ -31,7 +31,7 @@ import {
   RpcError,
 } from '../errors/index.js';
 import { callTimeout, deadlineOn } from '../operators/call-timeout.js';
-import { circuitBreak } from '../operators/circuit-break.js';
+import { breakOn } from '../operators/circuit-break.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { failbackup } from '../operators/failbackup.js';
 import { failover } from '../operators/failover.js';
@@ -145,8 +145,6 @@ export class XClient {
   private readonly selector: Selector;
   /** The fail mode's operator, built once: it holds no per-call state. */
   private readonly failOperator: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
-  /** One circuit-break operator per server, next to its breaker. */
-  private readonly breakOperators = new Map<string, MonoTypeOperatorFunction<Reply<unknown>>>();
   private readonly breakerFactory: BreakerFactory | undefined;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly pool: ConnectionPool;
@@ -375,6 +373,7 @@ export class XClient {
       const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, defaultTimeoutMs);
       const scheduler = this.connectOptions.scheduler;
       const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
+      const pastDeadline = deadline === undefined ? undefined : () => scheduler.now() >= deadline;
       // The library's default deadline is the client's alone: servers are told only a given one.
       const told = callOptions.timeoutMs !== undefined || !this.connectOptions.timeoutMsDefaulted;
       const info: CallInfo = { service: this.service, method, args };
@@ -402,6 +401,7 @@ export class XClient {
           kind,
           false,
           told ? remaining(deadline, now) : 0,
+          pastDeadline,
         );
       };
       const pickNew = (): Observable<Reply<T>> => {
@@ -684,7 +684,6 @@ export class XClient {
         this.breakers.delete(old.key);
         this.breakerWatches.get(old.key)?.unsubscribe();
         this.breakerWatches.delete(old.key);
-        this.breakOperators.delete(old.key);
       }
     }
     this.latest = list;
@@ -722,17 +721,6 @@ export class XClient {
         return budget.balance;
       },
     };
-  }
-
-  private breakOperatorOf(key: string): MonoTypeOperatorFunction<Reply<unknown>> | undefined {
-    let operator = this.breakOperators.get(key);
-    if (operator === undefined) {
-      const breaker = this.breakerOf(key);
-      if (breaker === undefined) return undefined;
-      operator = circuitBreak(breaker);
-      this.breakOperators.set(key, operator);
-    }
-    return operator;
   }
 
   /** Picks a server for a call: usable, breaker not open, not yet tried by this call if possible. */
@@ -796,9 +784,10 @@ export class XClient {
     kind: AttemptKind,
     timed: boolean,
     toldMs?: number,
+    pastDeadline?: () => boolean,
   ): Observable<Reply<T>> {
     const scheduler = this.connectOptions.scheduler;
-    const breaking = this.breakOperatorOf(instance.key) as MonoTypeOperatorFunction<Reply<T>> | undefined;
+    const breaker = this.breakerOf(instance.key);
     const send = (
       method: string,
       args: unknown,
@@ -843,7 +832,10 @@ export class XClient {
           attempt: kind,
         })
       : send(method, args, options, toldMs);
-    return breaking ? (call$ as Observable<Reply<T>>).pipe(breaking) : (call$ as Observable<Reply<T>>);
+    // An attempt that the call's deadline (kept outside it) cut counts against its server.
+    return breaker
+      ? (call$ as Observable<Reply<T>>).pipe(breakOn(() => breaker, isRetryable, pastDeadline))
+      : (call$ as Observable<Reply<T>>);
   }
 
   /** The call on `connection`: untimed when the caller keeps the deadline (see `attempt`). */

@@ -16,6 +16,13 @@ export interface CircuitBreakOptions {
    * does anything else. An error that is not a failure is reported as a success.
    */
   readonly isFailure?: (error: unknown) => boolean;
+  /**
+   * Asked when the call is unsubscribed before any outcome: true counts that as a failure of the
+   * server, false gives the pass back (`release()`). Use it when a deadline applied outside this
+   * operator may cut the call: a server that let the deadline pass has failed, a caller that gave
+   * up has not. Default: never a failure.
+   */
+  readonly cancelIsFailure?: () => boolean;
 }
 
 /**
@@ -30,14 +37,15 @@ export interface CircuitBreakOptions {
  * The first value reports `success()`; completion without a value too. An error reports
  * `failure()` when `isFailure(error)`, else `success()`. The outcome is reported before it is
  * passed on, so a retry downstream sees the breaker's new state. Unsubscribing before any
- * outcome reports neither, and calls `breaker.release()` (when it has one) to give the pass back.
+ * outcome reports `failure()` when `cancelIsFailure()` says so, else calls `breaker.release()`
+ * (when it has one) to give the pass back.
  *
  * Failure cases: when `tryPass()` refuses, the result errors at once with a
  * {@link CircuitOpenError} whose `details.state` is the breaker's state, and the source is not
  * subscribed (no call is sent). Errors of the source pass unchanged.
  *
  * @throws TypeError when `options` is not an object; RangeError when `breaker` is neither a
- *   CircuitBreaker nor a function, or `isFailure` is not a function.
+ *   CircuitBreaker nor a function, or `isFailure` or `cancelIsFailure` is not a function.
  * @example
  * ```ts
  * // a breaker per attempt, built where the server is picked
@@ -61,13 +69,25 @@ export function circuitBreak<T>(
 ): MonoTypeOperatorFunction<T> {
   const o = optionsObject('circuitBreak options', options);
   const isFailure = functionOption('isFailure', o.isFailure) ?? isRetryable;
+  const cancelIsFailure = functionOption('cancelIsFailure', o.cancelIsFailure);
   if (typeof breaker !== 'function' && !hasMethods(breaker, ['tryPass', 'success', 'failure'])) {
     throw new RangeError(
       `breaker must be a CircuitBreaker or a function returning one, got ${describeValue(breaker)}`,
     );
   }
-  const resolve = typeof breaker === 'function' ? breaker : () => breaker;
+  return breakOn(typeof breaker === 'function' ? breaker : () => breaker, isFailure, cancelIsFailure);
+}
 
+/**
+ * {@link circuitBreak} with its options checked: the breaker of each subscription from `resolve`.
+ *
+ * @internal
+ */
+export function breakOn<T>(
+  resolve: () => CircuitBreaker,
+  isFailure: (error: unknown) => boolean,
+  cancelIsFailure: (() => boolean) | undefined,
+): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       const current = resolve();
@@ -104,10 +124,12 @@ export function circuitBreak<T>(
       });
       return () => {
         subscription.unsubscribe();
-        // Cancelled before any outcome: give the pass back (a half-open probe slot).
+        // Cancelled before any outcome: a failure when a deadline cut it, else give the pass
+        // back (a half-open probe slot).
         if (!reported) {
           reported = true;
-          current.release?.();
+          if (cancelIsFailure?.()) current.failure();
+          else current.release?.();
         }
       };
     });

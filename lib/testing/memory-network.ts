@@ -104,17 +104,32 @@ export class MemoryNetwork implements Transport {
 
   /**
    * Dials `memory@name`: after `dialDelayMs`, calls back with the client's end of a new link, or
-   * with a {@link ConnectionError} when nothing listens there.
+   * with a {@link ConnectionError} when nothing listens there, or (a stalled server) when
+   * `connectTimeoutMs` passes.
    *
    * @returns a function that aborts the dial if it has not completed.
    * @throws TypeError or RangeError for an address that is not `memory@name`.
    */
   dial(
     address: string,
-    _options: TransportDialOptions,
+    options: TransportDialOptions,
     callback: (error: ConnectionError | undefined, endpoint: Endpoint | undefined) => void,
   ): () => void {
     const name = memoryName(address);
+    if (this.stalled.has(name)) {
+      // A partitioned server does not answer a dial either: it fails at the connect timeout.
+      const timeout = this.scheduler.schedule(
+        () =>
+          callback(
+            new ConnectionError(`cannot connect to ${address}: no answer within ${options.connectTimeoutMs} ms`, {
+              details: { address, connectTimeoutMs: options.connectTimeoutMs },
+            }),
+            undefined,
+          ),
+        options.connectTimeoutMs,
+      );
+      return () => timeout.unsubscribe();
+    }
     const action = this.scheduler.schedule(() => {
       const accept = this.listeners.get(name);
       if (accept === undefined) {
@@ -179,7 +194,8 @@ export class MemoryNetwork implements Transport {
 
   /**
    * Holds every frame to and from `address` from now on, without closing anything: the server
-   * looks silent to its clients (a partition), until {@link MemoryNetwork.heal}.
+   * looks silent to its clients (a partition), until {@link MemoryNetwork.heal}. New dials to it
+   * fail at their connect timeout.
    *
    * @throws TypeError or RangeError for an address that is not `memory@name`.
    */

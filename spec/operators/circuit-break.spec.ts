@@ -107,6 +107,32 @@ describe('circuitBreak', () => {
     expect(log).toEqual(['A.tryPass', 'A.release']);
   });
 
+  it('circuitBreak - with cancelIsFailure, a call cut past a deadline kept outside counts as a failure', () => {
+    const log: string[] = [];
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      // The deadline at 3 (outside the breaker) cuts the call: that is the server's failure.
+      const call = cold('-----a|');
+      const deadline = 3;
+      const guarded = call.pipe(
+        circuitBreak(fakeBreaker('A', log), { cancelIsFailure: () => scheduler.now() >= deadline }),
+      );
+      expectObservable(guarded, '^--!').toBe('---');
+    });
+    expect(log).toEqual(['A.tryPass', 'A.failure']);
+  });
+
+  it('circuitBreak - with cancelIsFailure false (the caller gave up), the pass is released as without it', () => {
+    const log: string[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      const guarded = cold('-----a|').pipe(
+        circuitBreak(fakeBreaker('A', log), { cancelIsFailure: () => false }),
+      );
+      expectObservable(guarded, '^--!').toBe('---');
+    });
+    expect(log).toEqual(['A.tryPass', 'A.release']);
+  });
+
   it('circuitBreak - releases nothing after an outcome was reported', () => {
     const log: string[] = [];
     testScheduler().run(({ cold, expectObservable }) => {
@@ -203,5 +229,8 @@ describe('circuitBreak', () => {
     expect(() => circuitBreak({} as never)).toThrow(/breaker/);
     expect(() => circuitBreak(undefined as never)).toThrow(RangeError);
     expect(() => circuitBreak(fakeBreaker('A', []), { isFailure: 1 as never })).toThrow(/isFailure/);
+    expect(() => circuitBreak(fakeBreaker('A', []), { cancelIsFailure: true as never })).toThrow(
+      /cancelIsFailure/,
+    );
   });
 });
