@@ -11,18 +11,9 @@ export interface EtcdHandle {
   release(): void;
 }
 
-interface Shared {
-  readonly client: Etcd3;
-  references: number;
-}
-
-const shared = new Map<string, Shared>();
-
 /**
- * A reference to the process's etcd client for one purpose, hosts and timeouts: the registries
- * of one cluster share one (`registry`); each watch has its own, since a failed request resets
- * its member's connections, and a watch stream on a reset connection stops without failing. The
- * client closes when the last reference is released.
+ * A new etcd client for the hosts and timeouts of `options`; an {@link EtcdPool} makes one per
+ * purpose and shares it.
  *
  * Requests fail over between members (a member that failed three times in a row is skipped for a
  * second). Each attempt, on one member, has `requestTimeoutMs` divided by the number of hosts as
@@ -32,52 +23,31 @@ const shared = new Map<string, Shared>();
  *
  * @internal
  */
-export function acquireEtcd(options: ResolvedEtcdOptions, purpose: string): EtcdHandle {
-  const key = JSON.stringify([purpose, options.hosts, options.dialTimeoutMs, options.requestTimeoutMs]);
-  let entry = shared.get(key);
-  if (entry === undefined) {
-    const attemptMs = Math.max(1, Math.ceil(options.requestTimeoutMs / options.hosts.length));
-    const { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } = etcdPeers.cockatiel;
-    const { isRecoverableError } = etcdPeers.etcd3;
-    const client = new etcdPeers.etcd3.Etcd3({
-      hosts: [...options.hosts],
-      dialTimeout: options.dialTimeoutMs,
-      // Connections of its own, closed with the client (grpc-js otherwise keeps them in a
-      // process-wide pool shared with any other gRPC client of the same target).
-      // Pings every 5 s (the most etcd accepts by default) while a watch or keepalive stream is
-      // open, so that a member that went silent (a partition, not a closed socket) is noticed
-      // within 7 s and left for another: before a lease of the default 10 s runs out.
-      grpcOptions: {
-        'grpc.use_local_subchannel_pool': 1,
-        'grpc.keepalive_time_ms': 5_000,
-        'grpc.keepalive_timeout_ms': 2_000,
-      },
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + attemptMs }),
-      faultHandling: {
-        host: () =>
-          circuitBreaker(handleWhen(isRecoverableError), {
-            halfOpenAfter: MEMBER_PAUSE_MS,
-            breaker: new ConsecutiveBreaker(3),
-          }),
-        global: retry(handleWhen(isRecoverableError), { maxAttempts: options.hosts.length }),
-      },
-    });
-    entry = { client, references: 0 };
-    shared.set(key, entry);
-  }
-  entry.references++;
-  const held = entry;
-  let released = false;
-  return {
-    client: held.client,
-    release(): void {
-      if (released) return;
-      released = true;
-      held.references--;
-      if (held.references === 0) {
-        shared.delete(key);
-        held.client.close();
-      }
+export function createEtcdClient(options: ResolvedEtcdOptions): Etcd3 {
+  const attemptMs = Math.max(1, Math.ceil(options.requestTimeoutMs / options.hosts.length));
+  const { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } = etcdPeers.cockatiel;
+  const { isRecoverableError } = etcdPeers.etcd3;
+  return new etcdPeers.etcd3.Etcd3({
+    hosts: [...options.hosts],
+    dialTimeout: options.dialTimeoutMs,
+    // Connections of its own, closed with the client (grpc-js otherwise keeps them in a
+    // process-wide pool shared with any other gRPC client of the same target).
+    // Pings every 5 s (the most etcd accepts by default) while a watch or keepalive stream is
+    // open, so that a member that went silent (a partition, not a closed socket) is noticed
+    // within 7 s and left for another: before a lease of the default 10 s runs out.
+    grpcOptions: {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.keepalive_time_ms': 5_000,
+      'grpc.keepalive_timeout_ms': 2_000,
     },
-  };
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + attemptMs }),
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: MEMBER_PAUSE_MS,
+          breaker: new ConsecutiveBreaker(3),
+        }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: options.hosts.length }),
+    },
+  });
 }

@@ -6,13 +6,14 @@ import type { Discovery, DiscoveryState } from '../discovery/discovery.js';
 import { checkGroup } from '../discovery/instance-filters.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { durationOption, optionsObject } from '../util/validate.js';
-import { acquireEtcd, type EtcdHandle } from './etcd-client.js';
+import type { EtcdHandle } from './etcd-client.js';
 import {
   type EtcdConnectionOptions,
   type ResolvedEtcdOptions,
   resolveEtcdOptions,
   retryBackoff,
 } from './etcd-options.js';
+import type { EtcdPool, SharedWatch } from './etcd-pool.js';
 import { holdEmptyAfterDataLoss, type ListUpdate } from './hold-empty.js';
 import { checkServiceName, instancePrefix } from './keys.js';
 
@@ -98,18 +99,11 @@ export interface EtcdDiscovery extends Discovery {
   /**
    * Stops this handle's `instances$` (they complete). Idempotent.
    *
-   * @returns a promise that resolves once every watch that ended (this one, if it was the last
-   *   handle of its service) has released its connection to etcd.
+   * @returns a promise that resolves once every watch of its pool that ended (this one, if it
+   *   was the last handle of its service) has released its connection to etcd.
    */
   close(): Promise<void>;
 }
-
-/** Watches shared by every discovery of one service in the process, by connection, base path and service. */
-const watches = new Map<string, Observable<readonly ServiceInstance[]>>();
-/** What the shared watches report, by the same key. */
-const watchEvents = new Map<string, Subject<EtcdWatchEvent>>();
-/** Why each shared watch last failed, by the same key; cleared when it watches again. */
-const watchErrors = new Map<string, Error>();
 
 /**
  * Discovers the servers of one service from etcd: lists `{basePath}/{service}/`, then watches
@@ -123,11 +117,14 @@ const watchErrors = new Map<string, Error>();
  * warning. Until the first list arrives nothing is emitted, so calls wait for it (up to their
  * deadline); an unreachable etcd is reported to the logger.
  *
- * All discoveries of one service (same hosts and base path) in a process share one watch,
- * started by the first subscriber and stopped after the last one leaves.
+ * The discoveries of one service (same hosts, base path and other settings) given the same
+ * `pool` (by default the process's) share one watch, started by the first subscriber and
+ * stopped after the last one leaves; discoveries given different pools never share one (see
+ * {@link EtcdPool}).
  *
  * @throws TypeError or RangeError at once for bad options (no hosts, a bad host URL or base
- *   path, a service name that is empty or holds `/`, a bad group).
+ *   path, a service name that is empty or holds `/`, a bad group, a pool that is not an
+ *   {@link EtcdPool}).
  * @example
  * ```ts
  * import { etcdDiscovery } from 'phobos/etcd';
@@ -147,8 +144,8 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
   if (group !== undefined) checkGroup('group', group);
   const graceMs = durationOption('dataLossGraceMs', o.dataLossGraceMs, DEFAULT_ETCD_DATA_LOSS_GRACE_MS, 0);
   const resyncMs = durationOption('resyncMs', o.resyncMs, DEFAULT_ETCD_RESYNC_MS, 1);
-  // Discoveries share a watch only when every setting agrees (the logger and the scheduler by
-  // identity), so that none is left with another's.
+  // Discoveries of a pool share a watch only when every setting agrees (the logger and the
+  // scheduler by identity), so that none is left with another's.
   const key = JSON.stringify([
     resolved.hosts,
     resolved.basePath,
@@ -161,51 +158,53 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions): EtcdDiscovery {
     identity(resolved.logger),
     identity(resolved.scheduler),
   ]);
-  let events = watchEvents.get(key);
-  if (events === undefined) {
-    events = new Subject<EtcdWatchEvent>();
-    watchEvents.set(key, events);
-  }
-  const reported = events;
-  let shared = watches.get(key);
-  if (shared === undefined) {
-    shared = watchService(
-      resolved,
-      service,
-      graceMs,
-      resyncMs,
-      (event) => {
-        if (reported.observed) reported.next(event);
-      },
-      (error) => {
-        if (error === undefined) watchErrors.delete(key);
-        else watchErrors.set(key, error);
-      },
-    ).pipe(
-      holdEmptyAfterDataLoss(graceMs, resolved.scheduler),
-      share({
-        connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
-        resetOnRefCountZero: true,
-        resetOnComplete: true,
-        resetOnError: true,
-      }),
-    );
-    watches.set(key, shared);
-  }
+  const shared = resolved.pool.watch(key, () => shareWatch(resolved, service, graceMs, resyncMs));
   const source = `etcd (${resolved.hosts.join(', ')}) ${instancePrefix(resolved.basePath, service)}`;
-  const handle = closableDiscovery(shared, group, (): DiscoveryState => {
-    const lastError = watchErrors.get(key);
+  const handle = closableDiscovery(shared.instances$, group, (): DiscoveryState => {
+    const lastError = shared.lastError();
     return lastError === undefined ? { source } : { source, lastError };
   });
   return Object.freeze({
     instances$: handle.instances$,
-    watchEvents$: reported.asObservable(),
+    watchEvents$: shared.events$,
     describe: handle.describe,
     async close(): Promise<void> {
       handle.close();
-      await Promise.all([...closing]);
+      await resolved.pool.closed();
     },
   });
+}
+
+/** One watch of `service`, its list held through a data loss and replayed to late subscribers. */
+function shareWatch(
+  options: ResolvedEtcdOptions,
+  service: string,
+  graceMs: number,
+  resyncMs: number,
+): SharedWatch {
+  const events = new Subject<EtcdWatchEvent>();
+  let lastError: Error | undefined;
+  const instances$ = watchService(
+    options,
+    service,
+    graceMs,
+    resyncMs,
+    (event) => {
+      if (events.observed) events.next(event);
+    },
+    (error) => {
+      lastError = error;
+    },
+  ).pipe(
+    holdEmptyAfterDataLoss(graceMs, options.scheduler),
+    share({
+      connector: () => new ReplaySubject<readonly ServiceInstance[]>(1),
+      resetOnRefCountZero: true,
+      resetOnComplete: true,
+      resetOnError: true,
+    }),
+  );
+  return { instances$, events$: events.asObservable(), lastError: () => lastError };
 }
 
 let watchIds = 0;
@@ -223,9 +222,6 @@ function identity(value: object): number {
   }
   return id;
 }
-
-/** Watches being torn down: their clients are released once their cancel is answered. */
-const closing = new Set<Promise<void>>();
 
 /**
  * Lists and watches one service's prefix for as long as it is subscribed; never errors.
@@ -381,7 +377,7 @@ function watchService(
     const start = async (): Promise<void> => {
       starting = true;
       try {
-        handle ??= acquireEtcd(options, purpose);
+        handle ??= options.pool.acquire(options, purpose);
         const client = handle.client;
         const listed = await client.getAll().prefix(prefix).exec();
         if (stopped) return;
@@ -462,9 +458,7 @@ function watchService(
       stopped = true;
       noteError(undefined);
       timer?.unsubscribe();
-      const closed = starting ? attempt$ : dropClient();
-      closing.add(closed);
-      void closed.then(() => closing.delete(closed));
+      options.pool.closing(starting ? attempt$ : dropClient());
     };
   });
 }

@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { type Backoff, exponentialBackoff } from '../retry/backoff.js';
 import { type Logger, loggerOption } from '../util/logger.js';
 import { describeValue, durationOption, optionsObject, schedulerOption } from '../util/validate.js';
+import { defaultEtcdPool, EtcdPool } from './etcd-pool.js';
 
 /**
  * Default base path of the keys: `/phobos`.
@@ -56,6 +57,11 @@ export interface EtcdConnectionOptions {
   readonly logger?: Logger;
   /** Where retry delays and grace periods are timed. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * The etcd clients and watches to share with the other registries and discoveries given the
+   * same pool. Default: the process's pool, shared by every registry and discovery given none.
+   */
+  readonly pool?: EtcdPool;
 }
 
 /** @internal {@link EtcdConnectionOptions} checked, with defaults. */
@@ -67,13 +73,15 @@ export interface ResolvedEtcdOptions {
   readonly retryMaxMs: number;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
+  readonly pool: EtcdPool;
 }
 
 /**
  * Checks the connection options.
  *
  * @throws TypeError or RangeError naming the option: no hosts, a host that is not an http(s)
- *   URL, a base path that does not start with `/` or ends with one, a bad timeout.
+ *   URL, a base path that does not start with `/` or ends with one, a bad timeout, a pool that
+ *   is not an {@link EtcdPool}.
  * @internal
  */
 export function resolveEtcdOptions(
@@ -94,7 +102,15 @@ export function resolveEtcdOptions(
   const retryMaxMs = durationOption('retryMaxMs', o.retryMaxMs, DEFAULT_ETCD_RETRY_MAX_MS, 1);
   const logger = loggerOption(o.logger);
   const scheduler = schedulerOption('scheduler', o.scheduler);
-  return { hosts, basePath, dialTimeoutMs, requestTimeoutMs, retryMaxMs, logger, scheduler };
+  const pool = checkPool(o.pool);
+  return { hosts, basePath, dialTimeoutMs, requestTimeoutMs, retryMaxMs, logger, scheduler, pool };
+}
+
+function checkPool(value: unknown): EtcdPool {
+  if (value === undefined) return defaultEtcdPool;
+  if (!(value instanceof EtcdPool))
+    throw new TypeError(`pool must be an EtcdPool (new EtcdPool()), got ${describeValue(value)}`);
+  return value;
 }
 
 function checkHosts(value: unknown): readonly string[] {

@@ -6,7 +6,7 @@ import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { ConnectionError } from '../errors/index.js';
 import type { Backoff } from '../retry/backoff.js';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
-import { acquireEtcd, type EtcdHandle } from './etcd-client.js';
+import type { EtcdHandle } from './etcd-client.js';
 import {
   type EtcdConnectionOptions,
   type ResolvedEtcdOptions,
@@ -61,7 +61,8 @@ export type EtcdRegistryState = 'idle' | 'registered' | 'unreachable' | 'closed'
  * lost (etcd restarted empty, a partition longer than the TTL), the registry grants a new one and
  * puts every key again, retrying with backoff until etcd answers; nothing is asked of the
  * application. When the last registration is withdrawn, the lease is revoked and the connection
- * to etcd released, so a process that shut its server down can exit.
+ * to etcd released (closed once no other registry of its {@link EtcdPool} uses it), so a process
+ * that shut its server down can exit.
  * @group Registry
  */
 export interface EtcdRegistry extends ServiceRegistry {
@@ -113,7 +114,7 @@ interface Registration {
  *
  * @throws TypeError or RangeError at once for bad options: no hosts, a host that is not an
  *   `http(s)://host:port` URL, a base path without a leading `/` or with a trailing one, a TTL
- *   below 1 s, a bad timeout or logger.
+ *   below 1 s, a bad timeout or logger, a pool that is not an {@link EtcdPool}.
  * @example
  * ```ts
  * import { etcdRegistry } from 'phobos/etcd';
@@ -290,7 +291,7 @@ class EtcdLeaseRegistry implements EtcdRegistry {
   }
 
   private client() {
-    this.handle ??= acquireEtcd(this.options, 'registry');
+    this.handle ??= this.options.pool.acquire(this.options, 'registry');
     return this.handle.client;
   }
 

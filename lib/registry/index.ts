@@ -19,6 +19,7 @@ export {
   DEFAULT_ETCD_RETRY_MAX_MS,
   type EtcdConnectionOptions,
 } from './etcd-options.js';
+export { EtcdPool } from './etcd-pool.js';
 export {
   DEFAULT_ETCD_TTL_SECONDS,
   type EtcdRegistry,

@@ -13,16 +13,15 @@ vi.mock('../../lib/registry/etcd-peer.js', async (importOriginal) => {
   return { etcdPeers: { ...real.etcdPeers, etcd3: { ...real.etcdPeers.etcd3, Etcd3 } } };
 });
 
-const { acquireEtcd } = await import('../../lib/registry/etcd-client.js');
+const { createEtcdClient } = await import('../../lib/registry/etcd-client.js');
 const { resolveEtcdOptions } = await import('../../lib/registry/etcd-options.js');
 
 type CallOptionsFactory = (context: { isStream: boolean }) => { deadline?: number };
 
 /** The per-call options a client made for `hosts` and `requestTimeoutMs` gives a request and a stream. */
 function callOptions(hosts: string[], requestTimeoutMs: number) {
-  const handle = acquireEtcd(resolveEtcdOptions('spec', { hosts, requestTimeoutMs }), 'spec');
+  createEtcdClient(resolveEtcdOptions('spec', { hosts, requestTimeoutMs }));
   const factory = made.at(-1)?.defaultCallOptions as CallOptionsFactory;
-  handle.release();
   return { request: factory({ isStream: false }), stream: factory({ isStream: true }) };
 }
 

@@ -17,9 +17,9 @@ const fake = vi.hoisted(() => ({
 }));
 
 vi.mock('../../lib/registry/etcd-client.js', () => ({
-  acquireEtcd: () => {
+  createEtcdClient: () => {
     fake.clients += 1;
-    const client = {
+    return {
       getAll: () => ({
         prefix: (prefix: string) => ({
           exec: async () => ({
@@ -42,10 +42,7 @@ vi.mock('../../lib/registry/etcd-client.js', () => ({
           }),
         }),
       }),
-    };
-    return {
-      client,
-      release() {
+      close() {
         fake.released += 1;
       },
     };

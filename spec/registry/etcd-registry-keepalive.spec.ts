@@ -43,8 +43,9 @@ vi.mock('../../lib/registry/etcd-client.js', () => {
     },
     put: (key: string) => builder(key, undefined),
     delete: () => ({ key: async () => {} }),
+    close() {},
   };
-  return { acquireEtcd: () => ({ client, release() {} }) };
+  return { createEtcdClient: () => client };
 });
 
 const { etcdRegistry } = await import('../../lib/registry/index.js');
