@@ -1,12 +1,35 @@
-import type { Lease } from 'etcd3';
-import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs';
+import {
+  BehaviorSubject,
+  catchError,
+  concatMap,
+  defer,
+  distinctUntilChanged,
+  EMPTY,
+  exhaustMap,
+  filter,
+  finalize,
+  groupBy,
+  ignoreElements,
+  lastValueFrom,
+  map,
+  mergeMap,
+  type Observable,
+  pairwise,
+  retry,
+  Subject,
+  type Subscription,
+  scan,
+  startWith,
+  tap,
+  timer,
+  withLatestFrom,
+} from 'rxjs';
 import { checkAddress } from '../discovery/create-instance.js';
 import { formatMetadata, parseMetadata } from '../discovery/metadata-query.js';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { ConnectionError } from '../errors/index.js';
 import type { Backoff } from '../retry/backoff.js';
 import { describeValue, integerOption, optionsObject } from '../util/validate.js';
-import type { EtcdHandle } from './etcd-client.js';
 import {
   type EtcdConnectionOptions,
   type ResolvedEtcdOptions,
@@ -14,6 +37,8 @@ import {
   retryBackoff,
 } from './etcd-options.js';
 import { checkServiceName, instanceKey, serviceKey } from './keys.js';
+import { RegistrationLease } from './registration-lease.js';
+import { IDLE_PHASE, nextPhase, type RegistryEvent, type RegistryPhase } from './registry-phase.js';
 
 /**
  * Default time to live of the registration lease: 10 seconds.
@@ -59,10 +84,11 @@ export type EtcdRegistryState = 'idle' | 'registered' | 'unreachable' | 'closed'
  *
  * Every key is put under one lease, kept alive while anything is registered. When the lease is
  * lost (etcd restarted empty, a partition longer than the TTL), the registry grants a new one and
- * puts every key again, retrying with backoff until etcd answers; nothing is asked of the
- * application. When the last registration is withdrawn, the lease is revoked and the connection
- * to etcd released (closed once no other registry of its {@link EtcdPool} uses it), so a process
- * that shut its server down can exit.
+ * puts every key again, retrying with backoff (timed on its `scheduler`) until etcd answers;
+ * nothing is asked of the application. Writes of one key reach etcd in the order they were asked
+ * for; writes of different keys go in parallel. When the last registration is withdrawn, the
+ * lease is revoked and the connection to etcd released (closed once no other registry of its
+ * {@link EtcdPool} uses it), so a process that shut its server down can exit.
  * @group Registry
  */
 export interface EtcdRegistry extends ServiceRegistry {
@@ -98,7 +124,8 @@ export interface EtcdRegistry extends ServiceRegistry {
   readonly state$: Observable<EtcdRegistryState>;
   /**
    * Withdraws every registration (revokes the lease, which deletes its keys), stops retrying and
-   * releases the connection. Later registrations are refused. Idempotent.
+   * releases the connection. Later registrations are refused. Idempotent: another call returns
+   * the same promise.
    */
   close(): Promise<void>;
 }
@@ -138,34 +165,66 @@ export function etcdRegistry(options: EtcdRegistryOptions): EtcdRegistry {
   return new EtcdLeaseRegistry(resolved, ttlSeconds);
 }
 
+/** A write asked for: the key's registration as it stands when its turn comes. */
+interface Write {
+  readonly key: string;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 class EtcdLeaseRegistry implements EtcdRegistry {
   readonly state$: Observable<EtcdRegistryState>;
-  private readonly state = new BehaviorSubject<EtcdRegistryState>('idle');
+  /** What etcd should hold, by instance key. */
   private readonly registrations = new Map<string, Registration>();
-  /** The last write of each key, so that writes to one key reach etcd in order. */
-  private readonly chains = new Map<string, Promise<void>>();
-  /** Service keys already put under the current lease. */
-  private readonly servicesPut = new Set<string>();
-  private handle: EtcdHandle | undefined;
-  private lease: Lease | undefined;
-  private granting: Promise<Lease> | undefined;
-  private repairing = false;
-  private repairAgain = false;
-  private retryTimer: Subscription | undefined;
-  private wakeRetry: (() => void) | undefined;
-  private closed = false;
-  /** The lease revoke and connection release under way, if any (close waits for it). */
-  private releasing: Promise<void> | undefined;
+  /** How many writes of each key are asked for and not yet settled. */
+  private readonly pending = new Map<string, number>();
+  /** Writes to run, each after the earlier writes of its key. */
+  private readonly writes = new Subject<Write>();
+  /** Keys whose last pending write settled: their queues end. */
+  private readonly settled = new Subject<string>();
+  /** What happened: the one input of `phase`, and what starts a repair. */
+  private readonly events = new Subject<RegistryEvent>();
+  private readonly phase = new BehaviorSubject<RegistryPhase>(IDLE_PHASE);
+  /** Settles once the write queues have run out after `close()`. */
+  private readonly drained: Promise<unknown>;
+  private readonly repairs: Subscription;
   private readonly backoff: Backoff;
-  /** Checks that the current lease's keepalives are answered. */
-  private keepaliveWatch: Subscription | undefined;
+  /** The connection and the lease, from the first write until nothing is left to keep. */
+  private registrationLease: RegistrationLease | undefined;
+  /** The leases let go so far (revoked, their connection released); `close()` waits for them. */
+  private released: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly options: ResolvedEtcdOptions,
     private readonly ttlSeconds: number,
   ) {
-    this.state$ = this.state.pipe(distinctUntilChanged());
     this.backoff = retryBackoff(options);
+    this.events.pipe(scan(nextPhase, IDLE_PHASE)).subscribe(this.phase);
+    this.phase.pipe(pairwise()).subscribe(([from, to]) => this.logChange(from, to));
+    this.state$ = this.phase.pipe(
+      map((phase) => phase.state),
+      distinctUntilChanged(),
+    );
+    this.repairs = this.events
+      .pipe(
+        filter(isFailure),
+        exhaustMap(() => this.repair()),
+      )
+      .subscribe((event) => {
+        this.report(event);
+        this.releaseWhenIdle();
+      });
+    this.drained = lastValueFrom(
+      this.writes.pipe(
+        groupBy((write) => write.key, {
+          // A key's queue ends once its writes have all settled: withdrawn keys leave none behind.
+          duration: (queue) => this.settled.pipe(filter((key) => key === queue.key)),
+        }),
+        mergeMap((queue) => queue.pipe(concatMap((write) => this.run(write)))),
+      ),
+      { defaultValue: undefined },
+    );
   }
 
   async register(service: string, address: string, metadata = ''): Promise<void> {
@@ -191,9 +250,9 @@ class EtcdLeaseRegistry implements EtcdRegistry {
   async unregister(service: string, address: string): Promise<void> {
     checkServiceName('unregister service', service);
     checkAddress('unregister address', address);
-    if (this.closed) return;
+    if (this.closing !== undefined) return;
     const key = instanceKey(this.options.basePath, service, address);
-    if (!this.registrations.delete(key) && !this.chains.has(key)) return;
+    if (!this.registrations.delete(key) && !this.pending.has(key)) return;
     await this.sync(key, `unregister ${service} at ${address}`);
   }
 
@@ -212,236 +271,168 @@ class EtcdLeaseRegistry implements EtcdRegistry {
     await Promise.all(changed);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.registrations.clear();
-    this.retryTimer?.unsubscribe();
-    this.wakeRetry?.();
-    await Promise.allSettled([...this.chains.values()]);
-    await this.releasing;
-    await this.releaseLease();
-    this.state.next('closed');
-    this.state.complete();
+    this.repairs.unsubscribe();
+    // Writes already asked for settle (those not started yet write nothing), then the queues end.
+    this.writes.complete();
+    await this.drained;
+    await this.released;
+    await this.registrationLease?.release();
+    this.registrationLease = undefined;
+    this.report({ type: 'closed' });
+    this.events.complete();
   }
 
   private refuseWhenClosed(): void {
-    if (this.closed) throw new ConnectionError('the etcd registry is closed; create a new one');
+    if (this.closing !== undefined)
+      throw new ConnectionError('the etcd registry is closed; create a new one');
   }
 
   /** Writes the key's current registration (or its absence) after the key's earlier writes. */
-  private sync(key: string, what: string): Promise<void> {
-    const written = this.enqueue(key);
-    return written.then(
-      () => {
-        if (this.repairing || this.registrations.size === 0) return;
-        if (this.state.value === 'unreachable') this.markRegistered();
-        else this.state.next('registered');
-      },
-      (error: unknown) => {
-        this.needsRepair(error);
-        throw new ConnectionError(
-          `cannot ${what} in etcd (${this.options.hosts.join(', ')}): ${(error as Error).message}; ` +
-            'the registry retries until etcd answers',
-          { cause: error, details: { hosts: this.options.hosts } },
-        );
-      },
-    );
-  }
-
-  private enqueue(key: string): Promise<void> {
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const written = previous.then(() => this.write(key));
-    const settled = written.catch(() => {});
-    this.chains.set(key, settled);
-    void settled.then(() => {
-      if (this.chains.get(key) !== settled) return;
-      this.chains.delete(key);
-      this.releaseWhenIdle();
-    });
-    return written;
-  }
-
-  private async write(key: string): Promise<void> {
-    if (this.closed) return;
-    const registration = this.registrations.get(key);
-    if (registration === undefined) {
-      await this.client().delete().key(key);
-      return;
-    }
-    const lease = await this.currentLease();
-    // The registration may have changed or gone while waiting: write what holds now.
-    const now = this.registrations.get(key);
-    if (now === undefined) {
-      await this.client().delete().key(key);
-      return;
-    }
-    // The service key is put alongside the first key of its service under each lease, not before
-    // it: one round trip less when the keys must move to a new lease before the old one ends.
-    const service = serviceKey(this.options.basePath, now.service);
-    await Promise.all([
-      lease.put(key).value(formatMetadata(now.metadata)),
-      this.servicesPut.has(service) ? undefined : this.putServiceKey(service, now.service),
-    ]);
-  }
-
-  private async putServiceKey(key: string, service: string): Promise<void> {
-    await this.client().put(key).value(service);
-    this.servicesPut.add(key);
-  }
-
-  private client() {
-    this.handle ??= this.options.pool.acquire(this.options, 'registry');
-    return this.handle.client;
-  }
-
-  private currentLease(): Promise<Lease> {
-    if (this.lease !== undefined && !this.lease.revoked()) return Promise.resolve(this.lease);
-    this.granting ??= this.grant().finally(() => {
-      this.granting = undefined;
-    });
-    return this.granting;
-  }
-
-  private async grant(): Promise<Lease> {
-    const lease = this.client().lease(this.ttlSeconds, { autoKeepAlive: true });
-    lease.on('lost', (error: Error) => {
-      if (this.lease !== lease) return;
-      this.lease = undefined;
-      this.needsRepair(error);
-    });
-    // etcd away: the keys live until the TTL runs out, and the lease keeps trying meanwhile.
-    lease.on('keepaliveFailed', (error: unknown) => {
-      if (this.lease === lease && this.registrations.size > 0) this.markUnreachable(error);
-    });
-    let answeredAt = this.options.scheduler.now();
-    lease.on('keepaliveSucceeded', () => {
-      answeredAt = this.options.scheduler.now();
-      if (this.lease === lease && !this.repairing) this.markRegistered();
-    });
-    // A failed grant stops the lease by itself (and reports it lost, ignored above).
-    await lease.grant();
-    if (this.closed) {
-      await lease.revoke().catch(() => {});
-      throw new ConnectionError('the etcd registry is closed');
-    }
-    answeredAt = this.options.scheduler.now();
-    this.lease = lease;
-    this.servicesPut.clear();
-    this.watchKeepalive(lease, () => answeredAt);
-    return lease;
-  }
-
-  /**
-   * The lease's keepalives go to one member; if that member stops answering without closing
-   * its socket, they may go unanswered until the lease runs out. etcd3 sends one every third of
-   * the TTL; when none was answered for a third plus a twelfth (one missed, with a margin for a
-   * slow answer), move the keys to a new lease (granted and put through any member that
-   * answers) while 7/12 of the old one's TTL is left, and let the old one go.
-   */
-  private watchKeepalive(lease: Lease, answeredAt: () => number): void {
-    const ttlMs = this.ttlSeconds * 1_000;
-    const silenceLimitMs = ttlMs / 3 + ttlMs / 12;
-    const periodMs = Math.max(100, Math.floor(ttlMs / 24));
-    this.keepaliveWatch?.unsubscribe();
-    const registry = this;
-    this.keepaliveWatch = this.options.scheduler.schedule(function check() {
-      if (registry.lease !== lease) return;
-      const silentMs = registry.options.scheduler.now() - answeredAt();
-      if (silentMs <= silenceLimitMs) {
-        this.schedule(undefined, periodMs);
-        return;
-      }
-      registry.lease = undefined;
-      lease.release();
-      registry.needsRepair(
-        new Error(`no keepalive of the registration lease was answered for ${silentMs} ms`),
+  private async sync(key: string, what: string): Promise<void> {
+    try {
+      await this.enqueue(key);
+    } catch (error) {
+      this.report({ type: 'failed', error });
+      throw new ConnectionError(
+        `cannot ${what} in etcd (${this.options.hosts.join(', ')}): ${(error as Error).message}; ` +
+          'the registry retries until etcd answers',
+        { cause: error, details: { hosts: this.options.hosts } },
       );
-    }, periodMs);
+    }
+    this.report({ type: 'written' });
   }
 
-  /** A write failed or the lease was lost: put every registration again until etcd takes them. */
-  private needsRepair(error: unknown): void {
-    if (this.closed || this.registrations.size === 0) return;
-    this.markUnreachable(error);
-    if (this.repairing) {
-      this.repairAgain = true;
+  /** Asks for a write of `key`; settles once it is done. After `close()`, writes nothing. */
+  private enqueue(key: string): Promise<void> {
+    if (this.closing !== undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+      this.writes.next({ key, resolve, reject });
+    });
+  }
+
+  /** One write in its key's queue: settles its caller's promise and never fails the queue. */
+  private run({ key, resolve, reject }: Write): Observable<never> {
+    return defer(() => this.write(key)).pipe(
+      ignoreElements(),
+      tap({ complete: resolve, error: reject }),
+      catchError(() => EMPTY),
+      finalize(() => this.settle(key)),
+    );
+  }
+
+  private settle(key: string): void {
+    const left = (this.pending.get(key) ?? 1) - 1;
+    if (left > 0) {
+      this.pending.set(key, left);
       return;
     }
-    this.repairing = true;
-    void this.repair();
-  }
-
-  private markUnreachable(error: unknown): void {
-    if (this.state.value === 'unreachable' || this.closed) return;
-    this.state.next('unreachable');
-    this.options.logger.warn(
-      `etcd registry: cannot keep ${this.registrations.size} registration(s) in etcd ` +
-        `(${this.options.hosts.join(', ')}): ${(error as Error)?.message ?? String(error)}; retrying`,
-      { hosts: this.options.hosts },
-    );
-  }
-
-  private markRegistered(): void {
-    if (this.state.value !== 'unreachable' || this.closed) return;
-    this.state.next('registered');
-    this.options.logger.warn(
-      `etcd registry: ${this.registrations.size} registration(s) are in etcd again (${this.options.hosts.join(', ')})`,
-      { hosts: this.options.hosts },
-    );
-  }
-
-  private async repair(): Promise<void> {
-    let attempt = 0;
-    let restored = false;
-    while (!this.closed && this.registrations.size > 0) {
-      this.repairAgain = false;
-      try {
-        await this.currentLease();
-        await Promise.all([...this.registrations.keys()].map((key) => this.enqueue(key)));
-        if (!this.repairAgain) {
-          restored = true;
-          break;
-        }
-      } catch {
-        await this.pause(attempt++);
-      }
-    }
-    this.repairing = false;
-    if (restored) this.markRegistered();
+    this.pending.delete(key);
+    this.settled.next(key);
     this.releaseWhenIdle();
   }
 
-  /** Waits before the next attempt (see {@link retryBackoff}); ends at once on close. */
-  private pause(attempt: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wakeRetry = resolve;
-      this.retryTimer = this.options.scheduler.schedule(resolve, this.backoff(attempt));
-    });
+  /** Writes the key's registration as it stands now, or deletes the key if there is none. */
+  private async write(key: string): Promise<void> {
+    if (this.closing !== undefined) return;
+    const held = this.openLease();
+    if (this.registrations.has(key)) {
+      const lease = await held.current();
+      // The registration may have changed or gone while the lease was granted: write what holds now.
+      const registration = this.registrations.get(key);
+      if (registration !== undefined) {
+        const service = serviceKey(this.options.basePath, registration.service);
+        await Promise.all([
+          lease.put(key).value(formatMetadata(registration.metadata)),
+          held.putServiceKey(service, registration.service),
+        ]);
+        return;
+      }
+    }
+    await held.client.delete().key(key);
   }
 
-  /** Nothing registered and nothing in flight: revoke the lease and let the connection go. */
+  private openLease(): RegistrationLease {
+    this.registrationLease ??= new RegistrationLease(
+      this.options.pool.acquire(this.options, 'registry'),
+      this.ttlSeconds,
+      this.options.scheduler,
+      (event) => this.report(event),
+    );
+    return this.registrationLease;
+  }
+
+  /**
+   * Puts every registration again, under the current lease (granted anew if it was lost), until
+   * etcd has them all; between attempts waits the backoff (see {@link retryBackoff}) on the
+   * registry's scheduler. Ends at once, not restored, when nothing is left to put.
+   */
+  private repair(): Observable<RegistryEvent> {
+    // A failure reported while an attempt runs (a caller's write, the new lease lost) may have
+    // left a key behind: that attempt counts as failed.
+    const failedMeanwhile = this.events.pipe(
+      filter(isFailure),
+      map(() => true),
+      startWith(false),
+    );
+    return defer(async () => {
+      if (this.registrations.size === 0) return false;
+      await this.openLease().current();
+      await Promise.all([...this.registrations.keys()].map((key) => this.enqueue(key)));
+      return true;
+    }).pipe(
+      withLatestFrom(failedMeanwhile),
+      map(([restored, failed]) => {
+        if (restored && failed) throw new Error('a failure was reported while the keys were put again');
+        return restored;
+      }),
+      retry({ delay: (_error, attempt) => timer(this.backoff(attempt), this.options.scheduler) }),
+      map((restored): RegistryEvent => ({ type: 'repaired', restored })),
+    );
+  }
+
+  /** Feeds the state. What concerns registrations counts only while there are some. */
+  private report(event: RegistryEvent): void {
+    const ownStep = event.type === 'repaired' || event.type === 'released' || event.type === 'closed';
+    if (ownStep || this.registrations.size > 0) this.events.next(event);
+  }
+
+  private logChange(from: RegistryPhase, to: RegistryPhase): void {
+    const hosts = this.options.hosts;
+    const count = this.registrations.size;
+    if (to.state === 'unreachable' && from.state !== 'unreachable') {
+      const error = to.error as Error | undefined;
+      this.options.logger.warn(
+        `etcd registry: cannot keep ${count} registration(s) in etcd (${hosts.join(', ')}): ` +
+          `${error?.message ?? String(error)}; retrying`,
+        { hosts },
+      );
+    } else if (from.state === 'unreachable' && to.state === 'registered') {
+      this.options.logger.warn(
+        `etcd registry: ${count} registration(s) are in etcd again (${hosts.join(', ')})`,
+        { hosts },
+      );
+    }
+  }
+
+  /** Nothing registered, written or repaired: revoke the lease and let the connection go. */
   private releaseWhenIdle(): void {
-    if (this.registrations.size > 0 || this.chains.size > 0 || this.repairing || this.closed) return;
-    if (this.handle === undefined) return;
-    this.state.next('idle');
-    const releasing = this.releaseLease().finally(() => {
-      if (this.releasing === releasing) this.releasing = undefined;
-    });
-    this.releasing = releasing;
+    const held = this.registrationLease;
+    if (held === undefined || this.closing !== undefined) return;
+    if (this.registrations.size > 0 || this.pending.size > 0 || this.phase.value.repairing) return;
+    this.registrationLease = undefined;
+    this.report({ type: 'released' });
+    this.released = Promise.all([this.released, held.release()]);
   }
+}
 
-  private async releaseLease(): Promise<void> {
-    const lease = this.lease;
-    const handle = this.handle;
-    this.lease = undefined;
-    this.handle = undefined;
-    this.servicesPut.clear();
-    this.keepaliveWatch?.unsubscribe();
-    this.keepaliveWatch = undefined;
-    await this.granting?.catch(() => {});
-    if (lease !== undefined) await lease.revoke().catch(() => {}); // revoke stops the keepalive even when etcd is away
-    handle?.release();
-  }
+function isFailure(event: RegistryEvent): boolean {
+  return event.type === 'failed' || event.type === 'lost';
 }
