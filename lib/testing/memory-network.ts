@@ -121,9 +121,12 @@ export class MemoryNetwork implements Transport {
       const timeout = this.scheduler.schedule(
         () =>
           callback(
-            new ConnectionError(`cannot connect to ${address}: no answer within ${options.connectTimeoutMs} ms`, {
-              details: { address, connectTimeoutMs: options.connectTimeoutMs },
-            }),
+            new ConnectionError(
+              `cannot connect to ${address}: no answer within ${options.connectTimeoutMs} ms`,
+              {
+                details: { address, connectTimeoutMs: options.connectTimeoutMs },
+              },
+            ),
             undefined,
           ),
         options.connectTimeoutMs,
