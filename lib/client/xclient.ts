@@ -10,26 +10,13 @@ import {
   NEVER,
   Observable,
   of,
-  ReplaySubject,
   Subject,
-  type Subscription,
   switchMap,
   take,
-  tap,
 } from 'rxjs';
-import type { CircuitBreaker } from '../breaker/breaker.js';
-import { type BreakerFactory, breakerFor } from '../breaker/breaker-for.js';
-import type { Discovery, DiscoveryState } from '../discovery/discovery.js';
+import { breakerFor } from '../breaker/breaker-for.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
-import { usableInstances } from '../discovery/usable-instances.js';
-import { describeThrown } from '../errors/describe-thrown.js';
-import {
-  CircuitOpenError,
-  ConnectionClosedError,
-  DeadlineExceededError,
-  NoInstanceError,
-  RpcError,
-} from '../errors/index.js';
+import { CircuitOpenError, DeadlineExceededError, RpcError } from '../errors/index.js';
 import { callTimeout, deadlineOn } from '../operators/call-timeout.js';
 import { breakOn } from '../operators/circuit-break.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
@@ -51,6 +38,7 @@ import { type ResolvedConnectOptions, resolveConnectOptions, resolveTimeoutMs } 
 import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
 import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
+import { InstanceStore } from './instance-store.js';
 import {
   type AttemptKind,
   type ClientHandler,
@@ -145,17 +133,9 @@ export class XClient {
   private readonly selector: Selector;
   /** The fail mode's operator, built once: it holds no per-call state. */
   private readonly failOperator: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
-  private readonly breakerFactory: BreakerFactory | undefined;
-  private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly pool: ConnectionPool;
-  private readonly discovery: Discovery;
-  private readonly instances$: Observable<readonly ServiceInstance[]>;
-  /** What discovery last failed with (its instances$ errored), for the no-server error. */
-  private discoveryError: unknown;
-  /** Servers in discovery's last list, before the inactive and other groups were dropped. */
-  private listed = 0;
-  /** Whether discovery ever listed a usable server. */
-  private everFound = false;
+  /** Each server's breaker, connection and selector state, following discovery. */
+  private readonly store: InstanceStore;
   /** The deadline of calls that name none, built once: most calls use it. */
   private readonly defaultDeadline: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
   /** The queues of the deadlines above, kept armed between calls until `close()`. */
@@ -164,25 +144,21 @@ export class XClient {
   private readonly deadlines = new Map<number, MonoTypeOperatorFunction<Reply<unknown>>>();
   /** The error of a call at its deadline: no server known yet, or the deadline itself. */
   private readonly expired = (timeoutMs: number): RpcError =>
-    this.latest === undefined && !this.closed
-      ? this.noServer({ waitedMs: timeoutMs })
+    this.store.latest === undefined && !this.closed
+      ? this.store.noServer({ waitedMs: timeoutMs })
       : new DeadlineExceededError(
           `the call to ${this.service} did not finish within its deadline of ${timeoutMs} ms; raise timeoutMs or look at the servers' latency`,
           { details: { service: this.service, timeoutMs } },
         );
   private readonly pushes = new Subject<ServerPush>();
-  private readonly watch: Subscription;
-  private latest: readonly ServiceInstance[] | undefined;
   /** The retry rule of failover, failtry and failbackup: nothing once closed. */
   private readonly retried = (error: unknown): boolean => !this.closed && retriedByXClient(error);
-  private readonly group: string | undefined;
   private closed = false;
   private interceptors: ClientInterceptors | undefined;
   /** The innermost handler of the call stage: the governed call. */
   private readonly governedCall: ClientHandler = (call) =>
     this.governed$(call.method, call.args, call.options);
   private readonly events = new Subject<XClientEvent>();
-  private readonly breakerWatches = new Map<string, Subscription>();
 
   /**
    * @throws TypeError when `options` is not an object or `discovery` lacks `instances$`;
@@ -198,7 +174,6 @@ export class XClient {
       throw new TypeError('discovery must be a Discovery (an object with instances$)');
     }
     this.service = service;
-    this.discovery = o.discovery;
     this.connectOptions = resolveConnectOptions(o);
     const scheduler = this.connectOptions.scheduler;
     const defaultTimeoutMs = this.connectOptions.timeoutMs;
@@ -230,16 +205,6 @@ export class XClient {
           : failMode === 'failbackup'
             ? failbackup({ delayMs: backupDelayMs, scheduler, shouldRetry: this.retried })
             : undefined;
-    // Breakers read time from the client's scheduler unless their options name a clock of their own.
-    const clock = (): number => scheduler.now();
-    const breaker = o.breaker;
-    this.breakerFactory = breakerFor(
-      breaker === undefined
-        ? { kind: 'consecutive', clock }
-        : typeof breaker === 'object' && breaker !== null && breaker.clock === undefined
-          ? { ...breaker, clock }
-          : breaker,
-    );
     const heartbeat = o.heartbeat === undefined || o.heartbeat === false ? undefined : o.heartbeat;
     const heartbeatOptions = heartbeat
       ? {
@@ -266,27 +231,23 @@ export class XClient {
       },
       onConnection: (connection) => connection.pushes$.subscribe((push) => this.pushes.next(push)),
     });
-    const group = o.group;
-    this.group = group;
-    const shared = new ReplaySubject<readonly ServiceInstance[]>(1);
-    this.instances$ = shared;
-    this.watch = o.discovery.instances$
-      .pipe(
-        tap((list) => {
-          this.listed = list.length;
-        }),
-        usableInstances(group === undefined ? {} : { group }),
-        tap((list) => this.update(list)),
-      )
-      .subscribe({
-        next: (list) => shared.next(list),
-        error: (error: unknown) => {
-          this.discoveryError = error;
-          shared.error(error);
-        },
-        // Calls waiting for a first list learn that none will come (a later one replays the last).
-        complete: () => shared.complete(),
-      });
+    // Breakers read time from the client's scheduler unless their options name a clock of their own.
+    const clock = (): number => scheduler.now();
+    const breaker = o.breaker;
+    this.store = new InstanceStore(service, {
+      discovery: o.discovery,
+      group: o.group,
+      selector: this.selector,
+      breakerFactory: breakerFor(
+        breaker === undefined
+          ? { kind: 'consecutive', clock }
+          : typeof breaker === 'object' && breaker !== null && breaker.clock === undefined
+            ? { ...breaker, clock }
+            : breaker,
+      ),
+      pool: this.pool,
+      events: this.events,
+    });
   }
 
   /** Server pushes from every connection of this client. */
@@ -405,13 +366,13 @@ export class XClient {
         );
       };
       const pickNew = (): Observable<Reply<T>> => {
-        const known = this.closed ? undefined : this.latest;
+        const known = this.closed ? undefined : this.store.latest;
         const onto = (instance: ServiceInstance): Observable<Reply<T>> => {
           tried.add(instance.key);
           return attempt(instance);
         };
         // The common case needs no Observable around the pick: discovery has already spoken.
-        if (known) return onto(this.pickFrom(known, info, tried));
+        if (known) return onto(this.store.pick(known, info, tried));
         return this.pick(info, tried).pipe(switchMap(onto));
       };
       /**
@@ -431,7 +392,7 @@ export class XClient {
           });
         }
         if (failures === undefined || (attempted && failures.length === 1)) return error;
-        return attemptsFailedError(this.service, method, failures, error, this.latest?.length);
+        return attemptsFailedError(this.service, method, failures, error, this.store.latest?.length);
       };
       /** `defer(make)`, each subscription's error passed through `failed`. */
       const noted = (make: () => Observable<Reply<T>>): Observable<Reply<T>> =>
@@ -506,7 +467,7 @@ export class XClient {
     const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs);
     const info: CallInfo = { service: this.service, method, args };
     const send$ = this.known$(timeoutMs).pipe(
-      map((list) => this.pickFrom(list, info, new Set())),
+      map((list) => this.store.pick(list, info, new Set())),
       switchMap((instance) =>
         this.pool
           .connection$(instance)
@@ -614,11 +575,8 @@ export class XClient {
     if (this.closed) return;
     this.closed = true;
     for (const queue of this.deadlineQueues) queue.disarm();
-    this.watch.unsubscribe();
-    this.pool.close();
+    this.store.close();
     this.pushes.complete();
-    for (const watch of this.breakerWatches.values()) watch.unsubscribe();
-    this.breakerWatches.clear();
     this.events.complete();
   }
 
@@ -662,49 +620,7 @@ export class XClient {
    * ```
    */
   instanceStates(): InstanceState[] {
-    if (this.closed) return [];
-    return (this.latest ?? []).map((instance) => {
-      const breaker = this.breakers.get(instance.key)?.state.state ?? 'closed';
-      const available = this.pool.isAvailable(instance.key);
-      return {
-        key: instance.key,
-        address: instance.address,
-        breaker,
-        connected: this.pool.isConnected(instance.key),
-        usable: breaker !== 'open' && available,
-      };
-    });
-  }
-
-  private update(list: readonly ServiceInstance[]): void {
-    const keys = new Set(list.map((instance) => instance.key));
-    for (const old of this.latest ?? []) {
-      if (!keys.has(old.key)) {
-        this.selector.forget?.(old.key);
-        this.breakers.delete(old.key);
-        this.breakerWatches.get(old.key)?.unsubscribe();
-        this.breakerWatches.delete(old.key);
-      }
-    }
-    this.latest = list;
-    if (list.length > 0) this.everFound = true;
-    this.pool.sync(list);
-  }
-
-  private breakerOf(key: string): CircuitBreaker | undefined {
-    if (!this.breakerFactory) return undefined;
-    let breaker = this.breakers.get(key);
-    if (!breaker) {
-      breaker = this.breakerFactory(key);
-      this.breakers.set(key, breaker);
-      this.breakerWatches.set(
-        key,
-        breaker.transitions$.subscribe(({ from, to }) => {
-          if (this.events.observed) this.events.next({ type: 'breaker', instance: key, from, to });
-        }),
-      );
-    }
-    return breaker;
+    return this.closed ? [] : this.store.states();
   }
 
   /** `budget`, telling `events$` when it refuses a retry. */
@@ -723,50 +639,12 @@ export class XClient {
     };
   }
 
-  /** Picks a server for a call: usable, breaker not open, not yet tried by this call if possible. */
+  /** Picks a server for a call (see `InstanceStore.pick`), once discovery has a list. */
   private pick(info: CallInfo, tried: ReadonlySet<string>): Observable<ServiceInstance> {
     // Once discovery has spoken, pick at once; before, wait for its first list.
-    const known = this.closed ? undefined : this.latest;
-    if (known) return defer(() => [this.pickFrom(known, info, tried)]);
-    return this.current$().pipe(map((list) => this.pickFrom(list, info, tried)));
-  }
-
-  private pickFrom(
-    list: readonly ServiceInstance[],
-    info: CallInfo,
-    tried: ReadonlySet<string>,
-  ): ServiceInstance {
-    if (list.length === 0) throw this.noServer({});
-    // The common case: nothing tried yet, every server reachable and no breaker open.
-    if (tried.size === 0 && list.every((instance) => this.usable(instance.key)))
-      return this.selected(list, info);
-    const closedBreaker = list.filter((instance) => this.breakerOf(instance.key)?.state.state !== 'open');
-    if (closedBreaker.length === 0) {
-      throw new CircuitOpenError(`every server of ${this.service} has an open circuit breaker`, {
-        details: { service: this.service, instances: list.map((instance) => instance.key) },
-      });
-    }
-    // Servers whose connection failed are skipped until a redial succeeds, unless none is left.
-    const healthy = closedBreaker.filter((instance) => this.pool.isAvailable(instance.key));
-    const candidates = healthy.length > 0 ? healthy : closedBreaker;
-    const untried = candidates.filter((instance) => !tried.has(instance.key));
-    return this.selected(untried.length > 0 ? untried : candidates, info);
-  }
-
-  /** Whether a server's breaker is not open and its connection has not failed. */
-  private usable(key: string): boolean {
-    return this.breakerOf(key)?.state.state !== 'open' && this.pool.isAvailable(key);
-  }
-
-  /** The selector's pick among `pool`. @throws NoInstanceError when it picks none of them. */
-  private selected(pool: readonly ServiceInstance[], info: CallInfo): ServiceInstance {
-    const picked = this.selector.select(pool, info);
-    if (!picked || !pool.includes(picked)) {
-      throw new NoInstanceError(`the selector of ${this.service} picked no server among ${pool.length}`, {
-        details: { service: this.service },
-      });
-    }
-    return picked;
+    const known = this.closed ? undefined : this.store.latest;
+    if (known) return defer(() => [this.store.pick(known, info, tried)]);
+    return this.store.current$().pipe(map((list) => this.store.pick(list, info, tried)));
   }
 
   /**
@@ -787,7 +665,7 @@ export class XClient {
     pastDeadline?: () => boolean,
   ): Observable<Reply<T>> {
     const scheduler = this.connectOptions.scheduler;
-    const breaker = this.breakerOf(instance.key);
+    const breaker = this.store.breakerOf(instance.key);
     const send = (
       method: string,
       args: unknown,
@@ -889,9 +767,7 @@ export class XClient {
     const timeoutMs = resolveTimeoutMs('timeoutMs', callOptions.timeoutMs, this.connectOptions.timeoutMs);
     const all$ = this.known$(timeoutMs).pipe(
       switchMap((list) => {
-        if (list.length === 0) {
-          throw this.noServer({});
-        }
+        if (list.length === 0) throw this.store.noServer({});
         const sorted = [...list].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         return combine(
           sorted.map((instance) => ({
@@ -904,96 +780,19 @@ export class XClient {
     return toPromise(all$, signal, identity);
   }
 
-  /**
-   * Discovery's current list, once it has one. Errors with a NoInstanceError naming the discovery
-   * when discovery failed or ended before listing any server.
-   */
-  private current$(): Observable<readonly ServiceInstance[]> {
-    if (this.closed) {
-      return new Observable((subscriber) =>
-        subscriber.error(
-          new ConnectionClosedError(`the XClient of ${this.service} is closed`, {
-            details: { service: this.service },
-          }),
-        ),
-      );
-    }
-    return new Observable<readonly ServiceInstance[]>((subscriber) =>
-      this.instances$.pipe(take(1)).subscribe({
-        next: (list) => {
-          subscriber.next(list);
-          subscriber.complete();
-        },
-        error: (error: unknown) => subscriber.error(this.noServer({ cause: error })),
-        complete: () => subscriber.error(this.noServer({})),
-      }),
-    );
-  }
-
   /** Like `current$`, waiting at most `timeoutMs` (0: no bound) for a first list. */
   private known$(timeoutMs: number): Observable<readonly ServiceInstance[]> {
-    const known = this.closed ? undefined : this.latest;
+    const known = this.closed ? undefined : this.store.latest;
     if (known) return of(known);
-    const first$ = this.current$();
+    const first$ = this.store.current$();
     if (timeoutMs === 0) return first$;
     return first$.pipe(
       callTimeout({
         timeoutMs,
         scheduler: this.connectOptions.scheduler,
-        expiredError: (waitedMs) => this.noServer({ waitedMs }),
+        expiredError: (waitedMs) => this.store.noServer({ waitedMs }),
       }),
     );
-  }
-
-  /**
-   * No server to call: discovery listed none usable, failed or ended before listing one, or said
-   * nothing within the call's deadline (`waitedMs`). The error names the discovery, what it last
-   * failed with, and what to do.
-   */
-  private noServer({ cause, waitedMs }: { cause?: unknown; waitedMs?: number }): NoInstanceError {
-    const group = this.group === undefined ? '' : ` in group "${this.group}"`;
-    const state = this.discoveryState();
-    const failure = state.lastError ?? cause ?? this.discoveryError;
-    const lastError = failure === undefined ? undefined : describeThrown(failure);
-    const about = `(discovery: ${state.source}, last error: ${lastError ?? 'none'})`;
-    let message: string;
-    if (this.latest === undefined) {
-      const when =
-        waitedMs !== undefined
-          ? `; discovery listed none within the call's deadline of ${waitedMs} ms`
-          : failure !== undefined
-            ? '; discovery failed before listing any'
-            : '; discovery ended without listing any';
-      message = `no server known for service ${this.service}${group} yet ${about}${when}. Start a server of ${this.service}, check the discovery's settings${waitedMs !== undefined ? ', or raise timeoutMs if it is slow to answer' : ''}`;
-    } else if (this.listed > 0) {
-      message =
-        this.group === undefined
-          ? `no usable server for service ${this.service} ${about}: discovery lists ${this.listed}, each inactive (state=inactive). Activate one, or start another`
-          : `no usable server for service ${this.service}${group} ${about}: discovery lists ${this.listed}, each inactive (state=inactive) or outside group "${this.group}". Activate one, start one in the group, or call another group`;
-    } else {
-      message = `no server known for service ${this.service}${group}${this.everFound ? ' any more' : ' yet'} ${about}. Start a server of ${this.service}, or check that it registers where this discovery looks`;
-    }
-    return new NoInstanceError(message, {
-      ...(cause === undefined ? {} : { cause }),
-      details: {
-        service: this.service,
-        discovery: state.source,
-        ...(lastError === undefined ? {} : { lastError }),
-        ...(this.group === undefined ? {} : { group: this.group }),
-        ...(waitedMs === undefined ? {} : { timeoutMs: waitedMs }),
-      },
-    });
-  }
-
-  /** What the discovery says of itself; never throws. */
-  private discoveryState(): DiscoveryState {
-    const fallback = { source: 'a discovery without describe()' };
-    try {
-      const state = this.discovery.describe?.();
-      return typeof state?.source === 'string' ? state : fallback;
-    } catch {
-      return fallback;
-    }
   }
 }
 

@@ -23,9 +23,10 @@ export interface SelectInstanceOptions {
  *
  * Failure cases: an empty list errors with a {@link NoInstanceError} (`details.service`); a
  * list whose instances are all unavailable errors with a {@link CircuitOpenError}
- * (`details.service`, `details.instances`: how many were unavailable). A selector that returns
- * nothing for a non-empty list, breaking its contract, errors with a `NoInstanceError` too. An
- * error thrown by the selector or by `isAvailable` passes as the result's error.
+ * (`details.service`, `details.instances`: the keys of the unavailable servers). A selector that
+ * returns nothing, or an instance it was not given, breaking its contract, errors with a
+ * `NoInstanceError` too. An error thrown by the selector or by `isAvailable` passes as the
+ * result's error.
  *
  * @throws TypeError when `options` is not an object; RangeError when `selector` has no
  *   `select` method or `isAvailable` is not a function.
@@ -51,31 +52,61 @@ export function selectInstance(
   }
   const o = optionsObject('selectInstance options', options);
   const isAvailable = functionOption('isAvailable', o.isAvailable);
-  const service = call.service;
+  return map((instances) => pickInstance(selector, instances, call, isAvailable, NO_PREFERENCES));
+}
 
-  return map((instances) => {
-    if (instances.length === 0) {
-      throw new NoInstanceError(
-        `no server of service "${service}" is known; start one, or check the registry and the group`,
-        { details: { service } },
-      );
-    }
-    const available = isAvailable === undefined ? instances : instances.filter(isAvailable);
-    if (available.length === 0) {
-      throw new CircuitOpenError(
-        `every server of service "${service}" is unavailable (circuit open); wait, or start another`,
-        { details: { service, instances: instances.length } },
-      );
-    }
-    const picked = selector.select(available, call);
-    if (picked === undefined) {
-      throw new NoInstanceError(
-        `the selector picked no server of service "${service}" from a non-empty list`,
-        {
-          details: { service },
-        },
-      );
-    }
-    return picked;
-  });
+const NO_PREFERENCES: readonly ((instance: ServiceInstance) => boolean)[] = [];
+
+/**
+ * The pick of {@link selectInstance} from one list, with preferences: among the available
+ * instances, each preference in turn narrows the candidates to those that pass it, unless none
+ * does (an XClient prefers servers whose connection is up, then servers this call has not tried).
+ * Nothing is copied while every instance passes.
+ *
+ * @throws NoInstanceError for an empty list, or when the selector picks none of the candidates;
+ *   CircuitOpenError (`details.instances`: the keys of the servers) when none is available.
+ * @internal
+ */
+export function pickInstance(
+  selector: Selector,
+  instances: readonly ServiceInstance[],
+  call: CallInfo,
+  isAvailable: ((instance: ServiceInstance) => boolean) | undefined,
+  preferences: readonly ((instance: ServiceInstance) => boolean)[],
+): ServiceInstance {
+  const service = call.service;
+  if (instances.length === 0) {
+    throw new NoInstanceError(
+      `no server of service "${service}" is known; start one, or check the registry and the group`,
+      { details: { service } },
+    );
+  }
+  const available = isAvailable === undefined ? instances : narrowed(instances, isAvailable);
+  if (available.length === 0) {
+    throw new CircuitOpenError(
+      `every server of service "${service}" is unavailable (circuit open); wait, or start another`,
+      { details: { service, instances: instances.map((instance) => instance.key) } },
+    );
+  }
+  let candidates = available;
+  for (const prefer of preferences) {
+    const preferred = narrowed(candidates, prefer);
+    if (preferred.length > 0) candidates = preferred;
+  }
+  const picked = selector.select(candidates, call);
+  if (picked === undefined || !candidates.includes(picked)) {
+    throw new NoInstanceError(
+      `the selector of service "${service}" picked no server among the ${candidates.length} it was given`,
+      { details: { service } },
+    );
+  }
+  return picked;
+}
+
+/** The instances that pass `keep`: `instances` itself when all do. */
+function narrowed(
+  instances: readonly ServiceInstance[],
+  keep: (instance: ServiceInstance) => boolean,
+): readonly ServiceInstance[] {
+  return instances.every(keep) ? instances : instances.filter(keep);
 }

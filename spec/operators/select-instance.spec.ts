@@ -73,7 +73,7 @@ describe('selectInstance', () => {
       expectObservable(instances$.pipe(selectInstance(lastSelector([]), call, { isAvailable }))).toBe(
         '--#',
         undefined,
-        errorLike('CircuitOpenError', { service: 'Arith', instances: 2 }),
+        errorLike('CircuitOpenError', { service: 'Arith', instances: [one.key, two.key] }),
       );
     });
   });
