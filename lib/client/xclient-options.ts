@@ -1,11 +1,23 @@
-import type { BreakerOption } from '../breaker/breaker-for.js';
+import { type BreakerFactory, type BreakerOption, breakerFor } from '../breaker/breaker-for.js';
 import type { Discovery } from '../discovery/discovery.js';
-import type { RetryBudget } from '../operators/retry-budget.js';
-import type { Backoff } from '../retry/backoff.js';
+import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
+import { type Backoff, exponentialBackoff } from '../retry/backoff.js';
 import type { GeoPoint } from '../selector/geo.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
-import type { SelectMode } from '../selector/selector-for.js';
-import type { ConnectOptions } from './connect-options.js';
+import { type SelectMode, selectorFor } from '../selector/selector-for.js';
+import {
+  describeValue,
+  durationOption,
+  functionOption,
+  integerOption,
+  optionsObject,
+} from '../util/validate.js';
+import {
+  type ConnectOptions,
+  type ResolvedConnectOptions,
+  resolveConnectOptions,
+} from './connect-options.js';
+import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
 
 /**
  * How an XClient survives a failed call (Go Phobos's fail modes).
@@ -92,4 +104,104 @@ export interface XClientOptions extends ConnectOptions {
   readonly group?: string;
   /** Close a connection unused for this long. Default 5 minutes. */
   readonly idleTimeoutMs?: number;
+  /**
+   * A source of uniform numbers in [0, 1) for what the client randomizes: the jitter of its
+   * redial delays and the `random` select mode. Default `Math.random`; inject one to make a test
+   * repeatable.
+   */
+  readonly random?: () => number;
+}
+
+/**
+ * {@link XClientOptions} checked, with every default filled in.
+ *
+ * @internal
+ */
+export interface ResolvedXClientOptions {
+  readonly discovery: Discovery;
+  readonly connect: ResolvedConnectOptions;
+  readonly failMode: FailMode;
+  readonly selector: Selector;
+  readonly retries: number;
+  readonly backoff: Backoff | undefined;
+  /** The budget as given or made (events are told of its refusals by the client). */
+  readonly retryBudget: RetryBudget | undefined;
+  readonly backupDelayMs: number;
+  readonly heartbeat: Required<Pick<HeartbeatSettings, 'intervalMs' | 'maxMisses'>> | undefined;
+  readonly breakerFactory: BreakerFactory | undefined;
+  readonly group: string | undefined;
+  readonly idleTimeoutMs: number;
+  /** Delay before the n-th redial of a server whose connection failed. */
+  readonly redialDelayMs: Backoff;
+}
+
+const FAIL_MODES: readonly FailMode[] = ['failfast', 'failover', 'failtry', 'failbackup'];
+
+/**
+ * Checks the options of an XClient and fills in the defaults, once: breakers given as options and
+ * the default retry budget read time from the client's scheduler.
+ *
+ * @throws TypeError when `options` is not an object or `discovery` lacks `instances$`;
+ *   RangeError naming any option that is out of range (an unknown `failMode` or `selectMode`,
+ *   `retries: -1`, `heartbeat: { intervalMs: 0 }`...).
+ * @internal
+ */
+export function resolveXClientOptions(options: XClientOptions): ResolvedXClientOptions {
+  const o = optionsObject('XClient options', options) as XClientOptions;
+  if (typeof o.discovery?.instances$?.subscribe !== 'function') {
+    throw new TypeError('discovery must be a Discovery (an object with instances$)');
+  }
+  const connect = resolveConnectOptions(o);
+  const scheduler = connect.scheduler;
+  const clock = (): number => scheduler.now();
+  const failMode = o.failMode ?? DEFAULT_FAIL_MODE;
+  if (!FAIL_MODES.includes(failMode)) {
+    throw new RangeError(`failMode must be one of ${FAIL_MODES.join(', ')}, got ${describeValue(failMode)}`);
+  }
+  const random = functionOption('random', o.random);
+  const heartbeat = o.heartbeat === undefined || o.heartbeat === false ? undefined : o.heartbeat;
+  const breaker = o.breaker;
+  return {
+    discovery: o.discovery,
+    connect,
+    failMode,
+    selector: selectorOf(o, random),
+    retries: integerOption('retries', o.retries, 3, 0),
+    backoff: functionOption('backoff', o.backoff),
+    retryBudget: o.retryBudget === false ? undefined : (o.retryBudget ?? retryBudget({ clock })),
+    backupDelayMs: durationOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0),
+    heartbeat: heartbeat && {
+      intervalMs: durationOption('heartbeat.intervalMs', heartbeat.intervalMs, 0, 1),
+      maxMisses: integerOption('heartbeat.maxMisses', heartbeat.maxMisses, DEFAULT_HEARTBEAT_MAX_MISSES, 1),
+    },
+    // Breakers read time from the client's scheduler unless their options name a clock of their own.
+    breakerFactory: breakerFor(
+      breaker === undefined
+        ? { kind: 'consecutive', clock }
+        : typeof breaker === 'object' && breaker !== null && breaker.clock === undefined
+          ? { ...breaker, clock }
+          : breaker,
+    ),
+    group: o.group,
+    idleTimeoutMs: durationOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
+    redialDelayMs: exponentialBackoff({ initialMs: 50, maxMs: 5_000, ...(random ? { random } : {}) }),
+  };
+}
+
+function selectorOf(o: XClientOptions, random: (() => number) | undefined): Selector {
+  const mode = o.selectMode ?? DEFAULT_SELECT_MODE;
+  if (typeof mode === 'object' && mode !== null) {
+    if (typeof mode.select !== 'function')
+      throw new RangeError('selectMode must be a mode name or a Selector with select()');
+    return mode;
+  }
+  if (mode === 'geo') {
+    if (o.geo === undefined)
+      throw new RangeError("selectMode 'geo' needs the geo option: { latitude, longitude }");
+    return selectorFor('geo', o.geo);
+  }
+  if (mode === 'consistentHash')
+    return selectorFor('consistentHash', o.hashKey ? { keyOf: o.hashKey } : undefined);
+  if (mode === 'random') return selectorFor('random', random ? { random } : undefined);
+  return selectorFor(mode);
 }

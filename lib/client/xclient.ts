@@ -14,30 +14,26 @@ import {
   switchMap,
   take,
 } from 'rxjs';
-import { breakerFor } from '../breaker/breaker-for.js';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { CircuitOpenError, DeadlineExceededError, RpcError } from '../errors/index.js';
-import { callTimeout, deadlineOn } from '../operators/call-timeout.js';
+import { callTimeout } from '../operators/call-timeout.js';
 import { breakOn } from '../operators/circuit-break.js';
-import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { failbackup } from '../operators/failbackup.js';
 import { failover } from '../operators/failover.js';
 import { failtry } from '../operators/failtry.js';
 import { firstSuccess } from '../operators/first-success.js';
 import type { RetryOptions } from '../operators/retry-attempts.js';
-import { type RetryBudget, retryBudget } from '../operators/retry-budget.js';
+import type { RetryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
-import { exponentialBackoff } from '../retry/backoff.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
-import { selectorFor } from '../selector/selector-for.js';
 import { unrefScheduler } from '../util/unref-scheduler.js';
-import { describeValue, durationOption, integerOption, optionsObject } from '../util/validate.js';
+import { describeValue, optionsObject } from '../util/validate.js';
 import { type AttemptFailure, attemptsFailedError, isServerFailure } from './attempt-failures.js';
+import { CallDeadlines } from './call-deadlines.js';
 import type { ClientCallOptions } from './client.js';
-import { type ResolvedConnectOptions, resolveConnectOptions, resolveTimeoutMs } from './connect-options.js';
+import { type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
-import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
 import { InstanceStore } from './instance-store.js';
 import {
   type AttemptKind,
@@ -49,18 +45,7 @@ import {
 } from './interceptor.js';
 import { dataOf, splitSignal, toPromise } from './promise-adapter.js';
 import type { InstanceState, XClientEvent } from './xclient-event.js';
-import {
-  DEFAULT_BACKUP_DELAY_MS,
-  DEFAULT_FAIL_MODE,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_SELECT_MODE,
-  type FailMode,
-  type XClientOptions,
-} from './xclient-options.js';
-
-const FAIL_MODES: readonly FailMode[] = ['failfast', 'failover', 'failtry', 'failbackup'];
-/** How many deadline lengths other than the client's an XClient keeps an operator for. */
-const KEPT_DEADLINE_LENGTHS = 16;
+import { type FailMode, resolveXClientOptions, type XClientOptions } from './xclient-options.js';
 
 /**
  * One server's outcome in {@link XClient.inform}.
@@ -136,12 +121,8 @@ export class XClient {
   private readonly pool: ConnectionPool;
   /** Each server's breaker, connection and selector state, following discovery. */
   private readonly store: InstanceStore;
-  /** The deadline of calls that name none, built once: most calls use it. */
-  private readonly defaultDeadline: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
-  /** The queues of the deadlines above, kept armed between calls until `close()`. */
-  private readonly deadlineQueues: DeadlineQueue[] = [];
-  /** The deadlines of calls that set their own timeoutMs, by length (see `deadlineOf`). */
-  private readonly deadlines = new Map<number, MonoTypeOperatorFunction<Reply<unknown>>>();
+  /** The deadlines of calls, one operator per length (see CallDeadlines). */
+  private readonly deadlines: CallDeadlines;
   /** The error of a call at its deadline: no server known yet, or the deadline itself. */
   private readonly expired = (timeoutMs: number): RpcError =>
     this.store.latest === undefined && !this.closed
@@ -169,60 +150,34 @@ export class XClient {
     if (typeof service !== 'string' || service === '') {
       throw new TypeError(`service must be a non-empty string, got ${describeValue(service)}`);
     }
-    const o = optionsObject('XClient options', options) as XClientOptions;
-    if (typeof o.discovery?.instances$?.subscribe !== 'function') {
-      throw new TypeError('discovery must be a Discovery (an object with instances$)');
-    }
+    const o = resolveXClientOptions(options);
     this.service = service;
-    this.connectOptions = resolveConnectOptions(o);
-    const scheduler = this.connectOptions.scheduler;
-    const defaultTimeoutMs = this.connectOptions.timeoutMs;
-    this.defaultDeadline = defaultTimeoutMs === 0 ? undefined : this.deadline(defaultTimeoutMs, true);
-    const failMode = o.failMode ?? DEFAULT_FAIL_MODE;
-    if (!FAIL_MODES.includes(failMode)) {
-      throw new RangeError(
-        `failMode must be one of ${FAIL_MODES.join(', ')}, got ${describeValue(failMode)}`,
-      );
-    }
-    this.failMode = failMode;
-    this.selector = makeSelector(o);
-    const given =
-      o.retryBudget === false ? undefined : (o.retryBudget ?? retryBudget({ clock: () => scheduler.now() }));
-    const budget = given === undefined ? undefined : this.reporting(given);
+    this.connectOptions = o.connect;
+    const scheduler = o.connect.scheduler;
+    this.deadlines = new CallDeadlines(scheduler, o.connect.timeoutMs, this.expired);
+    this.failMode = o.failMode;
+    this.selector = o.selector;
+    const budget = o.retryBudget && this.reporting(o.retryBudget);
     const retryOptions: RetryOptions = {
-      retries: integerOption('retries', o.retries, 3, 0),
+      retries: o.retries,
       ...(o.backoff ? { backoff: o.backoff } : {}),
       ...(budget ? { budget } : {}),
       shouldRetry: this.retried,
       scheduler,
     };
-    const backupDelayMs = durationOption('backupDelayMs', o.backupDelayMs, DEFAULT_BACKUP_DELAY_MS, 0);
     this.failOperator =
-      failMode === 'failover'
+      o.failMode === 'failover'
         ? failover(retryOptions)
-        : failMode === 'failtry'
+        : o.failMode === 'failtry'
           ? failtry(retryOptions)
-          : failMode === 'failbackup'
-            ? failbackup({ delayMs: backupDelayMs, scheduler, shouldRetry: this.retried })
+          : o.failMode === 'failbackup'
+            ? failbackup({ delayMs: o.backupDelayMs, scheduler, shouldRetry: this.retried })
             : undefined;
-    const heartbeat = o.heartbeat === undefined || o.heartbeat === false ? undefined : o.heartbeat;
-    const heartbeatOptions = heartbeat
-      ? {
-          intervalMs: durationOption('heartbeat.intervalMs', heartbeat.intervalMs, 0, 1),
-          maxMisses: integerOption(
-            'heartbeat.maxMisses',
-            heartbeat.maxMisses,
-            DEFAULT_HEARTBEAT_MAX_MISSES,
-            1,
-          ),
-        }
-      : undefined;
-    const redial = exponentialBackoff({ initialMs: 50, maxMs: 5_000 });
     this.pool = new ConnectionPool({
-      connect: o,
-      idleTimeoutMs: durationOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1),
-      heartbeat: heartbeatOptions,
-      redialDelayMs: redial,
+      connect: options,
+      idleTimeoutMs: o.idleTimeoutMs,
+      heartbeat: o.heartbeat,
+      redialDelayMs: o.redialDelayMs,
       // Heartbeats, idle and redial timers run in the background: they must not hold the process.
       scheduler: scheduler === asyncScheduler ? unrefScheduler : scheduler,
       onLatency: (key, ms) => {
@@ -231,20 +186,11 @@ export class XClient {
       },
       onConnection: (connection) => connection.pushes$.subscribe((push) => this.pushes.next(push)),
     });
-    // Breakers read time from the client's scheduler unless their options name a clock of their own.
-    const clock = (): number => scheduler.now();
-    const breaker = o.breaker;
     this.store = new InstanceStore(service, {
       discovery: o.discovery,
       group: o.group,
       selector: this.selector,
-      breakerFactory: breakerFor(
-        breaker === undefined
-          ? { kind: 'consecutive', clock }
-          : typeof breaker === 'object' && breaker !== null && breaker.clock === undefined
-            ? { ...breaker, clock }
-            : breaker,
-      ),
+      breakerFactory: o.breakerFactory,
       pool: this.pool,
       events: this.events,
     });
@@ -429,8 +375,7 @@ export class XClient {
         }
       }
       if (deadline === undefined) return reply$;
-      const deadlined = timeoutMs === defaultTimeoutMs ? this.defaultDeadline : this.deadlineOf(timeoutMs);
-      return reply$.pipe(deadlined as MonoTypeOperatorFunction<Reply<T>>);
+      return reply$.pipe(this.deadlines.of<Reply<T>>(timeoutMs));
     });
   }
 
@@ -574,7 +519,7 @@ export class XClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const queue of this.deadlineQueues) queue.disarm();
+    this.deadlines.close();
     this.store.close();
     this.pushes.complete();
     this.events.complete();
@@ -730,32 +675,6 @@ export class XClient {
       : connection.attempt$<T>(this.service, method, args, options, toldMs);
   }
 
-  /**
-   * The deadline operator of calls that set `timeoutMs` other than the client's: one per length
-   * (each shares its timer among its calls, see callTimeout), for the first few lengths seen.
-   */
-  private deadlineOf(timeoutMs: number): MonoTypeOperatorFunction<Reply<unknown>> {
-    let deadline = this.deadlines.get(timeoutMs);
-    if (deadline === undefined) {
-      const kept = this.deadlines.size < KEPT_DEADLINE_LENGTHS;
-      deadline = this.deadline(timeoutMs, kept);
-      if (kept) this.deadlines.set(timeoutMs, deadline);
-    }
-    return deadline;
-  }
-
-  /**
-   * A call deadline of `timeoutMs`, as `callTimeout` makes it. One the client keeps for many calls
-   * keeps its timer armed between them on Node's timers (a call at a time then sets none; see
-   * DeadlineQueue) until `close()`.
-   */
-  private deadline(timeoutMs: number, kept: boolean): MonoTypeOperatorFunction<Reply<unknown>> {
-    const scheduler = this.connectOptions.scheduler;
-    const queue = new DeadlineQueue(timeoutMs, scheduler, kept && scheduler === asyncScheduler);
-    if (kept) this.deadlineQueues.push(queue);
-    return deadlineOn(queue, () => this.expired(timeoutMs));
-  }
-
   /** One call to every usable server (in key order), combined by `combine`, as a promise. */
   private onEveryInstance<R>(
     method: string,
@@ -804,21 +723,4 @@ function retriedByXClient(error: unknown): boolean {
 /** What is left of a deadline (whole ms, at least 1), or 0 for none. */
 function remaining(deadline: number | undefined, now: number): number {
   return deadline === undefined ? 0 : Math.max(1, Math.ceil(deadline - now));
-}
-
-function makeSelector(o: XClientOptions): Selector {
-  const mode = o.selectMode ?? DEFAULT_SELECT_MODE;
-  if (typeof mode === 'object' && mode !== null) {
-    if (typeof mode.select !== 'function')
-      throw new RangeError('selectMode must be a mode name or a Selector with select()');
-    return mode;
-  }
-  if (mode === 'geo') {
-    if (o.geo === undefined)
-      throw new RangeError("selectMode 'geo' needs the geo option: { latitude, longitude }");
-    return selectorFor('geo', o.geo);
-  }
-  if (mode === 'consistentHash')
-    return selectorFor('consistentHash', o.hashKey ? { keyOf: o.hashKey } : undefined);
-  return selectorFor(mode);
 }

@@ -268,4 +268,19 @@ describe('XClient in virtual time over the in-memory network', () => {
       expectObservable(same$).toBe('(n|)', { n: 1 });
     });
   });
+
+  it('random - the random select mode draws from the injected source, so a test can pin its picks', () => {
+    const first = world(['a', 'b', 'c'], { selectMode: 'random', random: () => 0 });
+    first.scheduler.run(({ expectObservable }) => {
+      expectObservable(inTurn(first.client, 3)).toBe('(aaa|)', { a: 'a' });
+    });
+    const last = world(['a', 'b', 'c'], { selectMode: 'random', random: () => 0.999 });
+    last.scheduler.run(({ expectObservable }) => {
+      expectObservable(inTurn(last.client, 3)).toBe('(ccc|)', { c: 'c' });
+    });
+  });
+
+  it('random - a random source that is not a function is refused at construction', () => {
+    expect(() => world(['a'], { random: 0.5 as never })).toThrow(/random/);
+  });
 });
