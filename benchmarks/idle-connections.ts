@@ -94,7 +94,7 @@ await pause(2_000);
 const connected = await stats();
 await pause(seconds * 1_000);
 const idle = await stats();
-const heartbeats = opened.map((connection) => connection.heartbeat$(heartbeatMs).subscribe());
+const heartbeats = opened.map((connection) => connection.heartbeat$({ intervalMs: heartbeatMs }).subscribe());
 await pause(heartbeatMs + 1_000);
 const heartbeatStart = await stats();
 await pause(seconds * 1_000);

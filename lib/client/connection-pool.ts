@@ -22,18 +22,7 @@ import { ConnectionClosedError } from '../errors/index.js';
 import { connect } from './connect.js';
 import type { ConnectOptions } from './connect-options.js';
 import type { Connection } from './connection.js';
-
-/**
- * Heartbeat settings of pooled connections.
- *
- * @group Client
- */
-export interface PoolHeartbeat {
-  /** Ping every this many ms. */
-  readonly intervalMs: number;
-  /** Consecutive pings without an echo that declare the connection dead. */
-  readonly maxMisses: number;
-}
+import type { HeartbeatOptions } from './heartbeat.js';
 
 /**
  * Options of a {@link ConnectionPool}.
@@ -46,7 +35,7 @@ export interface ConnectionPoolOptions {
   /** Close a connection that no call used for this long (ms, >= 1). */
   readonly idleTimeoutMs: number;
   /** Heartbeats on every connection, or none. */
-  readonly heartbeat: PoolHeartbeat | undefined;
+  readonly heartbeat: HeartbeatOptions | undefined;
   /** Delay before the n-th redial (n = 1, 2...) of a failed instance. */
   readonly redialDelayMs: (failures: number) => number;
   /** Clock and timers. */
@@ -99,15 +88,13 @@ class PoolEntry {
         // With heartbeats, a connection counts as healthy from its first echo (a server that
         // accepts connections but does not answer stays skipped). A failed heartbeat closes the
         // connection, which errors every call on it.
-        const beats = connection
-          .heartbeat$(heartbeat.intervalMs, { maxMisses: heartbeat.maxMisses, scheduler })
-          .pipe(
-            tap((rtt) => {
-              this.up();
-              options.onLatency?.(instance.key, rtt);
-            }),
-            ignoreElements(),
-          );
+        const beats = connection.heartbeat$({ ...heartbeat, scheduler }).pipe(
+          tap((rtt) => {
+            this.up();
+            options.onLatency?.(instance.key, rtt);
+          }),
+          ignoreElements(),
+        );
         return merge(of(connection), beats);
       }),
       tap({ error: () => this.down() }),

@@ -113,16 +113,6 @@ export interface ServerPush {
  */
 export type ConnectionState = 'open' | 'closed';
 
-/**
- * Options of {@link Connection.heartbeat$}.
- *
- * @group Client
- */
-export interface ConnectionHeartbeatOptions extends HeartbeatOptions {
-  /** Close the connection (failing its pending calls) when the heartbeat fails. Default true. */
-  readonly closeOnFailure?: boolean;
-}
-
 interface Pending {
   /** A call (it holds the socket's ref while it waits), not a ping. */
   readonly call: boolean;
@@ -442,20 +432,21 @@ export class Connection {
 
   /**
    * Pings every `intervalMs` (the first at once) and emits each round-trip time; errors with a
-   * ConnectionError after `maxMisses` (default 3) consecutive pings without an echo, and then
-   * closes the connection unless `closeOnFailure` is false.
+   * ConnectionError after `maxMisses` (default 3) intervals without an echo, and then closes the
+   * connection unless `closeOnFailure` is false. Timed on the connection's scheduler unless the
+   * options name one.
    *
    * @throws RangeError at call time for a bad interval or option.
    * @example
    * ```ts
-   * connection.heartbeat$(1_000, { maxMisses: 3 }).subscribe({ next: (rtt) => latency.set(rtt) });
+   * connection.heartbeat$({ intervalMs: 1_000, maxMisses: 3 }).subscribe({ next: (rtt) => latency.set(rtt) });
    * ```
    */
-  heartbeat$(intervalMs: number, options?: ConnectionHeartbeatOptions): Observable<number> {
+  heartbeat$(options: HeartbeatOptions): Observable<number> {
     const o = optionsObject('heartbeat options', options);
     const closeOnFailure = booleanOption('closeOnFailure', o.closeOnFailure, true);
-    const beats = heartbeat(() => this.ping$(), intervalMs, {
-      ...o,
+    const beats = heartbeat(() => this.ping$(), {
+      ...(o as HeartbeatOptions),
       scheduler: o.scheduler ?? this.options.scheduler,
     });
     return new Observable<number>((subscriber) =>

@@ -20,18 +20,33 @@ import { durationOption, integerOption, optionsObject } from '../util/validate.j
 export const DEFAULT_HEARTBEAT_MAX_MISSES = 3;
 
 /**
- * Options of {@link heartbeat}.
+ * Heartbeat settings, the one shape for every heartbeat: {@link heartbeat},
+ * `Connection.heartbeat$` and an XClient's `heartbeat` option.
  *
+ * @example
+ * ```ts
+ * const options: HeartbeatOptions = { intervalMs: 1_000, maxMisses: 3 };
+ * ```
  * @group Client
  */
 export interface HeartbeatOptions {
+  /** Ping every this many ms, the first at once. An integer >= 1. */
+  readonly intervalMs: number;
   /**
-   * Intervals without any echo after which the heartbeat errors: the connection is declared
-   * dead `intervalMs * maxMisses` after the last echo (or after subscription). Default 3.
+   * Intervals without any echo after which the heartbeat errors: the peer is declared dead
+   * `intervalMs * maxMisses` after the last echo (or after subscription). Default 3.
    */
   readonly maxMisses?: number;
-  /** Clock and timers. Default `asyncScheduler`. */
+  /**
+   * Clock and timers. Default `asyncScheduler`; a connection's heartbeat uses the connection's
+   * scheduler, an XClient's the client's.
+   */
   readonly scheduler?: SchedulerLike;
+  /**
+   * `Connection.heartbeat$` only: close the connection (failing its pending calls) when the
+   * heartbeat fails. Default true.
+   */
+  readonly closeOnFailure?: boolean;
 }
 
 /**
@@ -43,24 +58,21 @@ export interface HeartbeatOptions {
  *
  * It depends on nothing but `ping`, so any transport can use it and marble tests drive it.
  *
- * @throws RangeError at creation when `intervalMs` or `maxMisses` is not a positive integer.
+ * @throws RangeError at creation when `intervalMs` or `maxMisses` is not a positive integer;
+ *   TypeError when `options` is not an object.
  * @example
  * ```ts
- * heartbeat(() => connection.ping$(), 1_000, { maxMisses: 3 }).subscribe({
+ * heartbeat(() => connection.ping$(), { intervalMs: 1_000, maxMisses: 3 }).subscribe({
  *   next: (rttMs) => console.log('rtt', rttMs),
  *   error: (error) => console.log('server is gone', error.message),
  * });
  * ```
  * @group Client
  */
-export function heartbeat(
-  ping: () => Observable<unknown>,
-  intervalMs: number,
-  options?: HeartbeatOptions,
-): Observable<number> {
+export function heartbeat(ping: () => Observable<unknown>, options: HeartbeatOptions): Observable<number> {
   if (typeof ping !== 'function') throw new RangeError('ping must be a function returning an Observable');
-  const interval = durationOption('intervalMs', intervalMs, 0, 1);
   const o = optionsObject('heartbeat options', options);
+  const interval = durationOption('intervalMs', o.intervalMs, 0, 1);
   const maxMisses = integerOption('maxMisses', o.maxMisses, DEFAULT_HEARTBEAT_MAX_MISSES, 1);
   const scheduler = o.scheduler ?? asyncScheduler;
   const silenceMs = interval * maxMisses;

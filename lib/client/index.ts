@@ -11,13 +11,11 @@ export {
 } from './connect-options.js';
 export type {
   CallOptions,
-  ConnectionHeartbeatOptions,
   ConnectionState,
   Reply,
   ServerPush,
 } from './connection.js';
 export { Connection } from './connection.js';
-export type { PoolHeartbeat } from './connection-pool.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 export { DEFAULT_HEARTBEAT_MAX_MISSES, heartbeat } from './heartbeat.js';
 export type {
@@ -38,7 +36,7 @@ export type {
   RetryBudgetExhaustedEvent,
   XClientEvent,
 } from './xclient-event.js';
-export type { FailMode, HeartbeatSettings, XClientOptions } from './xclient-options.js';
+export type { FailMode, XClientOptions } from './xclient-options.js';
 export {
   DEFAULT_BACKUP_DELAY_MS,
   DEFAULT_FAIL_MODE,

@@ -17,7 +17,7 @@ import {
   type ResolvedConnectOptions,
   resolveConnectOptions,
 } from './connect-options.js';
-import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
+import { DEFAULT_HEARTBEAT_MAX_MISSES, type HeartbeatOptions } from './heartbeat.js';
 
 /**
  * How an XClient survives a failed call (Go Phobos's fail modes).
@@ -25,18 +25,6 @@ import { DEFAULT_HEARTBEAT_MAX_MISSES } from './heartbeat.js';
  * @group Client
  */
 export type FailMode = 'failfast' | 'failover' | 'failtry' | 'failbackup';
-
-/**
- * Heartbeat settings of an XClient's connections.
- *
- * @group Client
- */
-export interface HeartbeatSettings {
-  /** Ping every this many ms. */
-  readonly intervalMs: number;
-  /** Consecutive pings without an echo after which the connection is closed. Default 3. */
-  readonly maxMisses?: number;
-}
 
 /**
  * Default of {@link XClientOptions.failMode}.
@@ -92,8 +80,11 @@ export interface XClientOptions extends ConnectOptions {
   readonly retryBudget?: RetryBudget | false;
   /** For `failbackup`: send the backup request after this many ms. Default 10. */
   readonly backupDelayMs?: number;
-  /** Heartbeats on every connection, or `false`. Default `false`, as Go Phobos. */
-  readonly heartbeat?: HeartbeatSettings | false;
+  /**
+   * Heartbeats on every connection, or `false`. Default `false`, as Go Phobos. They run on the
+   * client's scheduler (a `scheduler` given here is not used).
+   */
+  readonly heartbeat?: HeartbeatOptions | false;
   /**
    * One circuit breaker per server: options, your own factory, or `false`. Default the
    * consecutive-failures breaker with Go Phobos's settings. Breakers given as options read time
@@ -127,7 +118,7 @@ export interface ResolvedXClientOptions {
   /** The budget as given or made (events are told of its refusals by the client). */
   readonly retryBudget: RetryBudget | undefined;
   readonly backupDelayMs: number;
-  readonly heartbeat: Required<Pick<HeartbeatSettings, 'intervalMs' | 'maxMisses'>> | undefined;
+  readonly heartbeat: HeartbeatOptions | undefined;
   readonly breakerFactory: BreakerFactory | undefined;
   readonly group: string | undefined;
   readonly idleTimeoutMs: number;

@@ -33,7 +33,7 @@ describe('heartbeat', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const ping = cold('-e|');
-      const beats = heartbeat(() => ping, 10, { scheduler }).pipe(take(3));
+      const beats = heartbeat(() => ping, { intervalMs: 10, scheduler }).pipe(take(3));
       expectObservable(beats).toBe('-a 9ms b 9ms (c|)', { a: 1, b: 1, c: 1 });
       expectSubscriptions(ping.subscriptions).toBe(['^!', '10ms ^!', '20ms ^!']);
     });
@@ -45,7 +45,7 @@ describe('heartbeat', () => {
       const fast = cold('-e|');
       const slow = cold('----e|');
       const medium = cold('--e|');
-      const beats = heartbeat(pingsInTurn(fast, slow, medium), 10, { scheduler }).pipe(take(3));
+      const beats = heartbeat(pingsInTurn(fast, slow, medium), { intervalMs: 10, scheduler }).pipe(take(3));
       expectObservable(beats).toBe('-a 12ms b 7ms (c|)', { a: 1, b: 4, c: 2 });
       expectSubscriptions(fast.subscriptions).toBe('^!');
       expectSubscriptions(slow.subscriptions).toBe('10ms ^---!');
@@ -57,7 +57,7 @@ describe('heartbeat', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const silent = cold('-');
-      const beats = heartbeat(() => silent, 10, { maxMisses: 3, scheduler });
+      const beats = heartbeat(() => silent, { intervalMs: 10, maxMisses: 3, scheduler });
       expectObservable(beats).toBe('30ms #', undefined, silenceError(3, 10));
       // Pings at 0, 10 and 20 ms, all dropped when the heartbeat errors at 30 ms.
       expectSubscriptions(silent.subscriptions).toBe(['^ 29ms !', '10ms ^ 19ms !', '20ms ^ 9ms !']);
@@ -70,7 +70,7 @@ describe('heartbeat', () => {
       const echo = cold('-e|');
       const silent = cold('-');
       // Echo at 1 ms, then silence: dead at 1 + 30 = 31 ms.
-      const beats = heartbeat(pingsInTurn(echo, silent), 10, { maxMisses: 3, scheduler });
+      const beats = heartbeat(pingsInTurn(echo, silent), { intervalMs: 10, maxMisses: 3, scheduler });
       expectObservable(beats).toBe('-a 29ms #', { a: 1 }, silenceError(3, 10));
     });
   });
@@ -80,7 +80,7 @@ describe('heartbeat', () => {
     scheduler.run(({ cold, expectObservable }) => {
       // Each echo takes 25 ms, longer than the interval but shorter than the 30 ms of silence.
       const slow = cold('25ms e|');
-      const beats = heartbeat(() => slow, 10, { maxMisses: 3, scheduler }).pipe(take(3));
+      const beats = heartbeat(() => slow, { intervalMs: 10, maxMisses: 3, scheduler }).pipe(take(3));
       expectObservable(beats).toBe('25ms a 9ms b 9ms (c|)', { a: 25, b: 25, c: 25 });
     });
   });
@@ -88,7 +88,7 @@ describe('heartbeat', () => {
   it('heartbeat - maxMisses defaults to 3', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const beats = heartbeat(() => cold('-'), 5, { scheduler });
+      const beats = heartbeat(() => cold('-'), { intervalMs: 5, scheduler });
       expectObservable(beats).toBe('15ms #', undefined, silenceError(3, 5));
     });
   });
@@ -96,7 +96,11 @@ describe('heartbeat', () => {
   it('heartbeat - maxMisses 1 errors one interval after the last echo', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const beats = heartbeat(pingsInTurn(cold('e|'), cold('-')), 10, { maxMisses: 1, scheduler });
+      const beats = heartbeat(pingsInTurn(cold('e|'), cold('-')), {
+        intervalMs: 10,
+        maxMisses: 1,
+        scheduler,
+      });
       expectObservable(beats).toBe('a 9ms #', { a: 0 }, silenceError(1, 10));
     });
   });
@@ -107,7 +111,7 @@ describe('heartbeat', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const ok = cold('-e|');
       const failing = cold('--#', undefined, closed);
-      const beats = heartbeat(pingsInTurn(ok, failing), 10, { maxMisses: 5, scheduler });
+      const beats = heartbeat(pingsInTurn(ok, failing), { intervalMs: 10, maxMisses: 5, scheduler });
       expectObservable(beats).toBe('-a 10ms #', { a: 1 }, closed);
       expectSubscriptions(failing.subscriptions).toBe('10ms ^-!');
     });
@@ -117,7 +121,7 @@ describe('heartbeat', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const ping = cold('----e|');
-      const beats = heartbeat(() => ping, 10, { scheduler });
+      const beats = heartbeat(() => ping, { intervalMs: 10, scheduler });
       expectObservable(beats, '^ 11ms !').toBe('----a', { a: 4 });
       // No ping at 20 ms: the second one, in flight at 12 ms, is unsubscribed there.
       expectSubscriptions(ping.subscriptions).toBe(['^---!', '10ms ^-!']);
@@ -128,7 +132,7 @@ describe('heartbeat', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const silent = cold('-');
-      const beats = heartbeat(() => silent, 10, { maxMisses: 2, scheduler });
+      const beats = heartbeat(() => silent, { intervalMs: 10, maxMisses: 2, scheduler });
       expectObservable(beats, '5ms ^').toBe('5ms 20ms #', undefined, silenceError(2, 10));
       expectObservable(beats, '12ms ^').toBe('12ms 20ms #', undefined, silenceError(2, 10));
       expectSubscriptions(silent.subscriptions).toBe([
@@ -143,10 +147,13 @@ describe('heartbeat', () => {
   it('heartbeat - an echo that arrives at once gives a round-trip time of 0', () => {
     const scheduler = testScheduler();
     scheduler.run(({ expectObservable }) => {
-      expectObservable(heartbeat(() => of('echo'), 10, { scheduler }).pipe(take(2))).toBe('a 9ms (b|)', {
-        a: 0,
-        b: 0,
-      });
+      expectObservable(heartbeat(() => of('echo'), { intervalMs: 10, scheduler }).pipe(take(2))).toBe(
+        'a 9ms (b|)',
+        {
+          a: 0,
+          b: 0,
+        },
+      );
     });
   });
 
@@ -156,25 +163,26 @@ describe('heartbeat', () => {
     it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number])(
       'heartbeat - intervalMs %s',
       (intervalMs) => {
-        expect(() => heartbeat(ping, intervalMs)).toThrow(RangeError);
-        expect(() => heartbeat(ping, intervalMs)).toThrow(/intervalMs/);
+        expect(() => heartbeat(ping, { intervalMs })).toThrow(RangeError);
+        expect(() => heartbeat(ping, { intervalMs })).toThrow(/intervalMs/);
       },
     );
 
     it.each([0, -1, 2.5])('heartbeat - maxMisses %s', (maxMisses) => {
-      expect(() => heartbeat(ping, 10, { maxMisses })).toThrow(RangeError);
-      expect(() => heartbeat(ping, 10, { maxMisses })).toThrow(/maxMisses/);
+      expect(() => heartbeat(ping, { intervalMs: 10, maxMisses })).toThrow(RangeError);
+      expect(() => heartbeat(ping, { intervalMs: 10, maxMisses })).toThrow(/maxMisses/);
     });
 
     it.each([undefined, null, 'ping', NEVER])('heartbeat - ping %s is not a function', (notAFunction) => {
-      const create = () => heartbeat(notAFunction as unknown as () => Observable<unknown>, 10);
+      const create = () =>
+        heartbeat(notAFunction as unknown as () => Observable<unknown>, { intervalMs: 10 });
       expect(create).toThrow(RangeError);
       expect(create).toThrow(/ping must be a function/);
     });
 
     it('heartbeat - options that are not an object throw a TypeError', () => {
-      expect(() => heartbeat(ping, 10, 5 as never)).toThrow(TypeError);
-      expect(() => heartbeat(ping, 10, 5 as never)).toThrow(/heartbeat options/);
+      expect(() => heartbeat(ping, 5 as never)).toThrow(TypeError);
+      expect(() => heartbeat(ping, 5 as never)).toThrow(/heartbeat options/);
     });
   });
 });

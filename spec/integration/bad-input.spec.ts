@@ -566,7 +566,7 @@ describe('wrong types and out-of-range values at every public entry', () => {
     ])('heartbeat$ - %s throws a RangeError at call time', async (_name, intervalMs, options, pattern) => {
       const { address } = await echoServer();
       const connection = await openConnection(defer, address);
-      const error = thrown(() => connection.heartbeat$(intervalMs, options as never));
+      const error = thrown(() => connection.heartbeat$({ intervalMs, ...(options as object) } as never));
       expect(error).toBeInstanceOf(RangeError);
       expect((error as Error).message).toMatch(pattern);
       expect(connection.isOpen).toBe(true);

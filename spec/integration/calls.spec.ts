@@ -335,7 +335,7 @@ describe('calls over loopback', () => {
     const connection = await openConnection(defer, address);
     const rtt = await firstValueFrom(connection.ping$());
     expect(rtt).toBeGreaterThanOrEqual(0);
-    const beats = await firstValueFrom(connection.heartbeat$(5).pipe(take(3), toArray()));
+    const beats = await firstValueFrom(connection.heartbeat$({ intervalMs: 5 }).pipe(take(3), toArray()));
     expect(beats).toHaveLength(3);
   });
 
