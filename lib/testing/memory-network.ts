@@ -145,8 +145,9 @@ export class MemoryNetwork implements Transport {
         return;
       }
       this.dialed += 1;
-      const client = new MemorySide(this, name, `memory@client-${this.dialed}`);
-      const server = new MemorySide(this, name, address);
+      // Each side's remote address is its peer's.
+      const client = new MemorySide(this, name, address);
+      const server = new MemorySide(this, name, `memory@client-${this.dialed}`);
       client.peer = server;
       server.peer = client;
       let sides = this.links.get(name);

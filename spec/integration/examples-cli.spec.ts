@@ -250,6 +250,12 @@ const ENTRIES: readonly Entry[] = [
     },
   },
   {
+    name: 'in-memory',
+    start: (args) => tsx('examples/in-memory/main.ts', args),
+    flags: ['--servers N', '--calls N'],
+    bad: { args: ['--calls', 'many'], says: /--calls must be an integer from 2 to 10000, got "many"/ },
+  },
+  {
     name: 'metrics/server',
     start: (args) => tsx('examples/metrics/server.ts', args),
     flags: ['--addr HOST:PORT', '--metrics HOST:PORT'],
@@ -320,6 +326,26 @@ describe('examples - command lines', { timeout: 90_000 }, () => {
       /--addr 0\.0\.0\.0:0 listens on every interface.*--advertise/,
       'etcd/server --addr 0.0.0.0:0',
     );
+  });
+});
+
+describe('examples/in-memory/main.ts', { timeout: 90_000 }, () => {
+  it('failover over the in-memory network - the server taken off halfway loses no call, and the others answer in turn', async () => {
+    const result = await runToEnd(tsx('examples/in-memory/main.ts', ['--servers', '3', '--calls', '8']));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split('\n')).toEqual([
+      'listening on memory@server-0, memory@server-1, memory@server-2',
+      'call 1: server-0',
+      'call 2: server-1',
+      'call 3: server-2',
+      'call 4: server-0',
+      'memory@server-0 taken off the network',
+      'call 5: server-1',
+      'call 6: server-2',
+      'call 7: server-1',
+      'call 8: server-2',
+      'ok: failover lost no call when memory@server-0 went away (calls=8 failed=0)',
+    ]);
   });
 });
 
