@@ -122,7 +122,7 @@ export function attemptsFailedError(
     case 'NO_INSTANCE':
       return new NoInstanceError(message, options);
     default:
-      return new RpcError(message, last.code, options);
+      return new RpcError(message, { ...options, code: last.code });
   }
 }
 

@@ -56,7 +56,7 @@ export function toPromise<T, R>(
       },
       error: reject,
       complete: () => {
-        if (!settled) reject(new RpcError('the call completed without a reply', 'UNKNOWN'));
+        if (!settled) reject(new RpcError('the call completed without a reply'));
       },
     });
     if (signal && !subscription.closed) {

@@ -11,9 +11,8 @@ const COMPRESSOR_KIND: NumberedKind<Compressor> = {
   methods: ['compress', 'decompress'],
   unknown: (compressType, registered) =>
     new ProtocolError(
-      'compressType',
       `unknown compress type ${compressType}; registered: ${registered}. Register a compressor for it on both sides, or send one of these`,
-      { details: { compressType } },
+      { field: 'compressType', details: { compressType } },
     ),
 };
 

@@ -140,10 +140,10 @@ function byRatioError(
 ): unknown {
   if (!isPastLimit(error, payload.length * limits.maxCompressionRatio)) return error;
   return new ProtocolError(
-    'payload',
     `${compressor.name} payload of ${payload.length} bytes inflates more than maxCompressionRatio (${limits.maxCompressionRatio}) times; ` +
       'it may be a decompression bomb. Raise maxCompressionRatio if such payloads are expected',
     {
+      field: 'payload',
       cause: error,
       details: { compressedBytes: payload.length, maxCompressionRatio: limits.maxCompressionRatio },
     },

@@ -27,7 +27,7 @@ export interface GzipCompressorOptions {
 const MIN_GZIP_BYTES = 18;
 
 function payloadError(message: string, details: Record<string, unknown>, cause?: unknown): ProtocolError {
-  return new ProtocolError('payload', message, cause === undefined ? { details } : { details, cause });
+  return new ProtocolError(message, { field: 'payload', details, cause });
 }
 
 /** Checks `maxBytes` and the shortest gzip stream; the details every payload error carries. */

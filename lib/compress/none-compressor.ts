@@ -24,10 +24,9 @@ export const noneCompressor: Compressor = Object.freeze({
     if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be a number >= 0, got ${maxBytes}`);
     if (data.length > maxBytes) {
       throw new ProtocolError(
-        'payload',
         `payload of ${data.length} bytes exceeds maxDecompressedBytes (${maxBytes} bytes); ` +
           'raise maxDecompressedBytes if such payloads are expected',
-        { details: { maxDecompressedBytes: maxBytes, payloadBytes: data.length } },
+        { field: 'payload', details: { maxDecompressedBytes: maxBytes, payloadBytes: data.length } },
       );
     }
     return data;

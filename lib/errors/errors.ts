@@ -14,7 +14,7 @@ import { PLATFORM_ERRORS, RpcError, type RpcErrorOptions } from './rpc-error.js'
  */
 export class ServiceError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, 'SERVICE_ERROR', options);
+    super(message, { ...options, code: 'SERVICE_ERROR' });
   }
 }
 
@@ -30,7 +30,7 @@ export class ServiceError extends RpcError {
  */
 export class DeadlineExceededError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, 'DEADLINE_EXCEEDED', options);
+    super(message, { ...options, code: 'DEADLINE_EXCEEDED' });
   }
 }
 
@@ -49,7 +49,7 @@ export class DeadlineExceededError extends RpcError {
  */
 export class CancelledError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, 'CANCELLED', options);
+    super(message, { ...options, code: 'CANCELLED' });
   }
 }
 
@@ -65,7 +65,7 @@ export class CancelledError extends RpcError {
  */
 export class CircuitOpenError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, 'CIRCUIT_OPEN', options);
+    super(message, { ...options, code: 'CIRCUIT_OPEN' });
   }
 }
 
@@ -81,7 +81,7 @@ export class CircuitOpenError extends RpcError {
  */
 export class NoInstanceError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, 'NO_INSTANCE', options);
+    super(message, { ...options, code: 'NO_INSTANCE' });
   }
 }
 
@@ -96,12 +96,8 @@ export class NoInstanceError extends RpcError {
  * @group Errors
  */
 export class ConnectionError extends RpcError {
-  constructor(
-    message: string,
-    options: RpcErrorOptions = {},
-    code: 'UNAVAILABLE' | 'CONNECTION_CLOSED' = 'UNAVAILABLE',
-  ) {
-    super(message, code, options);
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, { ...options, code: 'UNAVAILABLE' });
   }
 }
 
@@ -117,19 +113,32 @@ export class ConnectionError extends RpcError {
  * @group Errors
  */
 export class ConnectionClosedError extends ConnectionError {
-  constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, options, 'CONNECTION_CLOSED');
-  }
+  // Set once ConnectionError's constructor, which takes no code, has made it UNAVAILABLE.
+  override readonly code = 'CONNECTION_CLOSED';
+}
+
+/**
+ * Options of a {@link ProtocolError}: those of every error, and the field that was wrong.
+ *
+ * @example
+ * ```ts
+ * throw new ProtocolError('bad magic 0x48', { field: 'magic' });
+ * ```
+ * @group Errors
+ */
+export interface ProtocolErrorOptions extends RpcErrorOptions {
+  /** The name of the frame field that was wrong (`magic`, `version`, `length`, `metadata`...). */
+  readonly field: string;
 }
 
 /**
  * A frame broke the wire protocol: wrong magic or version, a length outside the frame or past
- * `maxMessageBytes`, a gzip payload past `maxDecompressedBytes`. `details.field` names the field
- * that was wrong.
+ * `maxMessageBytes`, a gzip payload past `maxDecompressedBytes`. `field` and `details.field` name
+ * the field that was wrong.
  *
  * @example
  * ```ts
- * try { decoder.push(garbage); } catch (e) { if (e instanceof ProtocolError) console.log(e.details.field); }
+ * try { decoder.push(garbage); } catch (e) { if (e instanceof ProtocolError) console.log(e.field); }
  * ```
  * @group Errors
  */
@@ -137,8 +146,9 @@ export class ProtocolError extends RpcError {
   /** The name of the frame field that was wrong (`magic`, `version`, `length`, `metadata`...). */
   readonly field: string;
 
-  constructor(field: string, message: string, options: RpcErrorOptions = {}) {
-    super(message, 'PROTOCOL_ERROR', { ...options, details: { field, ...options.details } });
+  constructor(message: string, options: ProtocolErrorOptions) {
+    const { field, ...rest } = options;
+    super(message, { ...rest, code: 'PROTOCOL_ERROR', details: { field, ...options.details } });
     this.field = field;
   }
 }
@@ -155,7 +165,7 @@ export class ProtocolError extends RpcError {
  */
 export class CodecError extends RpcError {
   constructor(message: string, options: RpcErrorOptions = {}) {
-    super(message, 'CODEC_ERROR', options);
+    super(message, { ...options, code: 'CODEC_ERROR' });
   }
 }
 

@@ -1,3 +1,4 @@
+export type { ProtocolErrorOptions } from './errors.js';
 export {
   CancelledError,
   CircuitOpenError,

@@ -20,7 +20,9 @@ export type RpcErrorCode =
   | 'CODEC_ERROR';
 
 /**
- * Options accepted by every {@link RpcError} constructor.
+ * Options accepted by every {@link RpcError} constructor, the second argument of each:
+ * `new XError(message, options?)`. Some classes take fields of their own besides (the
+ * {@link RpcError} base its `code`, `ProtocolError` its `field`).
  *
  * @group Errors
  */
@@ -45,6 +47,7 @@ export interface RpcErrorOptions {
  * } catch (error) {
  *   if (error instanceof RpcError) console.error(error.code, error.details);
  * }
+ * throw new RpcError('the tenant store is down', { code: 'UNAVAILABLE', cause: error });
  * ```
  * @group Errors
  */
@@ -56,12 +59,12 @@ export class RpcError extends Error {
 
   /**
    * @param message - what happened and what to do about it.
-   * @param code - the machine-readable code; `UNKNOWN` by default.
-   * @param options - `cause` and `details`.
+   * @param options - `cause`, `details` and the machine-readable `code` (`UNKNOWN` by default);
+   *   each subclass sets its own code and takes no `code` option.
    */
-  constructor(message: string, code: RpcErrorCode = 'UNKNOWN', options: RpcErrorOptions = {}) {
+  constructor(message: string, options: RpcErrorOptions & { readonly code?: RpcErrorCode } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    this.code = options.code ?? 'UNKNOWN';
     this.details = options.details ?? {};
     this.name = new.target.name;
     const kinds: string[] = [];
@@ -99,7 +102,7 @@ export class RpcError extends Error {
    *
    * @example
    * ```ts
-   * const error = RpcError.from(new TypeError('bad'));   // RpcError('bad', 'UNKNOWN')
+   * const error = RpcError.from(new TypeError('bad'));   // RpcError('bad', { code: 'UNKNOWN' })
    * ```
    */
   static from(value: unknown): RpcError {
@@ -107,7 +110,7 @@ export class RpcError extends Error {
     const message = describeThrown(value);
     const make = platformErrorName(value);
     if (make !== undefined) return make(message, value);
-    return new RpcError(message, 'UNKNOWN', { cause: value });
+    return new RpcError(message, { cause: value });
   }
 }
 

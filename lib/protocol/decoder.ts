@@ -128,7 +128,9 @@ export class FrameDecoder {
       }
     } catch (error) {
       this.failure =
-        error instanceof ProtocolError ? error : new ProtocolError('frame', String(error), { cause: error });
+        error instanceof ProtocolError
+          ? error
+          : new ProtocolError(String(error), { field: 'frame', cause: error });
       this.chunks = [];
       this.buffered = 0;
       // Frames completed before the bad one are returned, never lost; the next push throws.
@@ -149,14 +151,14 @@ export class FrameDecoder {
     const magic = first[0] as number;
     if (!this.magics.includes(magic)) {
       throw new ProtocolError(
-        'magic',
         `bad magic byte 0x${hex(magic)}: expected ${this.magics.map((m) => `0x${hex(m)}`).join(' or ')}; is the peer speaking Phobos/rpcx?`,
+        { field: 'magic' },
       );
     }
     if (this.buffered < 2) return undefined;
     const version = this.byteAt(1);
     if (version !== 0)
-      throw new ProtocolError('version', `unsupported protocol version ${version}, expected 0`);
+      throw new ProtocolError(`unsupported protocol version ${version}, expected 0`, { field: 'version' });
     if (this.buffered < FRAME_PREFIX_BYTES) return undefined;
     const bodyBytes =
       first.length >= FRAME_PREFIX_BYTES
@@ -166,15 +168,14 @@ export class FrameDecoder {
     const frameBytes = FRAME_PREFIX_BYTES + bodyBytes;
     if (frameBytes > this.maxMessageBytes) {
       throw new ProtocolError(
-        'length',
         `frame of ${frameBytes} bytes exceeds maxMessageBytes (${this.maxMessageBytes}); raise maxMessageBytes if the peer is trusted`,
-        { details: { frameBytes, maxMessageBytes: this.maxMessageBytes } },
+        { field: 'length', details: { frameBytes, maxMessageBytes: this.maxMessageBytes } },
       );
     }
     if (bodyBytes < 16) {
       throw new ProtocolError(
-        'length',
         `frame body of ${bodyBytes} bytes cannot hold its four length fields (16 bytes)`,
+        { field: 'length' },
       );
     }
     return frameBytes;
@@ -234,13 +235,13 @@ export class FrameDecoder {
 export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
   const buffer = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
   if (buffer.length < FRAME_PREFIX_BYTES + 16) {
-    throw new ProtocolError('length', `a frame needs at least 32 bytes, got ${buffer.length}`);
+    throw new ProtocolError(`a frame needs at least 32 bytes, got ${buffer.length}`, { field: 'length' });
   }
   const declared = buffer.readUInt32BE(12);
   if (declared !== buffer.length - FRAME_PREFIX_BYTES) {
     throw new ProtocolError(
-      'length',
       `frame declares ${declared} body bytes but holds ${buffer.length - FRAME_PREFIX_BYTES}`,
+      { field: 'length' },
     );
   }
   const flags = buffer[2] as number;
@@ -264,29 +265,25 @@ export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
   offset += 4;
   if (offset + payloadBytes !== end) {
     throw new ProtocolError(
-      'payload',
       `payload length ${payloadBytes} leaves ${end - offset - payloadBytes} bytes unread in the frame`,
+      { field: 'payload' },
     );
   }
   let metadata: Metadata = EMPTY_METADATA;
   let invalid: ProtocolError | undefined;
   if (limits && metadataBytes > limits.maxMetadataBytes) {
     invalid = new ProtocolError(
-      'metadata',
       `metadata of ${metadataBytes} bytes exceeds maxMetadataBytes (${limits.maxMetadataBytes})`,
-      { details: { metadataBytes, maxMetadataBytes: limits.maxMetadataBytes } },
+      { field: 'metadata', details: { metadataBytes, maxMetadataBytes: limits.maxMetadataBytes } },
     );
   } else if (metadataBytes > 0) {
     const maxEntries = limits?.maxMetadataEntries ?? Number.POSITIVE_INFINITY;
     const decoded = decodeMetadata(buffer, metadataStart, metadataStart + metadataBytes, maxEntries);
     if (decoded === undefined) {
-      invalid = new ProtocolError(
-        'metadata',
-        `metadata has more than maxMetadataEntries (${maxEntries}) entries`,
-        {
-          details: { maxMetadataEntries: maxEntries },
-        },
-      );
+      invalid = new ProtocolError(`metadata has more than maxMetadataEntries (${maxEntries}) entries`, {
+        field: 'metadata',
+        details: { maxMetadataEntries: maxEntries },
+      });
     } else metadata = decoded;
   }
   // One object literal, so that every decoded message has the same shape.
@@ -308,12 +305,12 @@ export function decodeFrame(frame: Uint8Array, limits?: FrameLimits): Message {
 }
 
 function fieldLength(buffer: Buffer, offset: number, end: number, field: string): number {
-  if (offset + 4 > end) throw new ProtocolError(field, `frame ends before the length of ${field}`);
+  if (offset + 4 > end) throw new ProtocolError(`frame ends before the length of ${field}`, { field });
   const length = buffer.readUInt32BE(offset);
   if (length > end - offset - 4) {
     throw new ProtocolError(
-      field,
       `${field} length ${length} runs past the end of the frame (${end - offset - 4} bytes left)`,
+      { field },
     );
   }
   return length;

@@ -30,9 +30,8 @@ export function encodeFrame(message: Message, maxMessageBytes = DEFAULT_MAX_MESS
   const frameBytes = FRAME_PREFIX_BYTES + bodyBytes;
   if (frameBytes > maxMessageBytes) {
     throw new ProtocolError(
-      'length',
       `frame of ${frameBytes} bytes exceeds maxMessageBytes (${maxMessageBytes}); send a smaller payload, compress it, or raise maxMessageBytes on both sides`,
-      { details: { frameBytes, maxMessageBytes } },
+      { field: 'length', details: { frameBytes, maxMessageBytes } },
     );
   }
   const inline = payloadBytes < COPY_PAYLOAD_BELOW_BYTES;

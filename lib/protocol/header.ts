@@ -145,12 +145,14 @@ export class Header {
   check(magics: readonly number[]): void {
     if (!magics.includes(this.magic)) {
       throw new ProtocolError(
-        'magic',
         `bad magic byte 0x${hex(this.magic)}: expected ${magics.map((m) => `0x${hex(m)}`).join(' or ')}; is the peer speaking Phobos/rpcx?`,
+        { field: 'magic' },
       );
     }
     if (this.version !== 0)
-      throw new ProtocolError('version', `unsupported protocol version ${this.version}, expected 0`);
+      throw new ProtocolError(`unsupported protocol version ${this.version}, expected 0`, {
+        field: 'version',
+      });
   }
 
   private byte(index: number): number {

@@ -348,10 +348,7 @@ export class Server {
     http?.httpServer.close(() => {});
     http?.httpServer.closeAllConnections();
     for (const socket of this.httpSockets) socket.destroy();
-    const reason = new RpcError(
-      `the server shut down before the call finished (grace ${graceMs} ms)`,
-      'UNAVAILABLE',
-    );
+    const reason = new ConnectionError(`the server shut down before the call finished (grace ${graceMs} ms)`);
     const connections = [...this.connections];
     for (const connection of connections) connection.close(reason);
     await Promise.all([

@@ -29,10 +29,12 @@ describe('exitCodeOf', () => {
       [new CircuitOpenError('open'), ExitCode.Unavailable],
       [new DeadlineExceededError('slow'), ExitCode.DeadlineExceeded],
       [new CancelledError('interrupted'), ExitCode.Cancelled],
-      [new ProtocolError('magic', 'bad magic'), ExitCode.Protocol],
+      [new ProtocolError('bad magic', { field: 'magic' }), ExitCode.Protocol],
       [new CodecError('not JSON'), ExitCode.Protocol],
       [
-        new ConnectionClosedError('closed', { cause: new ProtocolError('magic', 'bad magic 0x48') }),
+        new ConnectionClosedError('closed', {
+          cause: new ProtocolError('bad magic 0x48', { field: 'magic' }),
+        }),
         ExitCode.Protocol,
       ],
       [new RpcError('what'), ExitCode.Internal],

@@ -166,7 +166,7 @@ describe('isServerFailure', () => {
     ['a CircuitOpenError', new CircuitOpenError('x'), true],
     ['a NoInstanceError', new NoInstanceError('x'), true],
     ['a ServiceError: the service answered', new ServiceError('x'), false],
-    ['an RpcError of code CANCELLED', new RpcError('x', 'CANCELLED'), false],
+    ['an RpcError of code CANCELLED', new RpcError('x', { code: 'CANCELLED' }), false],
     ['a plain Error', new Error('x'), false],
     ['a string', 'x', false],
   ])('isServerFailure - %s: %s', (_name, error, expected) => {

@@ -24,8 +24,10 @@ describe('RpcError', () => {
     [new NoInstanceError('x'), 'NO_INSTANCE', 'NoInstanceError'],
     [new ConnectionError('x'), 'UNAVAILABLE', 'ConnectionError'],
     [new ConnectionClosedError('x'), 'CONNECTION_CLOSED', 'ConnectionClosedError'],
-    [new ProtocolError('magic', 'x'), 'PROTOCOL_ERROR', 'ProtocolError'],
+    [new ProtocolError('x', { field: 'magic' }), 'PROTOCOL_ERROR', 'ProtocolError'],
     [new CodecError('x'), 'CODEC_ERROR', 'CodecError'],
+    [new RpcError('x'), 'UNKNOWN', 'RpcError'],
+    [new RpcError('x', { code: 'UNAVAILABLE' }), 'UNAVAILABLE', 'RpcError'],
   ])('%s has its code and its class name', (error, code, name) => {
     expect(error.code).toBe(code);
     expect(error.name).toBe(name);
@@ -60,8 +62,30 @@ describe('RpcError', () => {
     const error = new ConnectionClosedError('closed', { cause, details: { address: 'tcp@127.0.0.1:1' } });
     expect(error.cause).toBe(cause);
     expect(error.details).toEqual({ address: 'tcp@127.0.0.1:1' });
-    expect(new ProtocolError('length', 'too long').details).toEqual({ field: 'length' });
-    expect(new ProtocolError('length', 'too long').field).toBe('length');
+    const tooLong = new ProtocolError('too long', { field: 'length', cause, details: { frameBytes: 9 } });
+    expect(tooLong.field).toBe('length');
+    expect(tooLong.details).toEqual({ field: 'length', frameBytes: 9 });
+    expect(tooLong.cause).toBe(cause);
+    expect(tooLong.message).toBe('too long');
+  });
+
+  it('every class takes (message, options): a code given in the options of a subclass is not taken', () => {
+    const options = { cause: 'why', details: { k: 1 }, code: 'CANCELLED' } as const;
+    const made = [
+      new ServiceError('m', options),
+      new DeadlineExceededError('m', options),
+      new CircuitOpenError('m', options),
+      new NoInstanceError('m', options),
+      new ConnectionError('m', options),
+      new ConnectionClosedError('m', options),
+      new ProtocolError('m', { ...options, field: 'magic' }),
+      new CodecError('m', options),
+    ];
+    for (const error of made) {
+      expect([error.message, error.cause, error.details.k]).toEqual(['m', 'why', 1]);
+      expect(error.code).not.toBe('CANCELLED');
+    }
+    expect(new ConnectionClosedError('m').code).toBe('CONNECTION_CLOSED');
   });
 
   it('from() returns an RpcError as is, wraps an Error as its cause, and describes anything else', () => {

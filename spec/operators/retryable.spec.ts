@@ -28,7 +28,7 @@ describe('isRetryable', () => {
     ['a CodecError', new CodecError('bad bytes')],
     ['a CircuitOpenError', new CircuitOpenError('open')],
     ['a NoInstanceError', new NoInstanceError('none')],
-    ['a ProtocolError', new ProtocolError('magic', 'bad magic')],
+    ['a ProtocolError', new ProtocolError('bad magic', { field: 'magic' })],
     ['an UNKNOWN RpcError', new RpcError('bug')],
     ['a plain Error', new Error('bug')],
     ['a thrown string', 'oops'],
