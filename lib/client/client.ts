@@ -1,4 +1,21 @@
-import { defer, lastValueFrom, type Observable, Subject, type Subscription } from 'rxjs';
+import {
+  defer,
+  filter,
+  finalize,
+  firstValueFrom,
+  lastValueFrom,
+  type Observable,
+  of,
+  ReplaySubject,
+  retry,
+  Subject,
+  share,
+  take,
+  takeUntil,
+  tap,
+  throwError,
+  throwIfEmpty,
+} from 'rxjs';
 import { ConnectionClosedError } from '../errors/index.js';
 import { parseAddress } from '../transport/address.js';
 import { optionsObject } from '../util/validate.js';
@@ -53,12 +70,20 @@ export class Client {
   /** The server's address. */
   readonly address: string;
   private readonly options: ConnectOptions;
-  private current: Promise<Connection> | undefined;
-  private connected: Connection | undefined;
-  private subscription: Subscription | undefined;
   private readonly pushes = new Subject<ServerPush>();
+  /** Emits once, at `close()`: the shared connection ends for good. */
+  private readonly closing = new Subject<void>();
   private closed = false;
   private interceptors: ClientInterceptors | undefined;
+  /**
+   * The connection: `connect()` shared by every call. The first call dials; the connection stays
+   * open for the next ones; when it drops (or the dial fails) the next call dials again.
+   */
+  private readonly connection$: Observable<Connection>;
+  /** An open connection for a call: what `connection$` holds, a closing one skipped and replaced. */
+  private readonly usable$: Observable<Connection>;
+  /** What `connection$` holds now, for calls that find it open (no Observable needed then). */
+  private held: Connection | undefined;
 
   /**
    * @throws RangeError or TypeError for a malformed address or option (checked here, not at the
@@ -69,6 +94,36 @@ export class Client {
     resolveConnectOptions(options);
     this.address = address;
     this.options = options ?? {};
+    this.connection$ = defer(() => {
+      if (this.closed) throw new ConnectionClosedError(`client for ${this.address} is closed`);
+      return connect(this.address, this.options);
+    }).pipe(
+      tap((connection) => {
+        this.held = connection;
+        connection.pushes$.subscribe((push) => this.pushes.next(push));
+      }),
+      finalize(() => {
+        this.held = undefined;
+      }),
+      takeUntil(this.closing),
+      share({
+        connector: () => new ReplaySubject<Connection>(1),
+        resetOnError: true,
+        resetOnComplete: true,
+        resetOnRefCountZero: false,
+      }),
+    );
+    this.usable$ = this.connection$.pipe(
+      // A connection the server is closing is skipped: the share resets when it has closed, and
+      // the call waits for the next one rather than failing on the closing one.
+      filter((connection) => connection.isOpen),
+      take(1),
+      retry({
+        count: 1,
+        delay: (error: unknown) => (error instanceof ConnectionClosedError ? of(0) : throwError(() => error)),
+      }),
+      throwIfEmpty(() => new ConnectionClosedError(`client for ${this.address} is closed`)),
+    );
   }
 
   /** Server pushes from every connection this client opens. */
@@ -137,9 +192,9 @@ export class Client {
     } catch (error) {
       return Promise.reject(error);
     }
-    const open = this.connected?.isOpen ? this.connected : undefined;
-    if (open !== undefined) return this.send(open, service, method, args, callOptions, signal, pick);
-    return withSignal(this.connection(), signal).then((connection) =>
+    const held = this.held;
+    if (held?.isOpen) return this.send(held, service, method, args, callOptions, signal, pick);
+    return withSignal(firstValueFrom(this.usable$), signal).then((connection) =>
       this.send(connection, service, method, args, callOptions, signal, pick),
     );
   }
@@ -190,15 +245,13 @@ export class Client {
    * ```
    */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    const current = this.current;
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
-    this.current = undefined;
-    this.connected = undefined;
+    const held = this.held;
+    this.closing.next();
+    this.closing.complete();
     this.pushes.complete();
-    const connection = await current?.catch(() => undefined);
-    if (connection) await lastValueFrom(connection.state$, { defaultValue: 'closed' });
+    if (held) await lastValueFrom(held.state$, { defaultValue: 'closed' });
   }
 
   /**
@@ -229,38 +282,6 @@ export class Client {
       attempt({ ...outer, stage: 'attempt', address: this.address, attempt: 'first' }),
     );
     return defer(() => whole({ ...call, stage: 'call', address: this.address })) as Observable<Reply<T>>;
-  }
-
-  private connection(): Promise<Connection> {
-    if (this.closed) return Promise.reject(new ConnectionClosedError(`client for ${this.address} is closed`));
-    if (this.current && (this.connected === undefined || this.connected.isOpen)) return this.current;
-    // The connection is closing (the server ended it): start a new one rather than wait for it.
-    this.subscription?.unsubscribe();
-    this.connected = undefined;
-    const current = new Promise<Connection>((resolve, reject) => {
-      const forget = (): void => {
-        if (this.current === current) {
-          this.current = undefined;
-          this.connected = undefined;
-          this.subscription = undefined;
-        }
-      };
-      this.subscription = connect(this.address, this.options).subscribe({
-        next: (connection) => {
-          connection.pushes$.subscribe((push) => this.pushes.next(push));
-          if (this.current === current) this.connected = connection;
-          resolve(connection);
-        },
-        error: (error: unknown) => {
-          forget();
-          reject(error);
-        },
-        complete: forget,
-      });
-    });
-    this.current = current;
-    current.catch(() => {});
-    return current;
   }
 }
 
