@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import { formatAddress, parseAddress, parseSocketAddress } from '../transport/address.js';
@@ -12,6 +13,7 @@ import {
   functionOption,
   integerOption,
   optionsObject,
+  schedulerOption,
 } from '../util/validate.js';
 import { Server } from './server.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS, resolveServerOptions, type ServerOptions } from './server-options.js';
@@ -94,6 +96,11 @@ export interface ServeClusterOptions {
    * A second signal to the primary kills it at once. Default false.
    */
   readonly handleSignals?: boolean;
+  /**
+   * The primary's clock and timers: the restart delays, the restart budget's minute, and the kill
+   * of a worker that outlives the shutdown grace. Default `asyncScheduler`.
+   */
+  readonly scheduler?: SchedulerLike;
 }
 
 /**
@@ -141,6 +148,7 @@ interface ResolvedClusterOptions {
   readonly maxRestartsPerMinute: number;
   readonly shutdownGraceMs: number;
   readonly handleSignals: boolean;
+  readonly scheduler: SchedulerLike;
   readonly logger: Logger;
 }
 
@@ -226,8 +234,34 @@ function resolveClusterOptions(options: ServeClusterOptions): ResolvedClusterOpt
     ),
     shutdownGraceMs: durationOption('shutdownGraceMs', o.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, 0),
     handleSignals: booleanOption('handleSignals', o.handleSignals, false),
+    scheduler: schedulerOption('scheduler', o.scheduler),
     logger,
   };
+}
+
+/**
+ * The delay of the next restart, planned at `now` into `restarts` (the moments restarts happened
+ * or are planned, in order; those a minute old or more are dropped): `restartDelayMs`, or longer
+ * when `maxPerMinute` restarts already fall within the minute that would end at the new one, so
+ * that no minute sees more.
+ *
+ * @internal
+ */
+export function planRestart(
+  restarts: number[],
+  now: number,
+  restartDelayMs: number,
+  maxPerMinute: number,
+): number {
+  while (restarts.length > 0 && (restarts[0] as number) <= now - MINUTE_MS) restarts.shift();
+  let delay = restartDelayMs;
+  if (restarts.length >= maxPerMinute) {
+    const oldest = restarts[restarts.length - maxPerMinute] as number;
+    delay = Math.max(delay, oldest + MINUTE_MS - now);
+  }
+  restarts.push(now + delay);
+  restarts.sort((a, b) => a - b);
+  return delay;
 }
 
 function isClusterMessage(message: unknown): message is ClusterMessage {
@@ -257,7 +291,7 @@ async function concreteAddress(address: string): Promise<string> {
 function startPrimary(options: ResolvedClusterOptions): ServerCluster {
   const slots: (Worker | undefined)[] = Array.from({ length: options.workers }, () => undefined);
   const listening = new WeakSet<Worker>();
-  const pendingRestarts = new Set<NodeJS.Timeout>();
+  const pendingRestarts = new Set<Subscription>();
   /** When restarts happened (or are planned), within the last minute. */
   const restarts: number[] = [];
   let closing: Promise<void> | undefined;
@@ -316,17 +350,14 @@ function startPrimary(options: ResolvedClusterOptions): ServerCluster {
       options.logger.warn(`${how}; not restarted (maxRestartsPerMinute is 0)`);
       return;
     }
-    const now = Date.now();
-    while (restarts.length > 0 && (restarts[0] as number) <= now - MINUTE_MS) restarts.shift();
-    let delay = options.restartDelayMs;
-    if (restarts.length >= options.maxRestartsPerMinute) {
-      const oldest = restarts[restarts.length - options.maxRestartsPerMinute] as number;
-      delay = Math.max(delay, oldest + MINUTE_MS - now);
-    }
-    restarts.push(now + delay);
-    restarts.sort((a, b) => a - b);
+    const delay = planRestart(
+      restarts,
+      options.scheduler.now(),
+      options.restartDelayMs,
+      options.maxRestartsPerMinute,
+    );
     options.logger.warn(`${how}; restarting it in ${delay} ms`, { slot: slot + 1, delayMs: delay });
-    const timer = setTimeout(() => {
+    const timer = options.scheduler.schedule(() => {
       pendingRestarts.delete(timer);
       if (!closing) fork(slot);
     }, delay);
@@ -338,7 +369,7 @@ function startPrimary(options: ResolvedClusterOptions): ServerCluster {
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const timer of pendingRestarts) clearTimeout(timer);
+      for (const timer of pendingRestarts) timer.unsubscribe();
       pendingRestarts.clear();
       const live = slots.filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
       await Promise.all(live.map((worker) => stop(worker)));
@@ -352,12 +383,12 @@ function startPrimary(options: ResolvedClusterOptions): ServerCluster {
 
   const stop = (worker: Worker): Promise<void> =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(
+      const timer = options.scheduler.schedule(
         () => worker.process.kill('SIGKILL'),
         options.shutdownGraceMs + CLUSTER_EXIT_MARGIN_MS,
       );
       worker.once('exit', () => {
-        clearTimeout(timer);
+        timer.unsubscribe();
         resolve();
       });
       // One still starting may not read messages yet; it serves nothing, so a signal will do.

@@ -17,7 +17,7 @@ import type {
   TransportDialOptions,
   TransportListener,
 } from '../transport/transport.js';
-import { durationOption, integerOption, optionsObject } from '../util/validate.js';
+import { durationOption, integerOption, optionsObject, schedulerOption } from '../util/validate.js';
 
 /**
  * Options of a {@link MemoryNetwork}.
@@ -83,15 +83,7 @@ export class MemoryNetwork implements Transport {
    */
   constructor(options?: MemoryNetworkOptions) {
     const o = optionsObject('MemoryNetwork options', options);
-    const scheduler = o.scheduler ?? asapScheduler;
-    if (
-      typeof scheduler !== 'object' ||
-      typeof scheduler.schedule !== 'function' ||
-      typeof scheduler.now !== 'function'
-    ) {
-      throw new RangeError('scheduler must be an RxJS SchedulerLike (with schedule and now)');
-    }
-    this.scheduler = scheduler;
+    this.scheduler = o.scheduler === undefined ? asapScheduler : schedulerOption('scheduler', o.scheduler);
     this.highWaterMarkBytes = integerOption(
       'highWaterMarkBytes',
       o.highWaterMarkBytes,
