@@ -137,7 +137,7 @@ export {
   sameInstances,
   usableInstances,
 } from './discovery/index.js';
-export type { ProtocolErrorOptions, RpcErrorCode, RpcErrorOptions } from './errors/index.js';
+export type { RpcErrorCode, RpcErrorOptions } from './errors/index.js';
 export {
   CancelledError,
   CircuitOpenError,
@@ -197,6 +197,8 @@ export {
   PHOBOS,
   RPCX,
 } from './protocol/index.js';
+// Options shared by clients and servers
+export type { PayloadOptions, ResolvedPayloadOptions } from './protocol/payload-options.js';
 // Selectors
 export type {
   CallInfo,
@@ -299,5 +301,3 @@ export {
 // Addresses and transports
 export type { Address, Transport } from './transport/index.js';
 export { formatAddress, parseAddress, tcpTransport } from './transport/index.js';
-// Options shared by clients and servers
-export type { PayloadOptions, ResolvedPayloadOptions } from './util/payload-options.js';

@@ -2,13 +2,13 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Type } from 'protobufjs';
 import { SerializeType } from '../codec/index.js';
 import { type Dialect, PHOBOS } from '../protocol/constants.js';
-import { transportOption } from '../transport/tcp-transport.js';
-import type { Transport } from '../transport/transport.js';
 import {
   type PayloadOptions,
   type ResolvedPayloadOptions,
   resolvePayloadOptions,
-} from '../util/payload-options.js';
+} from '../protocol/payload-options.js';
+import { transportOption } from '../transport/tcp-transport.js';
+import type { Transport } from '../transport/transport.js';
 import {
   booleanOption,
   describeValue,

@@ -2,12 +2,12 @@ import type { TlsOptions } from 'node:tls';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import type { GatewayHttpOptions } from '../gateway/gateway-options.js';
 import type { Metadata } from '../protocol/message.js';
-import { type Logger, loggerOption } from '../util/logger.js';
 import {
   type PayloadOptions,
   type ResolvedPayloadOptions,
   resolvePayloadOptions,
-} from '../util/payload-options.js';
+} from '../protocol/payload-options.js';
+import { type Logger, loggerOption } from '../util/logger.js';
 import {
   booleanOption,
   durationOption,

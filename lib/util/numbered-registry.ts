@@ -1,5 +1,3 @@
-import type { RpcError } from '../errors/index.js';
-
 /** What a {@link NumberedRegistry} holds items of: how they are numbered and checked. @internal */
 export interface NumberedKind<T> {
   /** What an item is called in messages: `codec`, `compressor`. */
@@ -11,7 +9,7 @@ export interface NumberedKind<T> {
   /** The item's methods that must be functions. */
   readonly methods: readonly (keyof T & string)[];
   /** The error for a number nothing is registered for; `registered` lists what is. */
-  unknown(number: number, registered: string): RpcError;
+  unknown(number: number, registered: string): Error;
 }
 
 /**

@@ -12,12 +12,12 @@ import {
   type GzipCompressorOptions,
   noneCompressor,
 } from '../compress/index.js';
+import { finiteOption, integerOption } from '../util/validate.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_MAX_METADATA_ENTRIES,
-} from '../protocol/constants.js';
-import { finiteOption, integerOption } from './validate.js';
+} from './constants.js';
 
 /**
  * Options that clients and servers share: limits, codecs, compression and the clock.
