@@ -147,8 +147,10 @@ export {
   DeadlineExceededError,
   NoInstanceError,
   ProtocolError,
+  ResourceExhaustedError,
   RpcError,
   ServiceError,
+  UnauthenticatedError,
 } from './errors/index.js';
 // Governance operators
 export type {

@@ -62,7 +62,9 @@ Exit codes:
 
 const BY_RPC_CODE: Readonly<Record<RpcErrorCode, ExitCode>> = {
   SERVICE_ERROR: ExitCode.ServiceError,
+  UNAUTHENTICATED: ExitCode.ServiceError,
   UNAVAILABLE: ExitCode.Unavailable,
+  RESOURCE_EXHAUSTED: ExitCode.Unavailable,
   CONNECTION_CLOSED: ExitCode.Unavailable,
   NO_INSTANCE: ExitCode.Unavailable,
   CIRCUIT_OPEN: ExitCode.Unavailable,

@@ -4,6 +4,7 @@ import {
   ConnectionError,
   DeadlineExceededError,
   NoInstanceError,
+  ResourceExhaustedError,
 } from '../errors/errors.js';
 import { RpcError, type RpcErrorCode } from '../errors/rpc-error.js';
 
@@ -32,6 +33,7 @@ export interface AttemptFailure {
 /** Errors that say a server could not be reached or used: those a failed call lists attempts for. */
 const SERVER_FAILURES: ReadonlySet<RpcErrorCode> = new Set<RpcErrorCode>([
   'UNAVAILABLE',
+  'RESOURCE_EXHAUSTED',
   'CONNECTION_CLOSED',
   'DEADLINE_EXCEEDED',
   'CIRCUIT_OPEN',
@@ -43,8 +45,9 @@ const MAX_REASON_CHARS = 300;
 
 /**
  * Whether an error says that a server could not be reached or used (connection refused or
- * closed, no answer in time, breaker open, no server known), as opposed to an answer of the
- * service, a cancellation or a bug: only those make the call's error list every attempt.
+ * closed, server busy, no answer in time, breaker open, no server known), as opposed to an
+ * answer of the service, a cancellation or a bug: only those make the call's error list every
+ * attempt.
  *
  * @internal
  */
@@ -106,13 +109,17 @@ export function attemptsFailedError(
     const advice =
       last.code === 'DEADLINE_EXCEEDED'
         ? `${they} slow to answer: raise timeoutMs or look at the servers' latency`
-        : `check that ${they} up and reachable from here`;
+        : last.code === 'RESOURCE_EXHAUSTED'
+          ? `${they} busy: send fewer calls at once, or add servers`
+          : `check that ${they} up and reachable from here`;
     message = `${call}: ${scope} failed: ${list}; ${advice}`;
   }
   const options = { cause: last, details: { ...last.details, service, method, attempts } };
   switch (last.code) {
     case 'UNAVAILABLE':
       return new ConnectionError(message, options);
+    case 'RESOURCE_EXHAUSTED':
+      return new ResourceExhaustedError(message, options);
     case 'CONNECTION_CLOSED':
       return new ConnectionClosedError(message, options);
     case 'DEADLINE_EXCEEDED':

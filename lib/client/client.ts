@@ -134,11 +134,13 @@ export class Client {
   /**
    * Calls a method and resolves to its decoded reply.
    *
-   * Rejects with `ServiceError` (the handler failed), `DeadlineExceededError` (past `timeoutMs`:
-   * the call's, the client's, or 30 s),
-   * `CancelledError` (the signal aborted; `DeadlineExceededError` when it was an
-   * `AbortSignal.timeout()`), `ConnectionError` / `ConnectionClosedError`,
-   * `CodecError`, or RangeError/TypeError for bad arguments.
+   * Rejects with `ServiceError` (the handler failed; no such service or method, with
+   * `details.reason` `NOT_FOUND`), `DeadlineExceededError` (past `timeoutMs`: the call's, the
+   * client's, or 30 s), `CancelledError` (the signal aborted; `DeadlineExceededError` when it was
+   * an `AbortSignal.timeout()`), `ConnectionError` (the dial failed, the server is shutting down),
+   * `ConnectionClosedError`, `ResourceExhaustedError` (the server was busy),
+   * `UnauthenticatedError` (the server's `authorize` refused the `auth` token), `ProtocolError`
+   * (a reply past the limits), `CodecError`, or RangeError/TypeError for bad arguments.
    *
    * @example
    * ```ts

@@ -12,8 +12,10 @@ import {
   ConnectionClosedError,
   ConnectionError,
   DeadlineExceededError,
+  ResourceExhaustedError,
   RpcError,
   ServiceError,
+  UnauthenticatedError,
 } from '../errors/index.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
@@ -585,10 +587,11 @@ export class Connection {
       const options = { details: { service, method, address: this.address, metadata: message.metadata } };
       const code = message.metadata.get(MetadataKey.ErrorCode);
       if (code === 'UNAVAILABLE') return new ConnectionError(text, options);
+      if (code === 'RESOURCE_EXHAUSTED') return new ResourceExhaustedError(text, options);
       if (code === 'DEADLINE_EXCEEDED') return new DeadlineExceededError(text, options);
-      // The server's own reasons (no such method, arguments that do not decode, refused auth).
-      const reason =
-        code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' || code === 'UNAUTHENTICATED' ? code : undefined;
+      if (code === 'UNAUTHENTICATED') return new UnauthenticatedError(text, options);
+      // The server's own reasons (no such method, arguments that do not decode).
+      const reason = code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' ? code : undefined;
       return new ServiceError(text, reason ? { details: { ...options.details, reason } } : options);
     }
     let payload: Uint8Array | Promise<Uint8Array>;

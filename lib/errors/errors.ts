@@ -169,6 +169,46 @@ export class CodecError extends RpcError {
   }
 }
 
+/**
+ * The server refused the call's credentials: its `authorize` option rejected (or threw on) the
+ * `__AUTH` token the client sent with the `auth` connect option, or no token came. A TCP server
+ * then closes the connection, and the calls it was running on it fail with this error too; calls
+ * it had not started see the connection close ({@link ConnectionClosedError}). On the server, it
+ * is the reason `ctx.signal` aborts with for those calls. Never retried: another server would
+ * refuse the same token.
+ *
+ * @example
+ * ```ts
+ * const client = new Client('tcp@127.0.0.1:8972', { auth: 'expired-token' });
+ * await client.call('Vault', 'Open').catch((e) => e instanceof UnauthenticatedError); // true
+ * ```
+ * @group Errors
+ */
+export class UnauthenticatedError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, { ...options, code: 'UNAUTHENTICATED' });
+  }
+}
+
+/**
+ * The server had no room for the call and did not run it ("server busy"): as many calls as
+ * `maxConcurrentRequests` run and `maxQueuedRequests` wait on the connection, or the server holds
+ * more than `maxBufferedBytes`. Failover retries it on another server, as it does a
+ * {@link ConnectionError}; a lone server may be called again later.
+ *
+ * @example
+ * ```ts
+ * try { await client.call('Report', 'Build', spec); }
+ * catch (e) { if (e instanceof ResourceExhaustedError) console.log('busy, later:', e.message); }
+ * ```
+ * @group Errors
+ */
+export class ResourceExhaustedError extends RpcError {
+  constructor(message: string, options: RpcErrorOptions = {}) {
+    super(message, { ...options, code: 'RESOURCE_EXHAUSTED' });
+  }
+}
+
 // RpcError.from turns the platform's timeout and abort errors into these classes.
 PLATFORM_ERRORS.set('TimeoutError', (message, cause) => new DeadlineExceededError(message, { cause }));
 PLATFORM_ERRORS.set('AbortError', (message, cause) => new CancelledError(message, { cause }));

@@ -8,7 +8,9 @@ export {
   DeadlineExceededError,
   NoInstanceError,
   ProtocolError,
+  ResourceExhaustedError,
   ServiceError,
+  UnauthenticatedError,
 } from './errors.js';
 export type { RpcErrorCode, RpcErrorOptions } from './rpc-error.js';
 export { RpcError } from './rpc-error.js';

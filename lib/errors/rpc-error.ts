@@ -17,7 +17,9 @@ export type RpcErrorCode =
   | 'UNAVAILABLE'
   | 'CONNECTION_CLOSED'
   | 'PROTOCOL_ERROR'
-  | 'CODEC_ERROR';
+  | 'CODEC_ERROR'
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED';
 
 /**
  * Options accepted by every {@link RpcError} constructor, the second argument of each:

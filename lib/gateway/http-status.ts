@@ -106,12 +106,15 @@ export function gatewayErrorOf(error: unknown, service: string, method: string):
       if (reason === 'NOT_FOUND') return new GatewayError('not_found', rpc.message, { details });
       if (reason === 'INVALID_ARGUMENT')
         return new GatewayError('invalid_argument', rpc.message, { details });
-      if (reason === 'UNAUTHENTICATED') return new GatewayError('unauthenticated', rpc.message, { details });
       return new GatewayError('unknown', rpc.message, { details });
     case 'DEADLINE_EXCEEDED':
       return new GatewayError('deadline_exceeded', rpc.message, { details });
     case 'CANCELLED':
       return new GatewayError('canceled', rpc.message, { details });
+    case 'UNAUTHENTICATED':
+      return new GatewayError('unauthenticated', rpc.message, { details });
+    case 'RESOURCE_EXHAUSTED':
+      return new GatewayError('resource_exhausted', rpc.message, { details, retryAfterS: 1 });
     case 'NO_INSTANCE':
     case 'CIRCUIT_OPEN':
     case 'UNAVAILABLE':

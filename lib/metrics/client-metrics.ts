@@ -213,8 +213,9 @@ export function clientMetrics(client: Client | XClient, options?: MetricsOptions
 
 /**
  * The code a failed call is counted under, in the server's words where the server said why: a
- * service error is its reason (`NOT_FOUND`, `INVALID_ARGUMENT`, `UNAUTHENTICATED`) or `UNKNOWN`
- * (the handler failed), as `phobos_server_handled_total` counts it; anything else its error code.
+ * service error is its reason (`NOT_FOUND`, `INVALID_ARGUMENT`) or `UNKNOWN` (the handler
+ * failed), as `phobos_server_handled_total` counts it; anything else its error code
+ * (`UNAUTHENTICATED`, `RESOURCE_EXHAUSTED`...: the server counts those under the same names).
  */
 function codeOf(error: unknown): string {
   if (error instanceof ServiceError) {

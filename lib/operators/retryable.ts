@@ -13,7 +13,10 @@ export type RetryPredicate = (error: unknown) => boolean;
  *
  * Retried (true):
  * - `UNAVAILABLE` (`ConnectionError`): the call was never sent (dial refused, TLS
- *   failed), so another attempt is safe and may reach a healthy server.
+ *   failed) or never run (the server is shutting down), so another attempt is safe and may
+ *   reach a healthy server.
+ * - `RESOURCE_EXHAUSTED` (`ResourceExhaustedError`): the server was busy and did not run the
+ *   call; another server, or the same one later, may have room.
  * - `CONNECTION_CLOSED` (`ConnectionClosedError`): the server went away mid-call. The
  *   request may have run, so this is at-least-once, as in Go Phobos and rpcx; use
  *   `shouldRetry` to exclude it for methods that are not idempotent.
@@ -24,6 +27,7 @@ export type RetryPredicate = (error: unknown) => boolean;
  * Not retried (false):
  * - `SERVICE_ERROR`: the service itself failed; another attempt would fail the same way.
  * - `CANCELLED`: the caller cancelled; retrying would undo their decision.
+ * - `UNAUTHENTICATED`: the server refused the client's token; every server would refuse it.
  * - `CODEC_ERROR`: the arguments or the reply do not (de)serialize; no server fixes that.
  * - `CIRCUIT_OPEN`: selection already skips servers whose breaker is open, so this means no
  *   server is available now; retrying would spin without sending anything.
@@ -47,6 +51,7 @@ export function isRetryable(error: unknown): boolean {
   if (!(error instanceof RpcError)) return false;
   switch (error.code) {
     case 'UNAVAILABLE':
+    case 'RESOURCE_EXHAUSTED':
     case 'CONNECTION_CLOSED':
     case 'DEADLINE_EXCEEDED':
       return true;

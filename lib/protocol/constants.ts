@@ -89,9 +89,10 @@ export const MetadataKey = {
   RpcxError: '__rpcx_error__',
   /**
    * Set by a Phobos for TypeScript server on an error reply that is not the handler's own
-   * failure (a {@link ServerErrorCode}): `UNAVAILABLE` (busy, shutting down) and
-   * `DEADLINE_EXCEEDED` raise the matching error class, so governance can retry them; the others
-   * reach the caller as `ServiceError.details.reason`. Other peers ignore the key.
+   * failure (a {@link ServerErrorCode}): `UNAVAILABLE` (shutting down), `RESOURCE_EXHAUSTED`
+   * (busy), `DEADLINE_EXCEEDED` and `UNAUTHENTICATED` raise the matching error class (governance
+   * retries the first three); the others reach the caller as `ServiceError.details.reason`. Other
+   * peers ignore the key.
    */
   ErrorCode: '__phobos_code',
   /** The auth token checked by a server's `authorize` option. */
@@ -106,9 +107,14 @@ export const MetadataKey = {
 
 /**
  * Why a server refused or failed a call by itself (the `__phobos_code` of its error reply):
- * `UNAVAILABLE` busy or shutting down; `DEADLINE_EXCEEDED` the caller's deadline passed;
- * `NOT_FOUND` no such service or method; `INVALID_ARGUMENT` the request does not decode;
- * `UNAUTHENTICATED` `authorize` refused the token.
+ * `UNAVAILABLE` shutting down (a client raises `ConnectionError`); `RESOURCE_EXHAUSTED` busy, past
+ * `maxConcurrentRequests` and `maxQueuedRequests` or `maxBufferedBytes`, the call not run
+ * (`ResourceExhaustedError`); `DEADLINE_EXCEEDED` the caller's deadline passed
+ * (`DeadlineExceededError`); `UNAUTHENTICATED` `authorize` refused the token, or the connection
+ * closed for that refusal (`UnauthenticatedError`); `NOT_FOUND` no such service or method and
+ * `INVALID_ARGUMENT` the request does not decode (`ServiceError` with that `details.reason`).
+ * A client of an earlier version, which knew no `RESOURCE_EXHAUSTED`, reads a busy reply as a
+ * `ServiceError` and does not retry it.
  *
  * @example
  * ```ts
@@ -118,6 +124,7 @@ export const MetadataKey = {
  */
 export type ServerErrorCode =
   | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'
   | 'NOT_FOUND'
   | 'INVALID_ARGUMENT'

@@ -23,6 +23,7 @@ import {
   DeadlineExceededError,
   ProtocolError,
   RpcError,
+  UnauthenticatedError,
 } from '../errors/index.js';
 import type { DeadlineQueues } from '../operators/deadline-queue.js';
 import {
@@ -296,7 +297,7 @@ export class ServerConnectionHandler implements ServerConnection {
           call.request,
           reason.message,
           undefined,
-          reason.code === 'UNAVAILABLE' ? 'UNAVAILABLE' : undefined,
+          reason.code === 'UNAVAILABLE' || reason.code === 'UNAUTHENTICATED' ? reason.code : undefined,
         ),
       );
     }
@@ -404,7 +405,7 @@ export class ServerConnectionHandler implements ServerConnection {
     this.send(reply);
   }
 
-  /** The `UNAVAILABLE` error reply of a request the server has no room for, saying why. */
+  /** The `RESOURCE_EXHAUSTED` error reply of a request the server has no room for, saying why. */
   private busyReply(request: Message): Message {
     const { maxConcurrentRequests, maxQueuedRequests } = this.options;
     const why = this.core.overBudget
@@ -414,7 +415,7 @@ export class ServerConnectionHandler implements ServerConnection {
       request,
       `server busy: ${why}; retry later or call another server`,
       undefined,
-      'UNAVAILABLE',
+      'RESOURCE_EXHAUSTED',
     );
   }
 
@@ -574,7 +575,7 @@ export class ServerConnectionHandler implements ServerConnection {
       service: request.servicePath,
       method: request.serviceMethod,
     });
-    this.close(new CancelledError('connection closed: unauthorized'));
+    this.close(new UnauthenticatedError('connection closed: unauthorized'));
   }
 
   private run(request: Message, call: InflightCall): void {

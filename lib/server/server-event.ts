@@ -127,8 +127,8 @@ export interface CallFinishedEvent {
   readonly known: boolean;
   /**
    * `OK`, or the error reply's code: `NOT_FOUND`, `INVALID_ARGUMENT`, `UNAUTHENTICATED`,
-   * `DEADLINE_EXCEEDED`, `UNAVAILABLE` (busy, shutting down), `CANCELLED` (the caller cancelled or
-   * its connection closed), or `UNKNOWN` (the handler failed).
+   * `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED` (busy), `UNAVAILABLE` (shutting down), `CANCELLED`
+   * (the caller cancelled or its connection closed), or `UNKNOWN` (the handler failed).
    */
   readonly code: string;
   /** From when the call was taken to its reply, in milliseconds (sub-millisecond precision). */

@@ -94,8 +94,9 @@ export interface AuthInfo {
 
 /**
  * Decides whether a call may run, from its `__AUTH` token (undefined when the client sent none).
- * Return (or resolve) false to refuse: the client gets an error reply and the connection closes.
- * A thrown error refuses too, with its message.
+ * Return (or resolve) false to refuse: the call fails with `UnauthenticatedError` on the client,
+ * and the connection closes (the calls running on it fail with `UnauthenticatedError` too). A
+ * thrown error refuses too, with its message.
  * @group Server
  */
 export type Authorize = (token: string | undefined, info: AuthInfo) => boolean | Promise<boolean>;
@@ -118,8 +119,9 @@ export interface ServerOptions extends PayloadOptions {
   readonly maxConcurrentRequests?: number;
   /**
    * Requests that may wait per connection once `maxConcurrentRequests` are running. A request
-   * past it (or past `maxBufferedBytes`) is answered at once with an `UNAVAILABLE` error ("server
-   * busy"), which the XClient's failover retries on another server. Default 10,000.
+   * past it (or past `maxBufferedBytes`) is answered at once with a `RESOURCE_EXHAUSTED` error
+   * ("server busy", `ResourceExhaustedError` on the client), which the XClient's failover retries
+   * on another server. Default 10,000.
    */
   readonly maxQueuedRequests?: number;
   /**

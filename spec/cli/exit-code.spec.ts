@@ -12,7 +12,9 @@ import {
   DeadlineExceededError,
   NoInstanceError,
   ProtocolError,
+  ResourceExhaustedError,
   ServiceError,
+  UnauthenticatedError,
 } from '../../lib/errors/errors.js';
 import { RpcError } from '../../lib/errors/rpc-error.js';
 
@@ -20,10 +22,12 @@ describe('exitCodeOf', () => {
   it('exitCodeOf - maps each error class to its documented exit code', () => {
     const table: ReadonlyArray<readonly [unknown, number]> = [
       [new ServiceError('divide by zero'), ExitCode.ServiceError],
+      [new UnauthenticatedError('unauthorized'), ExitCode.ServiceError],
       [new UsageError('bad flag'), ExitCode.Usage],
       [new CommanderError(1, 'commander.unknownOption', 'unknown option'), ExitCode.Usage],
       [new RangeError('timeoutMs must be an integer'), ExitCode.Usage],
       [new ConnectionError('refused'), ExitCode.Unavailable],
+      [new ResourceExhaustedError('server busy'), ExitCode.Unavailable],
       [new ConnectionClosedError('gone'), ExitCode.Unavailable],
       [new NoInstanceError('none'), ExitCode.Unavailable],
       [new CircuitOpenError('open'), ExitCode.Unavailable],

@@ -11,7 +11,9 @@ import {
   ConnectionError,
   DeadlineExceededError,
   NoInstanceError,
+  ResourceExhaustedError,
   ServiceError,
+  UnauthenticatedError,
 } from '../../lib/errors/errors.js';
 import { RpcError } from '../../lib/errors/rpc-error.js';
 
@@ -20,13 +22,20 @@ const addressArb = fc
   .map(([host, port]) => (host.includes(':') ? `tcp@[${host}]:${port}` : `tcp@${host}:${port}`));
 const failureArb: fc.Arbitrary<AttemptFailure> = fc.record({
   address: addressArb,
-  code: fc.constantFrom('UNAVAILABLE', 'CONNECTION_CLOSED', 'DEADLINE_EXCEEDED', 'CIRCUIT_OPEN'),
+  code: fc.constantFrom(
+    'UNAVAILABLE',
+    'RESOURCE_EXHAUSTED',
+    'CONNECTION_CLOSED',
+    'DEADLINE_EXCEEDED',
+    'CIRCUIT_OPEN',
+  ),
   message: fc.string({ minLength: 1, maxLength: 80 }),
 });
 /** The call's final error, of each kind that lists the attempts before it. */
 const lastArb = fc.constantFrom(
   () => new ConnectionError('cannot connect to tcp@x:1: refused', { details: { address: 'tcp@x:1' } }),
   () => new ConnectionClosedError('connection to tcp@x:1 closed: reset', { details: { address: 'tcp@x:1' } }),
+  () => new ResourceExhaustedError('server busy: ...', { details: { address: 'tcp@x:1' } }),
   () => new DeadlineExceededError('no answer', { details: { timeoutMs: 5 } }),
   () => new CircuitOpenError('every server of S has an open circuit breaker', { details: { instances: [] } }),
   () =>
@@ -101,18 +110,22 @@ describe('attemptsFailedError', () => {
     expect(retried.message).toBe(
       'S.M: 1 of 4 servers failed: tcp@a:1 (3 attempts: cannot connect: connect ECONNREFUSED); check that it is up and reachable from here',
     );
-    const slow = attemptsFailedError(
-      'S',
-      'M',
-      [
-        failure('tcp@a:1', 'M did not answer', 'DEADLINE_EXCEEDED'),
-        failure('tcp@b:1', 'M did not answer', 'DEADLINE_EXCEEDED'),
-      ],
-      new DeadlineExceededError('M did not answer'),
-      undefined,
-    );
+    const onTwo = (last: RpcError, known: number | undefined) =>
+      attemptsFailedError(
+        'S',
+        'M',
+        ['tcp@a:1', 'tcp@b:1'].map((address) => failure(address, last.message, last.code)),
+        last,
+        known,
+      );
+    const slow = onTwo(new DeadlineExceededError('M did not answer'), undefined);
     expect(slow).toBeInstanceOf(DeadlineExceededError);
     expect(slow.message).toMatch(/^S\.M: 2 servers failed: .*; they are slow to answer: raise timeoutMs/);
+    const busy = onTwo(new ResourceExhaustedError('server busy'), 2);
+    expect(busy).toBeInstanceOf(ResourceExhaustedError);
+    expect(busy.message).toBe(
+      'S.M: all 2 servers failed: tcp@a:1 (server busy), tcp@b:1 (server busy); they are busy: send fewer calls at once, or add servers',
+    );
   });
 
   it('attemptsFailedError - every breaker open, or no server left, after failures: the error says so and lists them', () => {
@@ -162,10 +175,12 @@ describe('isServerFailure', () => {
   it.each<[string, unknown, boolean]>([
     ['a ConnectionError', new ConnectionError('x'), true],
     ['a ConnectionClosedError', new ConnectionClosedError('x'), true],
+    ['a ResourceExhaustedError: the server was busy', new ResourceExhaustedError('x'), true],
     ['a DeadlineExceededError', new DeadlineExceededError('x'), true],
     ['a CircuitOpenError', new CircuitOpenError('x'), true],
     ['a NoInstanceError', new NoInstanceError('x'), true],
     ['a ServiceError: the service answered', new ServiceError('x'), false],
+    ['an UnauthenticatedError: the token was refused', new UnauthenticatedError('x'), false],
     ['an RpcError of code CANCELLED', new RpcError('x', { code: 'CANCELLED' }), false],
     ['a plain Error', new Error('x'), false],
     ['a string', 'x', false],

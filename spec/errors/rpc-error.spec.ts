@@ -10,8 +10,10 @@ import {
   DeadlineExceededError,
   NoInstanceError,
   ProtocolError,
+  ResourceExhaustedError,
   RpcError,
   ServiceError,
+  UnauthenticatedError,
 } from '../../lib/index.js';
 import { hostileValue } from '../support/hostile-values.js';
 
@@ -26,6 +28,8 @@ describe('RpcError', () => {
     [new ConnectionClosedError('x'), 'CONNECTION_CLOSED', 'ConnectionClosedError'],
     [new ProtocolError('x', { field: 'magic' }), 'PROTOCOL_ERROR', 'ProtocolError'],
     [new CodecError('x'), 'CODEC_ERROR', 'CodecError'],
+    [new UnauthenticatedError('x'), 'UNAUTHENTICATED', 'UnauthenticatedError'],
+    [new ResourceExhaustedError('x'), 'RESOURCE_EXHAUSTED', 'ResourceExhaustedError'],
     [new RpcError('x'), 'UNKNOWN', 'RpcError'],
     [new RpcError('x', { code: 'UNAVAILABLE' }), 'UNAVAILABLE', 'RpcError'],
   ])('%s has its code and its class name', (error, code, name) => {
@@ -80,6 +84,8 @@ describe('RpcError', () => {
       new ConnectionClosedError('m', options),
       new ProtocolError('m', { ...options, field: 'magic' }),
       new CodecError('m', options),
+      new UnauthenticatedError('m', options),
+      new ResourceExhaustedError('m', options),
     ];
     for (const error of made) {
       expect([error.message, error.cause, error.details.k]).toEqual(['m', 'why', 1]);

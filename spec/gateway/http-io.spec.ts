@@ -11,7 +11,9 @@ import {
   ConnectionError,
   DeadlineExceededError,
   NoInstanceError,
+  ResourceExhaustedError,
   ServiceError,
+  UnauthenticatedError,
 } from '../../lib/index.js';
 
 function request(headers: Record<string, string>): IncomingMessage {
@@ -58,12 +60,13 @@ describe('gateway HTTP helpers', () => {
       [new ServiceError('boom'), 'unknown', 500, -32000],
       [reasons('NOT_FOUND'), 'not_found', 404, -32601],
       [reasons('INVALID_ARGUMENT'), 'invalid_argument', 400, -32602],
-      [reasons('UNAUTHENTICATED'), 'unauthenticated', 401, -32004],
+      [new UnauthenticatedError('unauthorized'), 'unauthenticated', 401, -32004],
       [new DeadlineExceededError('late'), 'deadline_exceeded', 504, -32001],
       [new CancelledError('gone'), 'canceled', 499, -32008],
       [new NoInstanceError('none'), 'unavailable', 503, -32002],
       [new CircuitOpenError('open'), 'unavailable', 503, -32002],
-      [new ConnectionError('busy'), 'unavailable', 503, -32002],
+      [new ConnectionError('shutting down'), 'unavailable', 503, -32002],
+      [new ResourceExhaustedError('busy'), 'resource_exhausted', 429, -32003],
       [new ConnectionClosedError('dropped'), 'unavailable', 502, -32002],
       [new CodecError('bad reply'), 'internal', 502, -32603],
       [new Error('plain'), 'internal', 500, -32603],
@@ -75,6 +78,7 @@ describe('gateway HTTP helpers', () => {
       expect(mapped.details).toMatchObject({ service: 'S', method: 'M' });
     }
     expect(gatewayErrorOf(new NoInstanceError('none'), 'S', 'M').retryAfterS).toBe(1);
+    expect(gatewayErrorOf(new ResourceExhaustedError('busy'), 'S', 'M').retryAfterS).toBe(1);
     // Details never say where the servers are.
     const closed = new ConnectionClosedError('dropped', { details: { address: 'tcp@10.0.0.1:1' } });
     expect(gatewayErrorOf(closed, 'S', 'M').details).toEqual({ service: 'S', method: 'M' });

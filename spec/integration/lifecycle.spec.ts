@@ -15,8 +15,8 @@ import {
   SerializeType,
   Server,
   type ServerConnection,
-  ServiceError,
   silentLogger,
+  UnauthenticatedError,
 } from '../../lib/index.js';
 import { encodeMessage } from '../../lib/protocol/index.js';
 import { deferred, turns } from '../support/deferred.js';
@@ -243,7 +243,7 @@ describe('auth', () => {
     expect(first?.info.remoteAddress).toMatch(/^tcp@127\.0\.0\.1:\d+$/);
   });
 
-  it('auth - a wrong token gets an unauthorized ServiceError, then the server closes the connection', async () => {
+  it('auth - a wrong token gets an UnauthenticatedError, then the server closes the connection', async () => {
     let served = 0;
     const { address } = await startServer(
       defer,
@@ -252,16 +252,36 @@ describe('auth', () => {
     );
     const connection = await openConnection(defer, address, { auth: 'wrong' });
     const error = await rejection(firstValueFrom(connection.call$('Vault', 'Open')));
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).message).toMatch(/unauthorized/);
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect((error as UnauthenticatedError).message).toMatch(/unauthorized/);
     await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
     expect(served).toBe(0);
+  });
+
+  it('auth - a refusal closes the connection: a call running on it fails with UnauthenticatedError too, and its handler is aborted with one', async () => {
+    const slow = blocking();
+    const { address } = await startServer(
+      defer,
+      (server) => server.register('Vault', { Wait: slow.handler, Admin: () => 'never run' }),
+      { authorize: (token, info) => token === 'secret' && info.method !== 'Admin' },
+    );
+    const connection = await openConnection(defer, address, { auth: 'secret' });
+    const running = rejection(firstValueFrom(connection.call$('Vault', 'Wait')));
+    await slow.started;
+    const refused = await rejection(firstValueFrom(connection.call$('Vault', 'Admin')));
+    expect(refused).toBeInstanceOf(UnauthenticatedError);
+    expect((refused as UnauthenticatedError).message).toBe('unauthorized: the __AUTH token was refused');
+    const closed = await running;
+    expect(closed).toBeInstanceOf(UnauthenticatedError);
+    expect(closed).toMatchObject({ code: 'UNAUTHENTICATED', message: 'connection closed: unauthorized' });
+    expect(await slow.aborted).toBeInstanceOf(UnauthenticatedError);
+    await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
   });
 
   it('auth - a client with no token is refused', async () => {
     const { address } = await authServer((token) => token === 'secret');
     const client = startClient(defer, address);
-    await expect(client.call('Vault', 'Open')).rejects.toThrow(/unauthorized/);
+    await expect(client.call('Vault', 'Open')).rejects.toThrow(UnauthenticatedError);
   });
 
   it('auth - heartbeats of an unauthenticated connection are answered', async () => {
@@ -281,8 +301,8 @@ describe('auth', () => {
     const bad = startClient(defer, address, { auth: 'wrong' });
     await expect(good.call('Vault', 'Open')).resolves.toBe('opened');
     const error = await rejection(bad.call('Vault', 'Open'));
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).message).toMatch(/unauthorized/);
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect((error as UnauthenticatedError).message).toMatch(/unauthorized/);
   });
 
   it.each([
@@ -297,8 +317,8 @@ describe('auth', () => {
     const { address } = await authServer(authorize);
     const connection = await openConnection(defer, address, { auth: 'secret' });
     const error = await rejection(firstValueFrom(connection.call$('Vault', 'Open')));
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).message).toMatch(/^unauthorized: .*token store unavailable/);
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect((error as UnauthenticatedError).message).toMatch(/^unauthorized: .*token store unavailable/);
     await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
   });
 
@@ -326,8 +346,8 @@ describe('auth', () => {
     const { address } = await authServer(verdict as unknown as Authorize);
     const connection = await openConnection(defer, address, { auth: 'secret' });
     const error = await rejection(firstValueFrom(connection.call$('Vault', 'Open')));
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).message).toMatch(/^unauthorized/);
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect((error as UnauthenticatedError).message).toMatch(/^unauthorized/);
     await expect(lastValueFrom(connection.state$)).resolves.toBe('closed');
     const again = await openConnection(defer, address, { auth: 'secret' });
     await expect(firstValueFrom(again.ping$())).resolves.toBeGreaterThanOrEqual(0);

@@ -2,8 +2,8 @@ import { firstValueFrom, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   type CallContext,
-  ConnectionError,
   ProtocolError,
+  ResourceExhaustedError,
   type Server,
   type ServerOptions,
 } from '../../lib/index.js';
@@ -244,16 +244,16 @@ describe('maxConcurrentRequests and maxQueuedRequests', () => {
   const slow = (seq: bigint): Message =>
     request({ seq, servicePath: 'Slow', serviceMethod: 'Wait', payload: Buffer.from('{}') });
 
-  it('past maxConcurrentRequests requests wait; past maxQueuedRequests they are answered busy (UNAVAILABLE)', async () => {
+  it('past maxConcurrentRequests requests wait; past maxQueuedRequests they are answered busy (RESOURCE_EXHAUSTED)', async () => {
     const { address, waits } = await limitedServer({ maxConcurrentRequests: 2, maxQueuedRequests: 1 });
     const connection = await openConnection(defer, address, { serializeType: 1 });
     const calls = [1, 2, 3, 4].map(() =>
       firstValueFrom(connection.call$('Slow', 'Wait', {})).catch((error: unknown) => error),
     );
     const busy = await calls[3];
-    expect(busy).toBeInstanceOf(ConnectionError);
-    expect((busy as ConnectionError).code).toBe('UNAVAILABLE');
-    expect((busy as ConnectionError).message).toMatch(
+    expect(busy).toBeInstanceOf(ResourceExhaustedError);
+    expect((busy as ResourceExhaustedError).code).toBe('RESOURCE_EXHAUSTED');
+    expect((busy as ResourceExhaustedError).message).toMatch(
       /^server busy: 2 calls run \(maxConcurrentRequests 2\) and 1 wait \(maxQueuedRequests 1\)/,
     );
     expect(waits).toHaveLength(2);
@@ -354,8 +354,9 @@ describe('maxBufferedBytes', () => {
     const second = await firstValueFrom(connection.call$('Slow', 'Wait', {})).catch(
       (error: unknown) => error,
     );
-    expect((second as ConnectionError).code).toBe('UNAVAILABLE');
-    expect((second as ConnectionError).message).toMatch(
+    expect(second).toBeInstanceOf(ResourceExhaustedError);
+    expect((second as ResourceExhaustedError).code).toBe('RESOURCE_EXHAUSTED');
+    expect((second as ResourceExhaustedError).message).toMatch(
       /^server busy: the server holds more than maxBufferedBytes/,
     );
     waits[0]?.release.resolve();

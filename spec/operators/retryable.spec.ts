@@ -8,14 +8,17 @@ import {
   DeadlineExceededError,
   NoInstanceError,
   ProtocolError,
+  ResourceExhaustedError,
   RpcError,
   ServiceError,
+  UnauthenticatedError,
 } from '../../lib/errors/index.js';
 import { isRetryable } from '../../lib/operators/index.js';
 
 describe('isRetryable', () => {
   it.each([
     ['a refused connection (UNAVAILABLE)', new ConnectionError('refused')],
+    ['a busy server (RESOURCE_EXHAUSTED)', new ResourceExhaustedError('server busy')],
     ['a connection closed mid-call', new ConnectionClosedError('gone')],
     ['a per-attempt deadline', new DeadlineExceededError('slow')],
   ])('isRetryable - retries %s', (_, error) => {
@@ -25,6 +28,10 @@ describe('isRetryable', () => {
   it.each([
     ['a ServiceError (the service itself failed)', new ServiceError('divide by zero')],
     ['a CancelledError (the caller gave up)', new CancelledError('aborted')],
+    [
+      'an UnauthenticatedError (every server would refuse the token)',
+      new UnauthenticatedError('unauthorized'),
+    ],
     ['a CodecError', new CodecError('bad bytes')],
     ['a CircuitOpenError', new CircuitOpenError('open')],
     ['a NoInstanceError', new NoInstanceError('none')],
