@@ -19,55 +19,15 @@ import {
   UnauthenticatedError,
 } from '../../lib/index.js';
 import { encodeMessage } from '../../lib/protocol/index.js';
+import { blocking } from '../support/blocking.js';
 import { deferred, turns } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { rawClient, rawServer, request } from '../support/raw-peer.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
+import { rejection } from '../support/thrown.js';
 import { advanceTo } from '../support/virtual-time.js';
 
 const { defer } = trackHandles();
-
-/**
- * A handler that never answers on its own: it reports its context when it starts, and the
- * reason of its `ctx.signal` when that aborts (then rejects with it).
- */
-function blocking() {
-  const started = deferred<CallContext>();
-  const aborted = deferred<unknown>();
-  let calls = 0;
-  const handler = (_args: unknown, ctx: CallContext): Promise<never> => {
-    calls++;
-    started.resolve(ctx);
-    return new Promise<never>((_resolve, reject) => {
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          aborted.resolve(ctx.signal.reason);
-          reject(ctx.signal.reason);
-        },
-        { once: true },
-      );
-    });
-  };
-  return {
-    handler,
-    started: started.promise,
-    aborted: aborted.promise,
-    get calls() {
-      return calls;
-    },
-  };
-}
-
-/** Resolves with the error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
 
 /** Opens a connection with `connect` and hands back its subscription and how it ended. */
 function connectTo(address: string) {
@@ -106,18 +66,7 @@ describe('deadlines', () => {
 });
 
 describe('cancellation', () => {
-  it('cancel - aborting the AbortSignal rejects with CancelledError and aborts the handler signal', async () => {
-    const slow = blocking();
-    const { address } = await startServer(defer, (server) => server.register('Slow', { Wait: slow.handler }));
-    const client = startClient(defer, address);
-    const controller = new AbortController();
-    const call = rejection(client.call('Slow', 'Wait', null, { signal: controller.signal }));
-    await slow.started;
-    controller.abort();
-    expect(await call).toBeInstanceOf(CancelledError);
-    expect(await slow.aborted).toBeInstanceOf(CancelledError);
-  });
-
+  // Aborting a promise call's AbortSignal: spec/errors/documented-errors.spec.ts.
   it('cancel - unsubscribing from call$ aborts the handler signal with CancelledError', async () => {
     const slow = blocking();
     const { address } = await startServer(defer, (server) => server.register('Slow', { Wait: slow.handler }));
