@@ -137,7 +137,7 @@ export {
   sameInstances,
   usableInstances,
 } from './discovery/index.js';
-export type { RpcErrorCode, RpcErrorOptions } from './errors/index.js';
+export type { ProtocolErrorOptions, RpcErrorCode, RpcErrorOptions } from './errors/index.js';
 export {
   CancelledError,
   CircuitOpenError,
