@@ -18,8 +18,9 @@ import {
   UnauthenticatedError,
 } from '../errors/index.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
-import { CANCEL_METHOD, CANCEL_SERVICE_PATH, MessageType, MetadataKey } from '../protocol/constants.js';
+import { MessageStatus, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
+import { cancelMessage, heartbeatMessage, heartbeatReply, requestMessage } from '../protocol/messages.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
@@ -527,20 +528,17 @@ export class Connection {
       if (toldMs > 0) given.set(MetadataKey.ServerTimeout, String(toldMs));
       metadata = given;
     }
-    const request: Message = {
-      magic: defaults.dialect.magic,
-      messageType: MessageType.Request,
-      heartbeat: false,
-      oneway,
-      compressType,
-      status: 0,
-      serializeType,
-      seq: this.takeSeq(),
-      servicePath: service,
-      serviceMethod: method,
+    const request = requestMessage(
+      defaults.dialect.magic,
+      this.takeSeq(),
+      service,
+      method,
       metadata,
       payload,
-    };
+      serializeType,
+      compressType,
+      oneway,
+    );
     return { request, codec, replyType, timeoutMs, raw, compressing };
   }
 
@@ -578,7 +576,7 @@ export class Connection {
     sentBytes: number,
   ): Reply<unknown> | RpcError | Promise<Reply<unknown> | RpcError> {
     if (message.invalid) return message.invalid;
-    if (message.status !== 0) {
+    if (message.status !== MessageStatus.Normal) {
       const text =
         message.metadata.get(this.options.dialect.errorKey) ??
         message.metadata.get(MetadataKey.PhobosError) ??
@@ -656,7 +654,7 @@ export class Connection {
       return;
     }
     if (message.heartbeat) {
-      this.send({ ...message, messageType: MessageType.Response });
+      this.send(heartbeatReply(message));
       return;
     }
     this.pushes.next(this.decodePush(message));
@@ -683,40 +681,12 @@ export class Connection {
 
   /** A heartbeat request; it carries the `__AUTH` token when the connection has one. */
   private heartbeatFrame(seq: bigint): Message {
-    return {
-      magic: this.options.dialect.magic,
-      messageType: MessageType.Request,
-      heartbeat: true,
-      oneway: false,
-      compressType: CompressType.None,
-      status: 0,
-      serializeType: 0,
-      seq,
-      servicePath: '',
-      serviceMethod: '',
-      metadata: this.authMetadata ?? EMPTY_METADATA,
-      payload: EMPTY_PAYLOAD,
-    };
+    return heartbeatMessage(this.options.dialect.magic, seq, this.authMetadata ?? EMPTY_METADATA);
   }
 
   private sendCancel(seq: bigint): void {
     if (!this.isOpen) return;
-    const payload = Buffer.allocUnsafe(8);
-    payload.writeBigUInt64BE(seq, 0);
-    this.send({
-      magic: this.options.dialect.magic,
-      messageType: MessageType.Request,
-      heartbeat: false,
-      oneway: true,
-      compressType: CompressType.None,
-      status: 0,
-      serializeType: 0,
-      seq: this.takeSeq(),
-      servicePath: CANCEL_SERVICE_PATH,
-      serviceMethod: CANCEL_METHOD,
-      metadata: EMPTY_METADATA,
-      payload,
-    });
+    this.send(cancelMessage(this.options.dialect.magic, this.takeSeq(), seq));
   }
 
   private send(message: Message): void {

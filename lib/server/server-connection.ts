@@ -36,6 +36,7 @@ import {
   type ServerErrorCode,
 } from '../protocol/constants.js';
 import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
+import { errorReply, heartbeatReply, replyMessage, requestMessage } from '../protocol/messages.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
@@ -335,20 +336,20 @@ export class ServerConnectionHandler implements ServerConnection {
     const codec = this.options.codecs.get(serializeType);
     const payload = data === undefined ? EMPTY_PAYLOAD : codec.encode(data);
     this.pushSeq += 1n;
-    this.frames.send({
-      magic: this.dialect.magic,
-      messageType: MessageType.Request,
-      heartbeat: false,
-      oneway: true,
-      compressType: CompressType.None,
-      status: 0,
-      serializeType,
-      seq: this.pushSeq,
-      servicePath: service,
-      serviceMethod: method,
-      metadata: toMetadata('push metadata', options.metadata),
-      payload,
-    });
+    const metadata = toMetadata('push metadata', options.metadata);
+    this.frames.send(
+      requestMessage(
+        this.dialect.magic,
+        this.pushSeq,
+        service,
+        method,
+        metadata,
+        payload,
+        serializeType,
+        CompressType.None,
+        true,
+      ),
+    );
     this.watchdog.sent();
     if (!this.frames.writable) this.updateReading();
   }
@@ -436,8 +437,7 @@ export class ServerConnectionHandler implements ServerConnection {
         if (granted) this.watchdog.authenticated();
       });
     }
-    const { invalid: _invalid, ...frame } = message;
-    const echo: Message = { ...frame, messageType: MessageType.Response };
+    const echo = heartbeatReply(message);
     if (this.frames.writable) this.send(echo);
     else this.heldEcho = echo;
   }
@@ -748,14 +748,8 @@ export class ServerConnectionHandler implements ServerConnection {
     replyType: ServiceMethod['types']['replyType'],
     ctx: CallContext,
   ): Message | Promise<Message> {
-    const replyWith = ({ payload, compressType }: CompressedPayload): Message => ({
-      ...request,
-      messageType: MessageType.Response,
-      compressType,
-      status: 0,
-      metadata: ctx.replyMetadata,
-      payload,
-    });
+    const replyWith = ({ payload, compressType }: CompressedPayload): Message =>
+      replyMessage(request, ctx.replyMetadata, payload, compressType);
     const cannotEncode = (error: unknown): Message =>
       this.errorReply(request, `cannot encode the reply: ${describeThrown(error)}`, ctx);
     try {
@@ -781,18 +775,7 @@ export class ServerConnectionHandler implements ServerConnection {
     ctx: CallContext | undefined,
     code?: ServerErrorCode,
   ): Message {
-    const metadata = replyMetadataOf(ctx);
-    metadata.set(this.dialect.errorKey, boundedMessage(message));
-    if (code) metadata.set(MetadataKey.ErrorCode, code);
-    return {
-      ...request,
-      magic: this.dialect.magic,
-      messageType: MessageType.Response,
-      compressType: CompressType.None,
-      status: 1,
-      metadata,
-      payload: EMPTY_PAYLOAD,
-    };
+    return errorReply(request, this.dialect, boundedMessage(message), code, replyMetadataOf(ctx));
   }
 
   private finish(seq: bigint, call: InflightCall, reply: Message | undefined): void {

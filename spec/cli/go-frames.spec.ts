@@ -1,31 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../lib/protocol/decoder.js';
 import { encodeMessage } from '../../lib/protocol/encode.js';
+import { type GoFrame, goFrames } from '../support/go-frames.js';
 import { trackHandles } from '../support/handles.js';
 import { expectUsageError, phobos } from './cli-process.js';
 import { type PeerConnection, scriptedPeer } from './scripted-peer.js';
 
 const { defer } = trackHandles();
 
-interface Vector {
-  readonly case: string;
-  readonly direction: 'client->server' | 'server->client';
-  readonly hex: string;
-}
-
-const VECTORS = (
-  JSON.parse(readFileSync(new URL('../fixtures/phobos-go-frames.json', import.meta.url), 'utf8')) as {
-    vectors: Vector[];
-  }
-).vectors;
-
 /** The first frame of a golden case in one direction. */
-function golden(name: string, direction: Vector['direction']): Buffer {
-  const vector = VECTORS.find((v) => v.case.startsWith(name) && v.direction === direction);
-  if (vector === undefined) throw new Error(`no golden frame ${name} ${direction}`);
-  return Buffer.from(vector.hex, 'hex');
+function golden(name: string, direction: GoFrame['direction']): Buffer {
+  return goFrames(name, direction)[0] as Buffer;
 }
 
 /**
