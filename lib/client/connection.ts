@@ -1,12 +1,6 @@
 import { asyncScheduler, BehaviorSubject, map, Observable, Subject, type Unsubscribable } from 'rxjs';
 import type { Codec } from '../codec/index.js';
-import {
-  type CompressedPayload,
-  CompressType,
-  compressPayloadOffloading,
-  decompressPayload,
-  decompressPayloadOffloading,
-} from '../compress/index.js';
+import { type CompressedPayload, CompressType, decompressPayload } from '../compress/index.js';
 import {
   CodecError,
   ConnectionClosedError,
@@ -21,6 +15,7 @@ import { DeadlineQueue } from '../operators/deadline-queue.js';
 import { MessageStatus, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
 import { cancelMessage, heartbeatMessage, heartbeatReply, requestMessage } from '../protocol/messages.js';
+import { decodeInflated, decodePayload, encodePayload } from '../protocol/payload.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
@@ -503,23 +498,20 @@ export class Connection {
     const requestType = o.requestType ?? types?.requestType;
     const replyType = o.replyType ?? types?.replyType;
     const codec = defaults.codecs.get(serializeType);
-    let payload: Uint8Array;
-    if (args === undefined) payload = EMPTY_PAYLOAD;
-    else if (!raw) payload = codec.encode(args, requestType ? { type: requestType } : {});
-    else if (args instanceof Uint8Array) payload = args;
-    else throw new TypeError(`a raw call takes its payload as a Uint8Array, got ${describeValue(args)}`);
+    const encoded = encodePayload(
+      args,
+      raw ? undefined : codec,
+      requestType,
+      compress ? defaults.compressors.get(CompressType.Gzip) : undefined,
+      defaults,
+    );
+    // A payload compressed on the thread pool replaces the empty one when ready.
+    let payload: Uint8Array = EMPTY_PAYLOAD;
     let compressType: number = CompressType.None;
     let compressing: Promise<CompressedPayload> | undefined;
-    if (compress) {
-      const compressed = compressPayloadOffloading(
-        payload,
-        defaults.compressors.get(CompressType.Gzip),
-        defaults.compressThresholdBytes,
-        defaults.offloadThresholdBytes,
-      );
-      if (compressed instanceof Promise) compressing = compressed;
-      else ({ payload, compressType } = compressed);
-    }
+    if (encoded instanceof Uint8Array) payload = encoded;
+    else if (encoded instanceof Promise) compressing = encoded;
+    else ({ payload, compressType } = encoded);
     let metadata: Metadata;
     if (o.metadata === undefined) metadata = this.sharedMetadata(toldMs);
     else {
@@ -592,44 +584,23 @@ export class Connection {
       const reason = code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT' ? code : undefined;
       return new ServiceError(text, reason ? { details: { ...options.details, reason } } : options);
     }
-    let payload: Uint8Array | Promise<Uint8Array>;
-    try {
-      payload = decompressPayloadOffloading(message.payload, message.compressType, this.options);
-    } catch (error) {
-      return this.undecodable(error, service, method);
-    }
-    if (!(payload instanceof Promise))
-      return this.decodePayload(message, payload, codec, replyType, sentBytes, service, method);
-    // Inflated on the thread pool: only such replies pay for these closures.
-    return payload.then(
-      (inflated) => this.decodePayload(message, inflated, codec, replyType, sentBytes, service, method),
-      (error: unknown) => this.undecodable(error, service, method),
-    );
-  }
-
-  /** The reply's decoded (or, without a codec, raw) payload, or the error decoding it. */
-  private decodePayload(
-    message: Message,
-    payload: Uint8Array,
-    codec: Codec | undefined,
-    replyType: ProtobufTypes['replyType'],
-    sentBytes: number,
-    service: string,
-    method: string,
-  ): Reply<unknown> | RpcError {
-    const receivedBytes = message.payload.length;
-    if (codec === undefined) return { data: payload, metadata: message.metadata, sentBytes, receivedBytes };
+    let data: unknown;
     try {
       const replyCodec =
-        message.serializeType === codec.serializeType
+        codec === undefined || message.serializeType === codec.serializeType
           ? codec
           : this.options.codecs.get(message.serializeType);
-      const data =
-        payload.length === 0 ? undefined : replyCodec.decode(payload, replyType ? { type: replyType } : {});
-      return { data, metadata: message.metadata, sentBytes, receivedBytes };
+      data = decodePayload(message.payload, message.compressType, replyCodec, replyType, this.options);
     } catch (error) {
       return this.undecodable(error, service, method);
     }
+    const receivedBytes = message.payload.length;
+    if (!(data instanceof Promise)) return { data, metadata: message.metadata, sentBytes, receivedBytes };
+    // Inflated on the thread pool: only such replies pay for these closures.
+    return data.then(
+      (decoded): Reply<unknown> => ({ data: decoded, metadata: message.metadata, sentBytes, receivedBytes }),
+      (error: unknown) => this.undecodable(error, service, method),
+    );
   }
 
   /** An error inflating or decoding a reply, as a CodecError unless it already has a code. */
@@ -671,8 +642,7 @@ export class Connection {
     try {
       if (message.invalid) throw message.invalid;
       payload = decompressPayload(payload, message.compressType, this.options);
-      const data =
-        payload.length === 0 ? undefined : this.options.codecs.get(message.serializeType).decode(payload);
+      const data = decodeInflated(payload, this.options.codecs.get(message.serializeType), undefined);
       return { ...base, payload, data };
     } catch (error) {
       return { ...base, payload, data: undefined, error: RpcError.from(error) };

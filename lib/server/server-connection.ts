@@ -10,12 +10,7 @@ import {
   type Subscription,
   type Unsubscribable,
 } from 'rxjs';
-import {
-  type CompressedPayload,
-  CompressType,
-  compressPayloadOffloading,
-  decompressPayloadOffloading,
-} from '../compress/index.js';
+import { CompressType } from '../compress/index.js';
 import { describeThrown } from '../errors/describe-thrown.js';
 import {
   CancelledError,
@@ -35,8 +30,9 @@ import {
   PHOBOS,
   type ServerErrorCode,
 } from '../protocol/constants.js';
-import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
+import type { Message } from '../protocol/message.js';
 import { errorReply, heartbeatReply, replyMessage, requestMessage } from '../protocol/messages.js';
+import { decodePayload, type EncodedPayload, encodePayload } from '../protocol/payload.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
@@ -334,7 +330,7 @@ export class ServerConnectionHandler implements ServerConnection {
   private sendPush(service: string, method: string, data: unknown, options: PushOptions): void {
     const serializeType = options.serializeType ?? this.lastSerializeType;
     const codec = this.options.codecs.get(serializeType);
-    const payload = data === undefined ? EMPTY_PAYLOAD : codec.encode(data);
+    const payload = encodePayload(data, codec, undefined);
     this.pushSeq += 1n;
     const metadata = toMetadata('push metadata', options.metadata);
     this.frames.send(
@@ -608,19 +604,25 @@ export class ServerConnectionHandler implements ServerConnection {
       return;
     }
     let codec: ReturnType<ResolvedServerOptions['codecs']['get']>;
-    let payload: Uint8Array | Promise<Uint8Array>;
+    let args: unknown;
     try {
       codec = this.options.codecs.get(request.serializeType);
-      payload = decompressPayloadOffloading(request.payload, request.compressType, this.options);
+      args = decodePayload(
+        request.payload,
+        request.compressType,
+        codec,
+        method.types.requestType,
+        this.options,
+      );
     } catch (error) {
       this.badPayload(request, call, error);
       return;
     }
-    if (payload instanceof Promise) {
+    if (args instanceof Promise) {
       // Inflated on the thread pool: the call may be cancelled, or its connection closed, meanwhile.
-      payload.then(
-        (inflated) => {
-          if (!call.done) this.invoke(request, call, service, method, codec, inflated);
+      args.then(
+        (decoded) => {
+          if (!call.done) this.invoke(request, call, service, method, codec, decoded);
         },
         (error: unknown) => {
           if (!call.done) this.badPayload(request, call, error);
@@ -628,7 +630,7 @@ export class ServerConnectionHandler implements ServerConnection {
       );
       return;
     }
-    this.invoke(request, call, service, method, codec, payload);
+    this.invoke(request, call, service, method, codec, args);
   }
 
   private badPayload(request: Message, call: InflightCall, error: unknown): void {
@@ -640,26 +642,16 @@ export class ServerConnectionHandler implements ServerConnection {
     );
   }
 
-  /** Decodes the arguments and calls the handler. */
+  /** Calls the handler with the decoded arguments. */
   private invoke(
     request: Message,
     call: InflightCall,
     service: Service,
     method: ServiceMethod,
     codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
-    payload: Uint8Array,
+    args: unknown,
   ): void {
     const seq = request.seq;
-    let args: unknown;
-    try {
-      args =
-        payload.length === 0
-          ? undefined
-          : codec.decode(payload, method.types.requestType ? { type: method.types.requestType } : {});
-    } catch (error) {
-      this.badPayload(request, call, error);
-      return;
-    }
     const timeoutMs = serverTimeoutMs(request.metadata.get(MetadataKey.ServerTimeout));
     const ctx = this.context(request, call, timeoutMs);
     if (timeoutMs > 0) {
@@ -748,25 +740,29 @@ export class ServerConnectionHandler implements ServerConnection {
     replyType: ServiceMethod['types']['replyType'],
     ctx: CallContext,
   ): Message | Promise<Message> {
-    const replyWith = ({ payload, compressType }: CompressedPayload): Message =>
-      replyMessage(request, ctx.replyMetadata, payload, compressType);
-    const cannotEncode = (error: unknown): Message =>
-      this.errorReply(request, `cannot encode the reply: ${describeThrown(error)}`, ctx);
+    const metadata = ctx.replyMetadata;
+    let encoded: EncodedPayload;
     try {
-      const payload =
-        value === undefined ? EMPTY_PAYLOAD : codec.encode(value, replyType ? { type: replyType } : {});
-      if (request.compressType === CompressType.None)
-        return replyWith({ payload, compressType: CompressType.None });
-      const compressed = compressPayloadOffloading(
-        payload,
-        this.options.compressors.get(request.compressType),
-        this.options.compressThresholdBytes,
-        this.options.offloadThresholdBytes,
-      );
-      return compressed instanceof Promise ? compressed.then(replyWith, cannotEncode) : replyWith(compressed);
+      // A reply mirrors its request's compress type.
+      const compressType = request.compressType;
+      const compressor =
+        compressType === CompressType.None ? undefined : this.options.compressors.get(compressType);
+      encoded = encodePayload(value, codec, replyType, compressor, this.options);
     } catch (error) {
-      return cannotEncode(error);
+      return this.cannotEncode(request, error, ctx);
     }
+    if (encoded instanceof Uint8Array) return replyMessage(request, metadata, encoded);
+    if (!(encoded instanceof Promise))
+      return replyMessage(request, metadata, encoded.payload, encoded.compressType);
+    // Compressed on the thread pool: only such replies pay for these closures.
+    return encoded.then(
+      ({ payload, compressType }) => replyMessage(request, metadata, payload, compressType),
+      (error: unknown) => this.cannotEncode(request, error, ctx),
+    );
+  }
+
+  private cannotEncode(request: Message, error: unknown, ctx: CallContext): Message {
+    return this.errorReply(request, `cannot encode the reply: ${describeThrown(error)}`, ctx);
   }
 
   private errorReply(
