@@ -1,10 +1,12 @@
 // Two builds of the library side by side: a workload (echo64, message1, big256k, big256k-gzip) at a number of calls
-// in flight, one `Client` against one server process, both processes loading the same build,
+// in flight, one `Client` (or, with --xclient, one `XClient`: failover, p2p discovery of that one
+// server) against one server process, both processes loading the same build,
 // the builds alternating round by round; calls/s and the CPU per call of client and server.
 // For a change's cost on the hot path, build the base in a worktree and compare:
 //   git worktree add /tmp/base main && (cd /tmp/base && npm ci && npm run build)
 //   npm run build && npx tsx benchmarks/builds.ts --base /tmp/base/dist [--head dist]
 //     [--workload echo64|message1|big256k|big256k-gzip] [--in-flight 100] [--seconds 3] [--rounds 3]
+//     [--xclient]
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     client: { type: 'boolean', default: false },
+    xclient: { type: 'boolean', default: false },
   },
 });
 const WORKLOADS = ['echo64', 'message1', 'big256k', 'big256k-gzip'] as const;
@@ -80,6 +83,7 @@ async function run(dist: string): Promise<string> {
       String(inFlight),
       '--seconds',
       String(seconds),
+      ...(values.xclient ? ['--xclient'] : []),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'], env: { ...env, PHOBOS_ADDRESS: address } },
   );
@@ -104,20 +108,30 @@ async function runClient(): Promise<void> {
   const address = process.env.PHOBOS_ADDRESS ?? '';
   const message1 = workload === 'message1' ? loadMessage1() : undefined;
   const big = workload === 'big256k' || workload === 'big256k-gzip';
-  const client = new phobos.Client(
-    address,
-    message1
-      ? {
-          serializeType: phobos.SerializeType.Protobuf,
-          protobuf: { 'Hello.Say': { requestType: message1.type, replyType: message1.type } },
-        }
-      : big
-        ? { serializeType: phobos.SerializeType.Raw, compress: workload === 'big256k-gzip' }
-        : { serializeType: phobos.SerializeType.MsgPack },
-  );
+  const options = message1
+    ? {
+        serializeType: phobos.SerializeType.Protobuf,
+        protobuf: { 'Hello.Say': { requestType: message1.type, replyType: message1.type } },
+      }
+    : big
+      ? { serializeType: phobos.SerializeType.Raw, compress: workload === 'big256k-gzip' }
+      : { serializeType: phobos.SerializeType.MsgPack };
   const [service, method, payload] = message1
     ? ['Hello', 'Say', message1.payload]
     : ['Echo', 'Echo', big ? big256kPayload : echo64Payload];
+  const client = values.xclient
+    ? (() => {
+        const xclient = new phobos.XClient(service, {
+          ...options,
+          discovery: phobos.p2pDiscovery(address),
+          failMode: 'failover',
+        });
+        return {
+          call: (_service: string, name: string, args: unknown) => xclient.call(name, args),
+          close: () => xclient.close(),
+        };
+      })()
+    : new phobos.Client(address, options);
   let stop = false;
   let calls = 0;
   const lanes = Array.from({ length: inFlight }, async () => {

@@ -192,9 +192,9 @@ export class Connection {
       },
       { onMessage: (message) => this.receive(message), onClose: (error) => this.closed(error) },
     );
+    this.frames.unref();
     // A server with authorize closes a connection that shows no valid token within its
     // authTimeoutMs: a heartbeat carrying the token shows it at once, even if no call comes.
-    this.frames.unref();
     if (this.authMetadata) this.send(this.heartbeatFrame(this.takeSeq()));
   }
 
