@@ -33,7 +33,10 @@ interface Referenced {
 export interface FrameSocketHandlers {
   /** A complete frame arrived. */
   onMessage(message: Message): void;
-  /** The socket closed; `error` says why when it was not a clean close. Called once. */
+  /**
+   * The link ended: called once, when the peer ends its side (after its last frame is delivered)
+   * or the socket closes, whichever comes first. `error` says why when it was not a clean close.
+   */
   onClose(error: Error | undefined): void;
   /** The socket's write buffer drained after being full. */
   onDrain?(): void;
@@ -137,12 +140,21 @@ export class FrameSocket implements FrameTransport {
     socket.on('error', (error) => {
       this.closeReason ??= error;
     });
-    socket.on('close', () => {
-      this.closed = true;
-      this.batch = [];
-      this.handlers.onClose(this.closeReason);
-    });
+    // The peer's end of input ends the connection (the protocol has no half-close): it is
+    // reported then, not at 'close' a turn or more later, so that the owner never sees a link
+    // that is no longer open yet not reported closed (a call sent in between would fail at once).
+    socket.on('end', this.finish);
+    socket.on('close', this.finish);
   }
+
+  /** Reports the close once: at the peer's end of input or at 'close', whichever comes first. */
+  private readonly finish = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.handlers.onClose(this.closeReason);
+  };
 
   /** False once the socket closed or began closing. */
   get open(): boolean {

@@ -96,4 +96,34 @@ describe('FrameSocket writes', () => {
     for (const peer of peers) peer.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
+  it('a peer that ends its side - its last frames arrive, then the close is reported at its end of input, not a turn later at close', async () => {
+    const server = createServer((socket) => {
+      // One frame, then the end of this side.
+      const peer = new FrameSocket(socket, { maxMessageBytes: 1 << 20 }, { onMessage() {}, onClose() {} });
+      peer.send(frame(7));
+      peer.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const near = netConnect(port, '127.0.0.1');
+    await new Promise((resolve) => near.once('connect', resolve));
+    const seen: string[] = [];
+    const frames = new FrameSocket(
+      near,
+      { maxMessageBytes: 1 << 20 },
+      {
+        onMessage: (message) => seen.push(`frame ${message.seq}`),
+        onClose: (error) => seen.push(`closed ${error?.message ?? 'cleanly'}`),
+      },
+    );
+    // Listeners run in the order added: this one runs right after the FrameSocket's own.
+    const atEnd = new Promise<{ open: boolean; seen: string[] }>((resolve) =>
+      near.once('end', () => resolve({ open: frames.open, seen: [...seen] })),
+    );
+    const atClose = new Promise<number>((resolve) => near.once('close', () => resolve(seen.length)));
+    expect(await atEnd).toEqual({ open: false, seen: ['frame 7', 'closed cleanly'] });
+    // Reported once: the socket's close adds nothing.
+    expect(await atClose).toBe(2);
+    await new Promise((resolve) => server.close(resolve));
+  });
 });
