@@ -212,9 +212,11 @@ export class Connection {
    * Calls a method and emits its decoded reply, then completes.
    *
    * Errors with {@link ServiceError} when the handler failed, {@link DeadlineExceededError} past
-   * `timeoutMs`, {@link ConnectionClosedError} when the connection drops, {@link CodecError} when
-   * the arguments cannot be encoded or the reply cannot be decoded, RangeError/TypeError for bad
-   * options (all as error notifications, never thrown).
+   * `timeoutMs`, {@link ConnectionClosedError} when the connection drops,
+   * {@link ResourceExhaustedError} when the server was too busy to take the call,
+   * {@link UnauthenticatedError} when the server's `authorize` refused the connection's token,
+   * {@link CodecError} when the arguments cannot be encoded or the reply cannot be decoded,
+   * RangeError/TypeError for bad options (all as error notifications, never thrown).
    *
    * @example
    * ```ts

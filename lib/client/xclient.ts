@@ -209,8 +209,10 @@ export class XClient {
    * (`timeoutMs`, all attempts together; 30 s unless set), `NoInstanceError` (discovery knows no
    * usable server, or found none before the deadline: the error names the discovery and its last
    * error), `CircuitOpenError` (every server's breaker is open), `ConnectionError` /
-   * `ConnectionClosedError` (retries exhausted), `CodecError`, or a RangeError/TypeError for bad
-   * arguments. When attempts on servers failed before (failover, failtry, failbackup), the error
+   * `ConnectionClosedError` (retries exhausted), `ResourceExhaustedError` (every server tried was
+   * busy; retried like a connection error), `UnauthenticatedError` (a server's `authorize` refused
+   * the `auth` token: never retried), `CodecError`, or a RangeError/TypeError for bad arguments.
+   * When attempts on servers failed before (failover, failtry, failbackup), the error
    * keeps the class and code of the last one and names every server tried with its own error,
    * listed in `details.attempts` ({@link AttemptFailure}).
    *
