@@ -10,7 +10,7 @@ import { describeValue, hasMethods, toMetadata } from '../util/validate.js';
 import { metadataGetter, metadataSetter } from './metadata-carrier.js';
 import { otelApi } from './otel-api.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
-import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
+import { Attr, endpointSetter, rpcAttributes, spanName, startRpcSpan } from './rpc-attributes.js';
 import { type Outcome, subscribeTraced } from './traced.js';
 
 const { context, SpanKind, trace } = otelApi;
@@ -77,6 +77,7 @@ export function otelClient<C extends Pick<Client, 'use'> | Pick<XClient, 'use'>>
   // A logical call's span context, by the id its calls' metadata carries, while the call runs.
   const logicalCalls = new Map<string, Context>();
   let lastId = 0;
+  const setEndpoint = endpointSetter();
 
   const callStage: ClientInterceptor = (next) => (call) =>
     new Observable<Reply<unknown>>((subscriber) => {

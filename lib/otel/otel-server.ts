@@ -8,7 +8,7 @@ import { describeValue, hasMethods } from '../util/validate.js';
 import { metadataGetter } from './metadata-carrier.js';
 import { otelApi } from './otel-api.js';
 import { type OtelOptions, resolveOtelOptions } from './otel-options.js';
-import { Attr, rpcAttributes, setEndpoint, spanName, startRpcSpan } from './rpc-attributes.js';
+import { Attr, endpointSetter, rpcAttributes, spanName, startRpcSpan } from './rpc-attributes.js';
 import { type Outcome, subscribeTraced } from './traced.js';
 
 const { ROOT_CONTEXT, SpanKind, trace } = otelApi;
@@ -56,6 +56,7 @@ export function otelServer<S extends Pick<Server, 'use'>>(server: S, options?: O
   if (!hasMethods(server, ['use']))
     throw new TypeError(`otelServer: server must be a Server, got ${describeValue(server)}`);
   const { tracer, propagator } = resolveOtelOptions('otelServer options', options);
+  const setEndpoint = endpointSetter();
   const interceptor: ServerInterceptor = (next) => (call) =>
     new Observable<unknown>((subscriber) => {
       const ctx = call.ctx;

@@ -36,47 +36,53 @@ export function rpcAttributes(service: string, method: string): Attributes {
   return { [Attr.rpcSystem]: RPC_SYSTEM, [Attr.rpcService]: service, [Attr.rpcMethod]: method };
 }
 
+type Endpoint = { readonly host: string; readonly port: number | undefined };
+
+/** Most addresses an {@link endpointSetter} remembers parsed; past it, it parses each time. */
+const MAX_REMEMBERED_ENDPOINTS = 1_024;
+
 /**
- * Sets the host (or socket path) and port of a Phobos address under `addressKey` and `portKey`.
- * An address with no endpoint (`in-process@`, `unix@` of an unnamed peer) sets nothing.
+ * A function that sets the host (or socket path) and port of a Phobos address under `addressKey`
+ * and `portKey`; an address with no endpoint (`in-process@`, `unix@` of an unnamed peer) sets
+ * nothing. Each setter remembers the addresses it parsed (a client calls the same few servers
+ * over and over), up to 1,024 of them: made by each instrumented client or server, so that the
+ * memory goes with it.
  */
-export function setEndpoint(
+export function endpointSetter(): (
   attributes: Attributes,
   address: string | undefined,
   addressKey: string,
   portKey: string,
-): Attributes {
-  if (address === undefined) return attributes;
-  const endpoint = endpointOf(address);
-  if (endpoint === undefined) return attributes;
-  attributes[addressKey] = endpoint.host;
-  if (endpoint.port !== undefined) attributes[portKey] = endpoint.port;
-  return attributes;
+) => Attributes {
+  const endpoints = new Map<string, Endpoint | null>();
+  const endpointOf = (address: string): Endpoint | undefined => {
+    const known = endpoints.get(address);
+    if (known !== undefined) return known ?? undefined;
+    const endpoint = parseEndpoint(address);
+    if (endpoints.size < MAX_REMEMBERED_ENDPOINTS) endpoints.set(address, endpoint);
+    return endpoint ?? undefined;
+  };
+  return (attributes, address, addressKey, portKey) => {
+    if (address === undefined) return attributes;
+    const endpoint = endpointOf(address);
+    if (endpoint === undefined) return attributes;
+    attributes[addressKey] = endpoint.host;
+    if (endpoint.port !== undefined) attributes[portKey] = endpoint.port;
+    return attributes;
+  };
 }
 
-/** Addresses parsed once: a client calls the same few servers over and over. */
-const endpoints = new Map<string, { readonly host: string; readonly port: number | undefined } | null>();
-const MAX_REMEMBERED_ENDPOINTS = 1_024;
-
-function endpointOf(
-  address: string,
-): { readonly host: string; readonly port: number | undefined } | undefined {
-  const known = endpoints.get(address);
-  if (known !== undefined) return known ?? undefined;
-  let endpoint: { readonly host: string; readonly port: number | undefined } | null;
+function parseEndpoint(address: string): Endpoint | null {
   try {
     const parsed = parseAddress(address);
-    endpoint =
-      parsed.network === 'unix'
-        ? { host: parsed.path, port: undefined }
-        : parsed.network === 'memory'
-          ? { host: parsed.name, port: undefined }
-          : { host: parsed.host, port: parsed.port };
+    return parsed.network === 'unix'
+      ? { host: parsed.path, port: undefined }
+      : parsed.network === 'memory'
+        ? { host: parsed.name, port: undefined }
+        : { host: parsed.host, port: parsed.port };
   } catch {
-    endpoint = null;
+    return null;
   }
-  if (endpoints.size < MAX_REMEMBERED_ENDPOINTS) endpoints.set(address, endpoint);
-  return endpoint ?? undefined;
 }
 
 /**
