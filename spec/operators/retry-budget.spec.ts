@@ -97,7 +97,8 @@ describe('retryBudget', () => {
     fc.assert(
       fc.property(cases, ({ ratioPercent, minRetriesPerSecond, ttlMs, start, commands }) => {
         let now = start;
-        let time = start;
+        // The budget's time: the latest clock reading it made (it reads a clock gone back as standing still).
+        let time = Number.NEGATIVE_INFINITY;
         const budget = retryBudget({
           ratio: ratioPercent / 100,
           minRetriesPerSecond,
@@ -115,11 +116,12 @@ describe('retryBudget', () => {
         for (const c of commands) {
           if (c.kind === 'advance') {
             now += Math.floor((c.permille * ttlMs) / 1000);
-            time = Math.max(time, now);
           } else if (c.kind === 'deposit') {
+            time = Math.max(time, now);
             budget.deposit();
             deposits.push(time);
           } else {
+            time = Math.max(time, now);
             // sure to pass: retries of the last 1.1 × ttlMs against calls of the last 0.9 × ttlMs
             const sure = within(withdrawals, 11) + 1 <= allowed(within(deposits, 9));
             const granted = budget.tryWithdraw();
@@ -133,7 +135,26 @@ describe('retryBudget', () => {
           }
         }
       }),
-      { numRuns: 1000 },
+      {
+        numRuns: 1000,
+        // A clock gone back before the first reading: the model once counted from the start.
+        examples: [
+          [
+            {
+              ratioPercent: 100,
+              minRetriesPerSecond: 0,
+              ttlMs: 13,
+              start: 705_541_125_252,
+              commands: [
+                { kind: 'advance', permille: -1 },
+                { kind: 'deposit' },
+                { kind: 'advance', permille: 924 },
+                { kind: 'withdraw' },
+              ],
+            },
+          ],
+        ],
+      },
     );
   });
 
