@@ -10,6 +10,7 @@ import {
   retry,
   Subject,
   share,
+  switchMap,
   take,
   takeUntil,
   tap,
@@ -21,7 +22,7 @@ import { parseAddress } from '../transport/address.js';
 import { optionsObject } from '../util/validate.js';
 import { connect } from './connect.js';
 import { type ConnectOptions, resolveConnectOptions } from './connect-options.js';
-import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
+import type { CallOptions, Connection, Reply, ServerPush, StreamOptions } from './connection.js';
 import {
   type ClientCall,
   type ClientHandler,
@@ -30,7 +31,7 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
-import { dataOf, splitSignal, toPromise, withSignal } from './promise-adapter.js';
+import { dataOf, splitSignal, streamIterator, toPromise, withSignal } from './promise-adapter.js';
 
 /**
  * Options of one promise call: {@link CallOptions} and an `AbortSignal`.
@@ -172,6 +173,58 @@ export class Client {
     options?: ClientCallOptions,
   ): Promise<Reply<T>> {
     return this.request<T, Reply<T>>(service, method, args, options, wholeReply);
+  }
+
+  /**
+   * Calls a method that streams its replies, on the client's connection (dialled if need be),
+   * and emits every value: {@link Connection.stream$} behind the shared connection. Client
+   * interceptors wrap calls, not streams.
+   *
+   * Errors as {@link Connection.stream$} does, and with the dial's error when the client cannot
+   * connect.
+   *
+   * @example
+   * ```ts
+   * client.stream$<number>('Ticker', 'prices', 'ACME').pipe(throttleTime(1_000)).subscribe(console.log);
+   * ```
+   */
+  stream$<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: StreamOptions,
+  ): Observable<T> {
+    return this.usable$.pipe(
+      switchMap((connection) => connection.stream$<T>(service, method, args, options)),
+    );
+  }
+
+  /**
+   * The values of a streaming method as an async iterator, pulled at the reader's pace: the
+   * server runs at most `window` values (default 64) ahead of what the loop has read. Leaving the
+   * loop (`break`, `return`, a throw) or aborting `signal` cancels the stream on the server.
+   *
+   * Failure cases: the loop's `next()` rejects as {@link Client.call} does, at any point of the
+   * stream (values read before the error are kept), with `CancelledError` when `signal` aborts
+   * (`DeadlineExceededError` for `AbortSignal.timeout()`), and with a RangeError or TypeError
+   * for bad options (`demand` is not taken here: the loop is the demand).
+   *
+   * @example
+   * ```ts
+   * for await (const price of client.stream<number>('Ticker', 'prices', 'ACME')) {
+   *   if (price > 100) break; // cancels the stream on the server
+   * }
+   * ```
+   */
+  stream<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: StreamOptions & { readonly signal?: AbortSignal },
+  ): AsyncIterableIterator<T> {
+    return streamIterator(options, (rest, demand) =>
+      this.stream$<T>(service, method, args, { ...rest, demand }),
+    );
   }
 
   /**

@@ -1,4 +1,13 @@
-import { asyncScheduler, BehaviorSubject, map, Observable, Subject, type Unsubscribable } from 'rxjs';
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  isObservable,
+  map,
+  Observable,
+  Subject,
+  type Subscription,
+  type Unsubscribable,
+} from 'rxjs';
 import type { Codec } from '../codec/index.js';
 import { type CompressedPayload, CompressType, decompressPayload } from '../compress/index.js';
 import {
@@ -12,12 +21,19 @@ import {
   UnauthenticatedError,
 } from '../errors/index.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
-import { MessageStatus, MessageType, MetadataKey } from '../protocol/constants.js';
+import { MAX_STREAM_CREDIT, MessageStatus, MessageType, MetadataKey } from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
-import { cancelMessage, heartbeatMessage, heartbeatReply, requestMessage } from '../protocol/messages.js';
+import {
+  cancelMessage,
+  creditMessage,
+  heartbeatMessage,
+  heartbeatReply,
+  requestMessage,
+} from '../protocol/messages.js';
 import { decodeInflated, decodePayload, encodePayload } from '../protocol/payload.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
+import { ClientStream } from './client-stream.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
 
@@ -56,6 +72,39 @@ export interface CallOptions {
    * uses (Go's `SendRaw`). Default false.
    */
   readonly raw?: boolean;
+}
+
+/**
+ * Default of {@link StreamOptions.window}: 64 values.
+ *
+ * @group Client
+ */
+export const DEFAULT_STREAM_WINDOW = 64;
+
+/**
+ * Options of a stream of replies ({@link Connection.stream$}): those of a call (not `oneway`),
+ * and how the consumer's pace reaches the server.
+ *
+ * @group Client
+ */
+export interface StreamOptions extends Omit<CallOptions, 'oneway'> {
+  /**
+   * Deadline of the whole stream in ms, told to the server as for a call. Default none: the
+   * client's `timeoutMs` is for calls, not streams.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Credit window, in values (1 to 2^31-1): the server may run this far ahead of what the
+   * subscriber has taken; half a window taken is granted again. Default 64.
+   */
+  readonly window?: number;
+  /**
+   * The consumer's own demand, in place of a window (request(n), as in Reactive Streams): what it
+   * emits while the stream is subscribed is the first credit, each later value `n` lets the
+   * server send `n` more. The stream errors with a RangeError for a value that is not a positive
+   * integer or takes the credit outstanding past 2^31-1.
+   */
+  readonly demand?: Observable<number>;
 }
 
 /**
@@ -114,6 +163,8 @@ export type ConnectionState = 'open' | 'closed';
 interface Pending {
   /** A call (it holds the socket's ref while it waits), not a ping. */
   readonly call: boolean;
+  /** A stream: it takes every frame of its seq and leaves the map itself at its last. */
+  readonly stream?: boolean;
   settle(message: Message): void;
   fail(error: RpcError): void;
 }
@@ -260,6 +311,196 @@ export class Connection {
     toldMs?: number,
   ): Observable<Reply<T>> {
     return this.request$(service, method, args, options, false, toldMs);
+  }
+
+  /**
+   * Calls a method that streams its replies and emits every value, then completes. The server
+   * sends only as much as it was granted (see `window` and `demand`), so a slow subscriber holds
+   * the producer back across the wire; unsubscribing cancels the stream on the server (its
+   * Observable is unsubscribed, its `ctx.signal` aborted).
+   *
+   * A server that answers with one reply (a Go peer, or a handler that returned one value) gives
+   * one value and completion. There is no default deadline: `timeoutMs` bounds the whole stream.
+   *
+   * Errors as {@link Connection.call$} does, at any point of the stream; with a ProtocolError
+   * when the server sends more than it was granted; with a RangeError or TypeError for bad
+   * options (`oneway`, a `window` outside 1 to 2^31-1, `window` and `demand` both given) or a
+   * bad demand value (all as error notifications, never thrown).
+   *
+   * @example
+   * ```ts
+   * connection.stream$<number>('Ticker', 'prices', { symbol: 'ACME' }, { window: 16 })
+   *   .pipe(throttleTime(1_000))
+   *   .subscribe((price) => console.log(price));
+   * ```
+   */
+  stream$<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: StreamOptions,
+  ): Observable<T> {
+    return this.streamWithMetadata$<T>(service, method, args, options).pipe(map((reply) => reply.data));
+  }
+
+  /**
+   * Like {@link Connection.stream$}, but emits each value with its frame's metadata (the
+   * handler's reply metadata, and the `__phobos_stream` mark).
+   *
+   * @example
+   * ```ts
+   * connection.streamWithMetadata$('Ticker', 'prices', 'ACME').subscribe(({ data, metadata }) => console.log(data, metadata));
+   * ```
+   */
+  streamWithMetadata$<T = unknown>(
+    service: string,
+    method: string,
+    args?: unknown,
+    options?: StreamOptions,
+  ): Observable<Reply<T>> {
+    return new Observable<Reply<T>>((subscriber) => {
+      if (this.closeError || !this.isOpen) {
+        subscriber.error(this.closeError ?? this.closedError('the connection is closed'));
+        return;
+      }
+      let prepared: ReturnType<Connection['prepare']>;
+      let window: number;
+      let demand: Observable<number> | undefined;
+      try {
+        const o = optionsObject('stream options', options) as StreamOptions & { oneway?: unknown };
+        if (o.oneway !== undefined && o.oneway !== false) throw new TypeError('a stream cannot be oneway');
+        demand = o.demand;
+        if (demand !== undefined && !isObservable(demand))
+          throw new TypeError(`demand must be an Observable of numbers, got ${describeValue(demand)}`);
+        if (demand !== undefined && o.window !== undefined)
+          throw new TypeError('give a stream either a window or a demand, not both');
+        window =
+          demand === undefined
+            ? integerOption('window', o.window, DEFAULT_STREAM_WINDOW, 1, MAX_STREAM_CREDIT)
+            : 0;
+        prepared = this.prepare(
+          service,
+          method,
+          args,
+          { ...o, oneway: false, timeoutMs: o.timeoutMs ?? 0 },
+          undefined,
+        );
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      const { codec, replyType, timeoutMs, raw, request } = prepared;
+      const seq = request.seq;
+      let open = false;
+      // The demand emitted at subscription is the first credit; what comes later is granted.
+      let first = window;
+      let stream: ClientStream | undefined;
+      let demanded: Subscription | undefined;
+      if (demand !== undefined) {
+        demanded = demand.subscribe({
+          next: (credit) => {
+            if (stream !== undefined) {
+              stream.grant(credit);
+              return;
+            }
+            if (!Number.isInteger(credit) || credit < 1 || first + credit > MAX_STREAM_CREDIT) {
+              subscriber.error(
+                new RangeError(
+                  `a stream's demand must be a positive integer keeping the credit within ${MAX_STREAM_CREDIT}, got ${credit}`,
+                ),
+              );
+              return;
+            }
+            first += credit;
+          },
+          error: (error: unknown) => subscriber.error(RpcError.from(error)),
+        });
+        if (subscriber.closed) {
+          demanded.unsubscribe();
+          return;
+        }
+      }
+      stream = new ClientStream(
+        {
+          decode: (frame) =>
+            this.decodeReply(
+              frame,
+              raw ? undefined : codec,
+              replyType,
+              service,
+              method,
+              request.payload.length,
+            ),
+          grant: (credit) => {
+            if (this.isOpen)
+              this.send(creditMessage(this.options.dialect.magic, this.takeSeq(), seq, credit));
+          },
+          leave: (cancel) => leave(cancel),
+          next: (reply) => subscriber.next(reply as Reply<T>),
+          complete: () => subscriber.complete(),
+          error: (error) => subscriber.error(error),
+        },
+        window,
+        first,
+      );
+      const leave = (cancel: boolean): void => {
+        if (this.pending.get(seq) !== pending) return;
+        this.pending.delete(seq);
+        if (cancel && open) this.sendCancel(seq);
+        this.callEnded();
+      };
+      // The first credit rides on the request; the server sends nothing more until granted.
+      const settled = stream;
+      const pending: Pending = {
+        call: true,
+        stream: true,
+        settle: (message) => settled.receive(message),
+        fail: (error) => subscriber.error(error),
+      };
+      const metadata = new Map(request.metadata);
+      metadata.set(MetadataKey.Stream, String(first));
+      this.pending.set(seq, pending);
+      if (this.calls++ === 0) this.frames.ref();
+      const send = (ready: Message): void => {
+        try {
+          this.send(ready);
+          open = true;
+        } catch (error) {
+          leave(false);
+          subscriber.error(error);
+        }
+      };
+      if (prepared.compressing === undefined) send({ ...request, metadata });
+      else {
+        prepared.compressing.then(
+          (compressed) => {
+            if (this.pending.get(seq) === pending) send({ ...request, ...compressed, metadata });
+          },
+          (error: unknown) => {
+            if (this.pending.get(seq) !== pending) return;
+            leave(false);
+            subscriber.error(RpcError.from(error));
+          },
+        );
+      }
+      let timer: Unsubscribable | undefined;
+      if (timeoutMs > 0) {
+        timer = this.options.scheduler.schedule(() => {
+          if (this.pending.get(seq) !== pending) return;
+          leave(true);
+          subscriber.error(
+            new DeadlineExceededError(`the stream ${service}.${method} did not end within ${timeoutMs} ms`, {
+              details: { service, method, timeoutMs, address: this.address },
+            }),
+          );
+        }, timeoutMs);
+      }
+      return () => {
+        timer?.unsubscribe();
+        demanded?.unsubscribe();
+        leave(true);
+      };
+    });
   }
 
   private request$<T>(
@@ -618,7 +859,8 @@ export class Connection {
   private receive(message: Message): void {
     if (message.messageType === MessageType.Response) {
       const pending = this.pending.get(message.seq);
-      if (pending) {
+      if (pending?.stream) pending.settle(message);
+      else if (pending) {
         this.pending.delete(message.seq);
         pending.settle(message);
         // After settling: a caller that sends its next call at once keeps the socket ref'd.

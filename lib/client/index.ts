@@ -14,8 +14,9 @@ export type {
   ConnectionState,
   Reply,
   ServerPush,
+  StreamOptions,
 } from './connection.js';
-export { Connection } from './connection.js';
+export { Connection, DEFAULT_STREAM_WINDOW } from './connection.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 export { DEFAULT_HEARTBEAT_MAX_MISSES, heartbeat } from './heartbeat.js';
 export type {
@@ -27,7 +28,7 @@ export type {
   ClientUseOptions,
 } from './interceptor.js';
 export { withMetadata } from './interceptor.js';
-export type { InformResult, ServiceProxy } from './xclient.js';
+export type { InformResult, ServiceProxy, StreamingMethods, ValueOf } from './xclient.js';
 export { XClient } from './xclient.js';
 export type {
   BreakerEvent,

@@ -1,6 +1,8 @@
-import type { Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { CancelledError, DeadlineExceededError, RpcError } from '../errors/index.js';
-import type { CallOptions, Reply } from './connection.js';
+import { MAX_STREAM_CREDIT } from '../protocol/constants.js';
+import { integerOption, optionsObject } from '../util/validate.js';
+import { type CallOptions, DEFAULT_STREAM_WINDOW, type Reply, type StreamOptions } from './connection.js';
 
 /**
  * Splits the promise facade's options into the call options and the signal; options without a
@@ -100,4 +102,167 @@ export function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
  */
 export function dataOf<T>(reply: Reply<T>): T {
   return reply.data;
+}
+
+/**
+ * The values of a stream as an async iterator that pulls at the reader's pace: `open(demand)`
+ * is subscribed at the first `next()`, `demand` emitting `window` at once and then, each time
+ * half a window has been read out, that half again; so the stream is at most a window ahead of
+ * the reader and the buffer holds at most a window. `return()` (a `break` out of `for await`)
+ * and `signal` aborting unsubscribe, which cancels the stream on the server; a stream error
+ * rejects the pending `next()` (values read before it are kept).
+ *
+ * @internal
+ */
+export function toAsyncIterator<T>(
+  open: (demand: Observable<number>) => Observable<T>,
+  window: number,
+  signal: AbortSignal | undefined,
+): AsyncIterableIterator<T> {
+  const buffer: T[] = [];
+  let subscription: Subscription | undefined;
+  let grant: ((credit: number) => void) | undefined;
+  let ended = false;
+  let failure: { readonly error: unknown } | undefined;
+  let waiting: { resolve(result: IteratorResult<T>): void; reject(error: unknown): void } | undefined;
+  let read = 0;
+  const half = Math.max(1, Math.ceil(window / 2));
+  const settle = (): void => {
+    const waiter = waiting;
+    if (waiter === undefined) return;
+    if (buffer.length > 0) {
+      waiting = undefined;
+      waiter.resolve({ value: take(), done: false });
+    } else if (failure !== undefined) {
+      waiting = undefined;
+      waiter.reject(failure.error);
+    } else if (ended) {
+      waiting = undefined;
+      waiter.resolve({ value: undefined, done: true });
+    }
+  };
+  const take = (): T => {
+    const value = buffer.shift() as T;
+    if (++read >= half && !ended) {
+      const credit = read;
+      read = 0;
+      grant?.(credit);
+    }
+    return value;
+  };
+  const stop = (): void => {
+    ended = true;
+    buffer.length = 0;
+    subscription?.unsubscribe();
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const onAbort = (): void => {
+    if (ended) return;
+    stop();
+    failure = { error: cancelled(signal as AbortSignal) };
+    settle();
+  };
+  const start = (): void => {
+    if (signal?.aborted) {
+      ended = true;
+      failure = { error: cancelled(signal) };
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const demand = new Observable<number>((subscriber) => {
+      subscriber.next(window);
+      grant = (credit) => subscriber.next(credit);
+    });
+    subscription = open(demand).subscribe({
+      next: (value) => {
+        buffer.push(value);
+        settle();
+      },
+      error: (error: unknown) => {
+        ended = true;
+        failure = { error };
+        signal?.removeEventListener('abort', onAbort);
+        settle();
+      },
+      complete: () => {
+        ended = true;
+        signal?.removeEventListener('abort', onAbort);
+        settle();
+      },
+    });
+  };
+  let started = false;
+  const iterator: AsyncIterableIterator<T> = {
+    next(): Promise<IteratorResult<T>> {
+      if (!started) {
+        started = true;
+        start();
+      }
+      if (buffer.length > 0) return Promise.resolve({ value: take(), done: false });
+      if (failure !== undefined) {
+        const { error } = failure;
+        failure = undefined;
+        return Promise.reject(error);
+      }
+      if (ended || waiting !== undefined) {
+        if (ended) return Promise.resolve({ value: undefined, done: true });
+        return Promise.reject(new TypeError('next() called again before the last one settled'));
+      }
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+      });
+    },
+    return(): Promise<IteratorResult<T>> {
+      started = true;
+      stop();
+      failure = undefined;
+      settle();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * The async iterator of a stream for the promise facades (`Client.stream`, `XClient.stream`):
+ * the options checked (`window`, `signal`; no `demand`, the loop is the demand), then
+ * {@link toAsyncIterator} over `open(options, demand)`. Bad options reject the first `next()`,
+ * never throw.
+ *
+ * @internal
+ */
+export function streamIterator<T>(
+  options: (StreamOptions & { readonly signal?: AbortSignal }) | undefined,
+  open: (options: StreamOptions, demand: Observable<number>) => Observable<T>,
+): AsyncIterableIterator<T> {
+  try {
+    const o = optionsObject('stream options', options) as StreamOptions & { readonly signal?: AbortSignal };
+    if (o.demand !== undefined)
+      throw new TypeError('a stream iterator takes no demand: reading the loop is the demand');
+    const window = integerOption('window', o.window, DEFAULT_STREAM_WINDOW, 1, MAX_STREAM_CREDIT);
+    const { signal, window: _window, ...rest } = o;
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new TypeError('signal must be an AbortSignal');
+    return toAsyncIterator((demand) => open(rest, demand), window, signal);
+  } catch (error) {
+    return failedIterator(error);
+  }
+}
+
+/** An iterator whose first `next()` rejects with `error`. */
+function failedIterator<T>(error: unknown): AsyncIterableIterator<T> {
+  let failed = false;
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => {
+      if (failed) return Promise.resolve({ value: undefined, done: true });
+      failed = true;
+      return Promise.reject(error);
+    },
+    return: () => Promise.resolve({ value: undefined, done: true }),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

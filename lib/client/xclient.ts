@@ -32,7 +32,7 @@ import { type AttemptFailure, attemptsFailedError, isServerFailure } from './att
 import { CallDeadlines } from './call-deadlines.js';
 import type { ClientCallOptions } from './client.js';
 import { type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
-import type { CallOptions, Connection, Reply, ServerPush } from './connection.js';
+import type { CallOptions, Connection, Reply, ServerPush, StreamOptions } from './connection.js';
 import { ConnectionPool } from './connection-pool.js';
 import { InstanceStore } from './instance-store.js';
 import {
@@ -43,7 +43,7 @@ import {
   type ClientStage,
   type ClientUseOptions,
 } from './interceptor.js';
-import { dataOf, splitSignal, toPromise } from './promise-adapter.js';
+import { dataOf, splitSignal, streamIterator, toPromise } from './promise-adapter.js';
 import type { InstanceState, XClientEvent } from './xclient-event.js';
 import { type FailMode, resolveXClientOptions, type XClientOptions } from './xclient-options.js';
 
@@ -71,15 +71,39 @@ export type InformResult<T> =
     };
 
 /**
- * A typed view of a service: each method of `T` called through the XClient.
+ * What one value of a method's result is: the values of an Observable or an async iterable, the
+ * settled value of a promise, else the result itself.
  *
  * @group Client
  */
-export type ServiceProxy<T> = {
+export type ValueOf<R> =
+  R extends Observable<infer V> ? V : R extends AsyncIterable<infer V> ? V : Awaited<R>;
+
+/**
+ * A typed view of a service: each method of `T` called through the XClient. The methods named in
+ * `S` (those that return an Observable or an async iterable on the server) are streams: they
+ * return an Observable of every value ({@link XClient.stream$}). The others return a promise of
+ * one reply (a streaming method called so gives its first value).
+ *
+ * @group Client
+ */
+export type ServiceProxy<T, S extends keyof T = never> = {
   readonly [K in keyof T]: T[K] extends (args: infer A, ...rest: never[]) => infer R
-    ? (args: A, options?: ClientCallOptions) => Promise<Awaited<R>>
+    ? K extends S
+      ? (args: A, options?: StreamOptions) => Observable<ValueOf<R>>
+      : (args: A, options?: ClientCallOptions) => Promise<ValueOf<R>>
     : never;
 };
+
+/**
+ * The names of the methods of `T` that return an Observable or an async iterable: those a
+ * {@link ServiceProxy} may call as streams.
+ *
+ * @group Client
+ */
+export type StreamingMethods<T> = {
+  [K in keyof T]: T[K] extends (...args: never[]) => Observable<unknown> | AsyncIterable<unknown> ? K : never;
+}[keyof T];
 
 /**
  * The governed client of one service: finds its servers through discovery, picks one per call,
@@ -118,6 +142,8 @@ export class XClient {
   private readonly selector: Selector;
   /** The fail mode's operator, built once: it holds no per-call state. */
   private readonly failOperator: MonoTypeOperatorFunction<Reply<unknown>> | undefined;
+  /** The retry options of the fail mode, for streams' own fail operators. */
+  private readonly retryOptions: RetryOptions;
   private readonly pool: ConnectionPool;
   /** Each server's breaker, connection and selector state, following discovery. */
   private readonly store: InstanceStore;
@@ -165,6 +191,7 @@ export class XClient {
       shouldRetry: this.retried,
       scheduler,
     };
+    this.retryOptions = retryOptions;
     this.failOperator =
       o.failMode === 'failover'
         ? failover(retryOptions)
@@ -497,16 +524,179 @@ export class XClient {
    * const reply = await hello.Greet({ First: 'budei' });
    * ```
    */
-  proxy<T extends object>(): ServiceProxy<T> {
+  proxy<T extends object, S extends StreamingMethods<T> = never>(options?: {
+    readonly streams?: readonly S[];
+  }): ServiceProxy<T, S> {
+    const streams = new Set<string | number | symbol>(optionsObject('proxy options', options).streams ?? []);
     return new Proxy(
       {},
       {
-        get: (_target, property) =>
-          typeof property === 'string' && property !== 'then'
-            ? (args: unknown, options?: ClientCallOptions) => this.call(property, args, options)
-            : undefined,
+        get: (_target, property) => {
+          if (typeof property !== 'string' || property === 'then') return undefined;
+          if (streams.has(property))
+            return (args: unknown, options?: StreamOptions) => this.stream$(property, args, options);
+          return (args: unknown, options?: ClientCallOptions) => this.call(property, args, options);
+        },
       },
-    ) as ServiceProxy<T>;
+    ) as ServiceProxy<T, S>;
+  }
+
+  /**
+   * Calls a method that streams its replies on one selected server, and emits every value.
+   *
+   * The fail mode applies until the first value arrives: a stream that fails before it (no
+   * server, a refused connection, a busy or shutting-down server, a breaker open) is retried as a
+   * call would be (`failbackup` retries as `failover` does: streams are not hedged); once a value
+   * has arrived, an error ends the stream, since values already delivered cannot be taken back.
+   * The server's breaker sees the stream: a pass asked at the start, success at the first value,
+   * and a failure when it fails before it or when its server fails it later (its connection
+   * dropped). `timeoutMs` bounds the whole stream, attempts included (default none); `window`
+   * and `demand` as for {@link Connection.stream$}. Call-stage and attempt-stage interceptors
+   * wrap calls, not streams.
+   *
+   * Errors as {@link XClient.call$} does (before the first value, after the fail mode), and as
+   * {@link Connection.stream$} does after it.
+   *
+   * @example
+   * ```ts
+   * client.stream$<number>('Prices', 'ACME', { window: 32 }).pipe(take(100)).subscribe(console.log);
+   * ```
+   */
+  stream$<T = unknown>(method: string, args?: unknown, options?: StreamOptions): Observable<T> {
+    return this.streamWithMetadata$<T>(method, args, options).pipe(map((reply) => reply.data));
+  }
+
+  /**
+   * Like {@link XClient.stream$}, with each value's frame metadata.
+   *
+   * @example
+   * ```ts
+   * client.streamWithMetadata$('Prices', 'ACME').subscribe(({ data, metadata }) => console.log(data, metadata));
+   * ```
+   */
+  streamWithMetadata$<T = unknown>(
+    method: string,
+    args?: unknown,
+    options?: StreamOptions,
+  ): Observable<Reply<T>> {
+    return defer(() => {
+      const o = optionsObject('stream options', options) as StreamOptions;
+      const scheduler = this.connectOptions.scheduler;
+      const timeoutMs = resolveTimeoutMs('timeoutMs', o.timeoutMs, 0);
+      const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
+      const info: CallInfo = { service: this.service, method, args };
+      const tried = new Set<string>();
+      let started = false;
+      const attempt = (instance: ServiceInstance): Observable<Reply<T>> => {
+        const now = scheduler.now();
+        if (deadline !== undefined && now >= deadline) throw this.expired(timeoutMs);
+        const attemptOptions = deadline === undefined ? o : { ...o, timeoutMs: remaining(deadline, now) };
+        return this.streamAttempt<T>(instance, method, args, attemptOptions, () => {
+          started = true;
+        });
+      };
+      const pickNew = (): Observable<Reply<T>> =>
+        this.pick(info, tried).pipe(
+          switchMap((instance) => {
+            tried.add(instance.key);
+            return attempt(instance);
+          }),
+        );
+      const retry: RetryOptions = {
+        ...this.retryOptions,
+        shouldRetry: (error) => !started && this.retried(error),
+      };
+      switch (this.failMode) {
+        case 'failfast':
+          return pickNew();
+        case 'failover':
+        case 'failbackup':
+          return pickNew().pipe(failover(retry));
+        case 'failtry':
+          return this.pick(info, tried).pipe(
+            switchMap((instance) => defer(() => attempt(instance)).pipe(failtry(retry))),
+          );
+      }
+    });
+  }
+
+  /**
+   * The async iterator of {@link XClient.stream$}, pulled at the reader's pace (`window` values
+   * ahead at most, default 64); leaving the loop or aborting `signal` cancels the stream.
+   *
+   * Failure cases: the loop's `next()` rejects as {@link XClient.stream$} errors, with
+   * `CancelledError` when `signal` aborts, and with a TypeError for a `demand` option.
+   *
+   * @example
+   * ```ts
+   * for await (const price of client.stream<number>('Prices', 'ACME')) if (price > 100) break;
+   * ```
+   */
+  stream<T = unknown>(
+    method: string,
+    args?: unknown,
+    options?: StreamOptions & { readonly signal?: AbortSignal },
+  ): AsyncIterableIterator<T> {
+    return streamIterator(options, (rest, demand) => this.stream$<T>(method, args, { ...rest, demand }));
+  }
+
+  /**
+   * One stream on one server: through its breaker (a pass at the start, success at the first
+   * value, a failure for a server failure before or after it) on the pooled connection.
+   */
+  private streamAttempt<T>(
+    instance: ServiceInstance,
+    method: string,
+    args: unknown,
+    options: StreamOptions,
+    onFirst: () => void,
+  ): Observable<Reply<T>> {
+    return new Observable<Reply<T>>((subscriber) => {
+      const breaker = this.store.breakerOf(instance.key);
+      if (breaker && !breaker.tryPass()) {
+        subscriber.error(
+          new CircuitOpenError(`the circuit breaker of ${instance.address} is open`, {
+            details: { address: instance.address, state: breaker.state },
+          }),
+        );
+        return undefined;
+      }
+      let first = true;
+      let outcome = false;
+      const open = this.pool.open(instance);
+      const stream$ = (connection: Connection): Observable<Reply<T>> =>
+        connection.streamWithMetadata$<T>(this.service, method, args, options);
+      const reply$ = open
+        ? stream$(open.connection)
+        : this.pool.connection$(instance).pipe(take(1), switchMap(stream$));
+      const subscription = reply$.subscribe({
+        next: (reply) => {
+          if (first) {
+            first = false;
+            outcome = true;
+            breaker?.success();
+            onFirst();
+          }
+          subscriber.next(reply);
+        },
+        error: (error: unknown) => {
+          if (isRetryable(error)) breaker?.failure();
+          else if (!outcome) breaker?.success();
+          outcome = true;
+          subscriber.error(error);
+        },
+        complete: () => {
+          if (!outcome) breaker?.success();
+          outcome = true;
+          subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        if (!outcome) breaker?.release?.();
+        open?.release();
+      };
+    });
   }
 
   /**

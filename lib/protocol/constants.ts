@@ -103,7 +103,48 @@ export const MetadataKey = {
   TraceParent: 'traceparent',
   /** W3C trace state. */
   TraceState: 'tracestate',
+  /**
+   * Streams (an extension only peers of ours send). On a call request: the caller takes a stream
+   * of replies, and the value is its first credit (a decimal count of values, 0 to 2^31-1). On a
+   * reply of that call: {@link StreamSignal} `next` (one value), `complete` or `error` (the
+   * last). A Go peer ignores the key and answers with one ordinary reply.
+   */
+  Stream: '__phobos_stream',
 } as const;
+
+/**
+ * The values of the `__phobos_stream` key on the frames of a stream (see
+ * {@link MetadataKey}): `next` carries one value, `complete` ends the stream, `error` marks the
+ * error reply that ends it.
+ *
+ * @example
+ * ```ts
+ * const last = message.metadata.get(MetadataKey.Stream) !== StreamSignal.Next;
+ * ```
+ * @group Protocol
+ */
+export const StreamSignal = {
+  /** One value of the stream. */
+  Next: 'next',
+  /** The stream completed: no payload. */
+  Complete: 'complete',
+  /** The stream failed: set on the error reply that ends it. */
+  Error: 'error',
+} as const;
+/**
+ * A {@link StreamSignal} value.
+ *
+ * @group Protocol
+ */
+export type StreamSignal = (typeof StreamSignal)[keyof typeof StreamSignal];
+
+/**
+ * The most credit a stream may have outstanding (values granted and not yet sent): 2^31-1. A
+ * grant past it fails the stream.
+ *
+ * @group Protocol
+ */
+export const MAX_STREAM_CREDIT = 2 ** 31 - 1;
 
 /**
  * Why a server refused or failed a call by itself (the `__phobos_code` of its error reply):
@@ -210,3 +251,12 @@ export const CANCEL_SERVICE_PATH = '__phobos__';
  * @group Protocol
  */
 export const CANCEL_METHOD = 'cancel';
+/**
+ * Method of the credit notice of a stream: a oneway request to {@link CANCEL_SERVICE_PATH}
+ * whose 12-byte payload is the stream's call seq (uint64, big-endian) and the count of further
+ * values its consumer takes (uint32, 1 to 2^31-1). A Go Phobos or rpcx server drops it, as it
+ * drops a cancel notice.
+ *
+ * @group Protocol
+ */
+export const CREDIT_METHOD = 'credit';

@@ -27,6 +27,7 @@ export type { Dialect, ServerErrorCode } from './constants.js';
 export {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
+  CREDIT_METHOD,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_MAX_METADATA_ENTRIES,
@@ -34,12 +35,14 @@ export {
   FRAME_PREFIX_BYTES,
   MAGIC_PHOBOS,
   MAGIC_RPCX,
+  MAX_STREAM_CREDIT,
   MessageStatus,
   MessageType,
   MetadataKey,
   PHOBOS,
   PROTOCOL_VERSION,
   RPCX,
+  StreamSignal,
 } from './constants.js';
 export type { FrameDecoderOptions, FrameLimits } from './decoder.js';
 export { decodeFrame, FrameDecoder } from './decoder.js';

@@ -2,11 +2,14 @@ import { CompressType } from '../compress/compressor.js';
 import {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
+  CREDIT_METHOD,
   type Dialect,
+  MAX_STREAM_CREDIT,
   MessageStatus,
   MessageType,
   MetadataKey,
   type ServerErrorCode,
+  StreamSignal,
 } from './constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from './message.js';
 
@@ -203,4 +206,99 @@ export function cancelMessage(magic: number, seq: bigint, cancelled: bigint): Me
     metadata: EMPTY_METADATA,
     payload,
   };
+}
+
+const NEXT_METADATA: Metadata = new Map([[MetadataKey.Stream, StreamSignal.Next]]);
+const COMPLETE_METADATA: Metadata = new Map([[MetadataKey.Stream, StreamSignal.Complete]]);
+
+/**
+ * The metadata of a stream frame: `extra` (the handler's reply metadata) with `__phobos_stream`
+ * set to `signal`. Without extra entries the map is shared (frames are encoded when sent, never
+ * kept). Never throws.
+ *
+ * @example
+ * ```ts
+ * frames.send(replyMessage(request, streamMetadata(StreamSignal.Next, ctx.replyMetadata), payload));
+ * ```
+ * @internal
+ */
+export function streamMetadata(signal: StreamSignal, extra: Metadata = EMPTY_METADATA): Metadata {
+  if (extra.size === 0 && signal !== StreamSignal.Error)
+    return signal === StreamSignal.Next ? NEXT_METADATA : COMPLETE_METADATA;
+  const metadata = new Map(extra);
+  metadata.set(MetadataKey.Stream, signal);
+  return metadata;
+}
+
+/**
+ * The credit notice granting `credit` more values of the stream whose call seq is `stream`: a
+ * oneway request of its own `seq` to {@link CANCEL_SERVICE_PATH}.{@link CREDIT_METHOD}, with
+ * the stream's seq and the credit as its 12-byte payload.
+ *
+ * @throws RangeError when `stream` is not a uint64 or `credit` is not an integer from 1 to
+ * 2^31-1.
+ * @example
+ * ```ts
+ * frames.send(creditMessage(PHOBOS.magic, 9n, 7n, 32)); // 32 more values of stream 7
+ * ```
+ * @internal
+ */
+export function creditMessage(magic: number, seq: bigint, stream: bigint, credit: number): Message {
+  if (!Number.isInteger(credit) || credit < 1 || credit > MAX_STREAM_CREDIT)
+    throw new RangeError(`credit must be an integer from 1 to ${MAX_STREAM_CREDIT}, got ${credit}`);
+  const payload = Buffer.allocUnsafe(12);
+  payload.writeBigUInt64BE(stream, 0);
+  payload.writeUInt32BE(credit, 8);
+  return {
+    magic,
+    messageType: MessageType.Request,
+    heartbeat: false,
+    oneway: true,
+    compressType: CompressType.None,
+    status: MessageStatus.Normal,
+    serializeType: 0,
+    seq,
+    servicePath: CANCEL_SERVICE_PATH,
+    serviceMethod: CREDIT_METHOD,
+    metadata: EMPTY_METADATA,
+    payload,
+  };
+}
+
+/**
+ * Reads a credit notice's payload: the stream's call seq and the credit granted.
+ *
+ * @returns `undefined` when the payload is not 12 bytes or the credit is not from 1 to 2^31-1.
+ * @example
+ * ```ts
+ * const grant = readCredit(message.payload); // { stream: 7n, credit: 32 }
+ * ```
+ * @internal
+ */
+export function readCredit(
+  payload: Uint8Array,
+): { readonly stream: bigint; readonly credit: number } | undefined {
+  if (payload.length !== 12) return undefined;
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, 12);
+  const credit = bytes.readUInt32BE(8);
+  if (credit < 1 || credit > MAX_STREAM_CREDIT) return undefined;
+  return { stream: bytes.readBigUInt64BE(0), credit };
+}
+
+/**
+ * Reads the first credit a call request asks for with `__phobos_stream`.
+ *
+ * @returns the credit (0 to 2^31-1); `undefined` when the request asks for no stream or the
+ * value is not a decimal integer in that range.
+ * @example
+ * ```ts
+ * const credit = streamCreditOf(request.metadata); // 64 when the caller sent "64"
+ * ```
+ * @internal
+ */
+export function streamCreditOf(metadata: Metadata): number | undefined {
+  const value = metadata.get(MetadataKey.Stream);
+  if (value === undefined || !/^\d{1,10}$/.test(value)) return undefined;
+  const credit = Number(value);
+  return credit <= MAX_STREAM_CREDIT ? credit : undefined;
 }

@@ -22,16 +22,29 @@ import {
 } from '../errors/index.js';
 import type { DeadlineQueues } from '../operators/deadline-queue.js';
 import {
+  CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
+  CREDIT_METHOD,
   type Dialect,
   dialectOfMagic,
+  MAX_STREAM_CREDIT,
+  MessageStatus,
   MessageType,
   MetadataKey,
   PHOBOS,
   type ServerErrorCode,
+  StreamSignal,
 } from '../protocol/constants.js';
-import type { Message } from '../protocol/message.js';
-import { errorReply, heartbeatReply, replyMessage, requestMessage } from '../protocol/messages.js';
+import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
+import {
+  errorReply,
+  heartbeatReply,
+  readCredit,
+  replyMessage,
+  requestMessage,
+  streamCreditOf,
+  streamMetadata,
+} from '../protocol/messages.js';
 import { decodePayload, type EncodedPayload, encodePayload } from '../protocol/payload.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
@@ -40,6 +53,7 @@ import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.j
 import type { ServerHandler } from './interceptor.js';
 import type { ProtocolErrorReason, ServerEvent } from './server-event.js';
 import type { Authorize, ResolvedServerOptions } from './server-options.js';
+import { isAsyncIterable, isStreamSource, ServerStream, type StreamSource } from './server-stream.js';
 import type { Service, ServiceMethod } from './service.js';
 
 /**
@@ -89,6 +103,8 @@ class InflightCall {
   /** Whether its service and method are registered, found when it started (for `events$`). */
   known = false;
   timer: Unsubscribable | undefined = undefined;
+  /** Its stream of replies, once a streaming handler started one. */
+  stream: ServerStream | undefined = undefined;
   done = false;
   private controller: AbortController | undefined = undefined;
   private reason: RpcError | undefined = undefined;
@@ -183,6 +199,8 @@ export class ServerConnectionHandler implements ServerConnection {
   private readonly frames: FrameTransport;
   private readonly watchdog: ConnectionWatchdog;
   private readonly inflight = new Map<bigint, InflightCall>();
+  /** Credit granted to calls that asked for a stream before it started, by seq. */
+  private readonly earlyCredit = new Map<bigint, number>();
   private readonly backlog: Message[] = [];
   private readonly closed = new AsyncSubject<void>();
   /** Fires when the socket drains, so that waiting pushes go. */
@@ -365,7 +383,8 @@ export class ServerConnectionHandler implements ServerConnection {
       return;
     }
     if (message.oneway && message.servicePath === CANCEL_SERVICE_PATH) {
-      this.cancel(message);
+      if (message.serviceMethod === CANCEL_METHOD) this.cancel(message);
+      else if (message.serviceMethod === CREDIT_METHOD) this.credit(message);
       return;
     }
     if (this.refusing) return;
@@ -481,9 +500,31 @@ export class ServerConnectionHandler implements ServerConnection {
     const waiting = this.backlog.findIndex((request) => request.seq === seq);
     if (waiting >= 0) {
       const [request] = this.backlog.splice(waiting, 1);
+      this.earlyCredit.delete(seq);
       this.waitingBytes -= request?.payload.length ?? 0;
       this.next();
     }
+  }
+
+  /** A caller grants a stream more credit; a grant for a stream that ended meanwhile is dropped. */
+  private credit(message: Message): void {
+    const grant = readCredit(message.payload);
+    if (grant === undefined) {
+      this.protocolError('bad-stream');
+      return;
+    }
+    const call = this.inflight.get(grant.stream);
+    if (call?.stream !== undefined) {
+      if (call.stream.grant(grant.credit) !== undefined) this.protocolError('bad-stream');
+      return;
+    }
+    // A grant may come before its stream starts (the call waits for authorize, a heavy payload's
+    // turn or room on the connection): it is kept for it, within the most a stream may have.
+    const waiting = call ?? this.backlog.find((request) => request.seq === grant.stream);
+    if (waiting === undefined) return;
+    const early = (this.earlyCredit.get(grant.stream) ?? 0) + grant.credit;
+    if (early > MAX_STREAM_CREDIT) this.protocolError('bad-stream');
+    else this.earlyCredit.set(grant.stream, early);
   }
 
   private start(request: Message): void {
@@ -675,6 +716,8 @@ export class ServerConnectionHandler implements ServerConnection {
     };
     const fail = (error: unknown): void =>
       this.finish(seq, call, this.errorReply(request, describeThrown(error), ctx));
+    // A caller of ours that takes a stream of replies says so, with its first credit.
+    const credit = request.metadata.size === 0 ? undefined : streamCreditOf(request.metadata);
     let result: unknown;
     try {
       // Without interceptors the method is called directly: most handlers return a value or a
@@ -682,7 +725,9 @@ export class ServerConnectionHandler implements ServerConnection {
       result = this.core.intercepted
         ? this.core.handlerFor(method)({ service: service.name, method: method.name, args, ctx })
         : method.invoke(args, ctx);
-      this.settle(call, result, reply, fail);
+      if (credit !== undefined && isStreamSource(result))
+        this.stream(request, call, result, credit, codec, replyType, ctx);
+      else this.settle(call, result, reply, fail);
     } catch (error) {
       // Thrown by the handler, or by what it returned when looked at (a getter, a Proxy).
       fail(error);
@@ -719,6 +764,9 @@ export class ServerConnectionHandler implements ServerConnection {
       });
       if (replied) subscription.unsubscribe();
       else call.subscription = subscription;
+    } else if (isAsyncIterable(result)) {
+      // Asked for one reply: an async iterable's first value, as an Observable's.
+      this.settle(call, from(result), reply, fail);
     } else if (isThenable(result)) {
       // A thenable is adopted by a promise, which catches a `then` that throws. A late settlement
       // after a cancel or a deadline finds the call done and is dropped.
@@ -740,25 +788,85 @@ export class ServerConnectionHandler implements ServerConnection {
     replyType: ServiceMethod['types']['replyType'],
     ctx: CallContext,
   ): Message | Promise<Message> {
-    const metadata = ctx.replyMetadata;
-    let encoded: EncodedPayload;
+    let reply: Message | Promise<Message>;
     try {
-      // A reply mirrors its request's compress type.
-      const compressType = request.compressType;
-      const compressor =
-        compressType === CompressType.None ? undefined : this.options.compressors.get(compressType);
-      encoded = encodePayload(value, codec, replyType, compressor, this.options);
+      reply = this.encodeReply(request, value, codec, replyType, ctx.replyMetadata);
     } catch (error) {
       return this.cannotEncode(request, error, ctx);
     }
+    if (!(reply instanceof Promise)) return reply;
+    return reply.catch((error: unknown) => this.cannotEncode(request, error, ctx));
+  }
+
+  /**
+   * The normal reply (or stream frame) carrying `value`: a promise of it when the payload is
+   * compressed on the thread pool. Throws (or rejects) when the value does not encode.
+   */
+  private encodeReply(
+    request: Message,
+    value: unknown,
+    codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
+    replyType: ServiceMethod['types']['replyType'],
+    metadata: Message['metadata'],
+  ): Message | Promise<Message> {
+    // A reply mirrors its request's compress type.
+    const compressType = request.compressType;
+    const compressor =
+      compressType === CompressType.None ? undefined : this.options.compressors.get(compressType);
+    const encoded: EncodedPayload = encodePayload(value, codec, replyType, compressor, this.options);
     if (encoded instanceof Uint8Array) return replyMessage(request, metadata, encoded);
     if (!(encoded instanceof Promise))
       return replyMessage(request, metadata, encoded.payload, encoded.compressType);
-    // Compressed on the thread pool: only such replies pay for these closures.
-    return encoded.then(
-      ({ payload, compressType }) => replyMessage(request, metadata, payload, compressType),
-      (error: unknown) => this.cannotEncode(request, error, ctx),
+    // Compressed on the thread pool: only such replies pay for this closure.
+    return encoded.then(({ payload, compressType }) =>
+      replyMessage(request, metadata, payload, compressType),
     );
+  }
+
+  /**
+   * Streams what a handler returned to a caller that asked for a stream: a `next` frame per
+   * value as the caller's credit allows, then a `complete` frame, or an error reply marked
+   * `error`. Cancelling the call (or its connection closing) stops the source.
+   */
+  private stream(
+    request: Message,
+    call: InflightCall,
+    source: StreamSource,
+    credit: number,
+    codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
+    replyType: ServiceMethod['types']['replyType'],
+    ctx: CallContext,
+  ): void {
+    const seq = request.seq;
+    const early = this.earlyCredit.get(seq) ?? 0;
+    this.earlyCredit.delete(seq);
+    const stream = new ServerStream(
+      Math.min(credit + early, MAX_STREAM_CREDIT),
+      this.options.maxStreamBacklog,
+      {
+        next: (value) =>
+          this.encodeReply(
+            request,
+            value,
+            codec,
+            replyType,
+            streamMetadata(StreamSignal.Next, ctx.replyMetadata),
+          ),
+        send: (frame) => this.send(frame),
+        complete: () =>
+          this.finish(
+            seq,
+            call,
+            replyMessage(request, streamMetadata(StreamSignal.Complete, ctx.replyMetadata), EMPTY_PAYLOAD),
+          ),
+        fail: (error, code) =>
+          this.finish(seq, call, this.errorReply(request, describeThrown(error), ctx, code)),
+      },
+    );
+    call.stream = stream;
+    const subscription = stream.start(source);
+    if (call.done) subscription.unsubscribe();
+    else call.subscription = subscription;
   }
 
   private cannotEncode(request: Message, error: unknown, ctx: CallContext): Message {
@@ -779,8 +887,16 @@ export class ServerConnectionHandler implements ServerConnection {
     call.done = true;
     call.stop();
     this.inflight.delete(seq);
+    if (this.earlyCredit.size > 0) this.earlyCredit.delete(seq);
     if (call.startedAt > 0) this.callFinished(call, reply);
-    if (reply && !reply.oneway) this.send(reply);
+    if (reply && !reply.oneway) {
+      // The error that ends a stream (the handler's, the deadline's...) says so.
+      const last =
+        call.stream !== undefined && reply.status === MessageStatus.Error
+          ? { ...reply, metadata: streamMetadata(StreamSignal.Error, reply.metadata) }
+          : reply;
+      this.send(last);
+    }
     this.next();
   }
 
@@ -904,6 +1020,7 @@ export class ServerConnectionHandler implements ServerConnection {
   private dropBacklog(): void {
     this.backlog.length = 0;
     this.waitingBytes = 0;
+    this.earlyCredit.clear();
   }
 
   private onClose(error: Error | undefined): void {

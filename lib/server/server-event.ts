@@ -13,6 +13,8 @@
  * - `auth-timeout`, `frame-timeout`, `write-timeout`: a watchdog closed the connection (no token
  *   accepted in time, a frame that never finished, replies the peer never read).
  * - `evicted`: closed to bring the server back within `maxBufferedBytes`.
+ * - `bad-stream`: a credit notice that does not read, or that takes a stream's credit past
+ *   2^31-1 (that stream fails with an error, the connection goes on).
  *
  * @example
  * ```ts
@@ -30,7 +32,8 @@ export type ProtocolErrorReason =
   | 'auth-timeout'
   | 'frame-timeout'
   | 'write-timeout'
-  | 'evicted';
+  | 'evicted'
+  | 'bad-stream';
 
 /**
  * A connection was accepted (or an in-process one attached).

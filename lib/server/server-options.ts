@@ -30,6 +30,12 @@ export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1_000;
  */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 10_000;
 /**
+ * Default of {@link ServerOptions.maxStreamBacklog}: 1,024 values per stream.
+ *
+ * @group Server
+ */
+export const DEFAULT_MAX_STREAM_BACKLOG = 1_024;
+/**
  * Default of {@link ServerOptions.idleTimeoutMs}: 10 minutes (twice the XClient's own idle close).
  *
  * @group Server
@@ -125,6 +131,14 @@ export interface ServerOptions extends PayloadOptions {
    */
   readonly maxQueuedRequests?: number;
   /**
+   * Values a streaming handler's Observable may emit ahead of its caller's credit, per stream.
+   * They wait in the stream's queue until the caller grants more; one past it ends the stream
+   * with a `RESOURCE_EXHAUSTED` error (the Observable is unsubscribed). A handler that returns
+   * an async iterable is pulled as credit arrives (one value ahead at most). 0 allows none. Default
+   * 1,024.
+   */
+  readonly maxStreamBacklog?: number;
+  /**
    * Close a connection that has no call in flight, has sent no frame (heartbeats count) and was
    * sent no push for this long, in ms; 0 for never. Default 10 minutes.
    */
@@ -194,6 +208,8 @@ export interface ResolvedServerOptions extends ResolvedPayloadOptions {
   readonly maxConcurrentRequests: number;
   /** Requests that may wait per connection. */
   readonly maxQueuedRequests: number;
+  /** Values a streaming handler's Observable may emit ahead of its caller's credit, per stream. */
+  readonly maxStreamBacklog: number;
   /** Idle timeout in ms (0: none). */
   readonly idleTimeoutMs: number;
   /** Frame timeout in ms (0: none). */
@@ -251,6 +267,7 @@ export function resolveServerOptions(options: ServerOptions | undefined): Resolv
       DEFAULT_MAX_QUEUED_REQUESTS,
       0,
     ),
+    maxStreamBacklog: integerOption('maxStreamBacklog', o.maxStreamBacklog, DEFAULT_MAX_STREAM_BACKLOG, 0),
     idleTimeoutMs: durationOption('idleTimeoutMs', o.idleTimeoutMs, DEFAULT_SERVER_IDLE_TIMEOUT_MS, 0),
     frameTimeoutMs: durationOption('frameTimeoutMs', o.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS, 0),
     authTimeoutMs: authorize === undefined ? 0 : authTimeoutMs,

@@ -256,6 +256,12 @@ const ENTRIES: readonly Entry[] = [
     bad: { args: ['--calls', 'many'], says: /--calls must be an integer from 2 to 10000, got "many"/ },
   },
   {
+    name: 'streaming/ticker',
+    start: (args) => tsx('examples/streaming/ticker.ts', args),
+    flags: ['--count N', '--window N'],
+    bad: { args: ['--window', '0'], says: /--window must be an integer from 1 to 1000, got "0"/ },
+  },
+  {
     name: 'metrics/server',
     start: (args) => tsx('examples/metrics/server.ts', args),
     flags: ['--addr HOST:PORT', '--metrics HOST:PORT'],
@@ -346,6 +352,21 @@ describe('examples/in-memory/main.ts', { timeout: 90_000 }, () => {
       'call 8: server-2',
       'ok: failover lost no call when memory@server-0 went away (calls=8 failed=0)',
     ]);
+  });
+});
+
+describe('examples/streaming/ticker.ts', { timeout: 90_000 }, () => {
+  it('streaming - a slow reader gets every price in order and the producer stays within the window', async () => {
+    const result = await runToEnd(tsx('examples/streaming/ticker.ts', ['--count', '30', '--window', '4']));
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ticker listening on tcp@127\.0\.0\.1:\d+$/);
+    const prices = lines.slice(1, 31).map((line) => /^price (\d+): \d+\.\d\d$/.exec(line)?.[1]);
+    expect(prices).toEqual(Array.from({ length: 30 }, (_, i) => String(i + 1)));
+    expect(lines[31]).toBe('throttled: 3 prices kept');
+    expect(lines[32]).toMatch(
+      /^ok: read 30 prices; the producer was never more than 4 ahead of the reader; \d+ streams stopped on the server$/,
+    );
   });
 });
 
