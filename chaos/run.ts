@@ -9,6 +9,7 @@ import { auth } from './scenarios/auth.js';
 import { callsNoRead } from './scenarios/calls-no-read.js';
 import { connFlood } from './scenarios/conn-flood.js';
 import { gateway } from './scenarios/gateway.js';
+import { gatewayStreams } from './scenarios/gateway-streams.js';
 import { gzipAmplification } from './scenarios/gzip-amplification.js';
 import { heartbeatNoRead } from './scenarios/heartbeat-no-read.js';
 import { hostileHandlers } from './scenarios/hostile-handlers.js';
@@ -42,6 +43,7 @@ const SCENARIOS: readonly Scenario[] = [
   xclientFailover,
   connFlood,
   gateway,
+  gatewayStreams,
   metricsEndpoint,
 ];
 

@@ -68,16 +68,20 @@ const GOOD_HTTP_CLIENT = '--good-http-client';
 const SELF = fileURLToPath(import.meta.url);
 
 /** How the parent starts the gateway child. */
-interface GatewayConfig {
+export interface GatewayConfig {
   readonly backend: string;
+  /** Gateway options of the scenario, over the ones this scenario's gateway takes. */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 /** The gateway child's figures. */
-interface GatewayStats {
+export interface GatewayStats {
   readonly rssBytes: number;
   readonly fds: number;
   readonly heapBytes: number;
   readonly inFlight: number;
+  /** `gateway.streamsInFlight`. */
+  readonly streams: number;
   readonly warnings: number;
 }
 
@@ -460,7 +464,7 @@ async function handlersAborted(
 }
 
 /** POSTs args to Echo.Say; resolves with the reply body, rejects past `timeoutMs` or on any status but 200. */
-function httpCall(url: string, args: unknown, agent: Agent, timeoutMs: number): Promise<string> {
+export function httpCall(url: string, args: unknown, agent: Agent, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(args);
     const req = request(
@@ -492,10 +496,10 @@ function httpCall(url: string, args: unknown, agent: Agent, timeoutMs: number): 
 }
 
 /** The gateway child, as the parent sees it: its `address` is its URL. */
-type GatewayChild = ServingChild<GatewayStats>;
+export type GatewayChild = ServingChild<GatewayStats>;
 
 /** Forks the gateway child (`node --expose-gc --import tsx`) and waits for its URL. */
-function startGateway(config: GatewayConfig): Promise<GatewayChild> {
+export function startGateway(config: GatewayConfig): Promise<GatewayChild> {
   return forkServingChild<GatewayStats>(SELF, [GATEWAY_CHILD, JSON.stringify(config)], 'gateway');
 }
 
@@ -504,7 +508,7 @@ function startGateway(config: GatewayConfig): Promise<GatewayChild> {
  * they hold still for three samples (connections of the warm-up are closing); then returns its
  * figures after a GC, or undefined when the gateway is gone.
  */
-async function settleGateway(
+export async function settleGateway(
   child: GatewayChild,
   fds: number | undefined,
 ): Promise<GatewayStats | undefined> {
@@ -524,8 +528,16 @@ async function settleGateway(
   }
 }
 
+/** What {@link sampleGateway} measures. */
+export interface GatewaySampler {
+  /** Aborts when the gateway's RSS passes the limit or it exits: stop attacking then. */
+  readonly overLimit: AbortSignal;
+  readonly peakRssBytes: number;
+  stop(): Promise<void>;
+}
+
 /** The peak RSS of the gateway child, sampled every 100 ms; `overLimit` aborts past the limit or when it exits. */
-function sampleGateway(child: GatewayChild, idleRssBytes: number) {
+export function sampleGateway(child: GatewayChild, idleRssBytes: number): GatewaySampler {
   const over = new AbortController();
   const stopping = new AbortController();
   let peakRssBytes = idleRssBytes;
@@ -553,14 +565,14 @@ function sampleGateway(child: GatewayChild, idleRssBytes: number) {
 }
 
 /** The good HTTP client, as the parent sees it. */
-interface GoodHttpClient {
+export interface GoodHttpClient {
   /** Resolves once its first call settled. */
   readonly ready: Promise<void>;
   /** Tells it to stop and resolves with what it saw. */
   stop(): Promise<GoodClientResult>;
 }
 
-function forkGoodHttpClient(url: string): GoodHttpClient {
+export function forkGoodHttpClient(url: string): GoodHttpClient {
   const child = fork(SELF, [GOOD_HTTP_CLIENT, JSON.stringify({ url })], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -624,6 +636,7 @@ async function gatewayChildMain(config: GatewayConfig): Promise<void> {
         warnings += 1;
       },
     },
+    ...config.options,
   });
   const url = await gateway.listen('http://127.0.0.1:0', { headersTimeoutMs: HEADERS_TIMEOUT_MS });
   reply({ type: 'ready', address: url });
@@ -651,6 +664,7 @@ async function gatewayChildMain(config: GatewayConfig): Promise<void> {
           fds: readdirSync('/proc/self/fd').length,
           heapBytes: process.memoryUsage().heapUsed,
           inFlight: gateway.requestsInFlight,
+          streams: gateway.streamsInFlight,
           warnings,
         },
       });

@@ -776,6 +776,9 @@ async function targetMain(): Promise<void> {
         slowAborted: 0,
         pushesAccepted: 0,
         pushesRefused: 0,
+        streamsStarted: 0,
+        streamsEnded: 0,
+        streamValues: 0,
       },
     });
   });

@@ -32,6 +32,10 @@ export interface ServerStats {
   /** Push.Flood: `ctx.push` calls that returned true, and false while the connection was open. */
   readonly pushesAccepted: number;
   readonly pushesRefused: number;
+  /** Stream.Flood handlers started and ended (their generator's `finally` ran), and the values they made. */
+  readonly streamsStarted: number;
+  readonly streamsEnded: number;
+  readonly streamValues: number;
 }
 
 /** Parent to a child process that serves (a server, a gateway). */

@@ -1,6 +1,6 @@
 // The server under attack, in its own process (`node --expose-gc --import tsx`, see
 // server-child.ts): a Server from dist with the options of argv[2] (a ServerConfig as JSON),
-// serving Echo, Slow, Hostile, Push and Emitter. Over its IPC channel it sends
+// serving Echo, Slow, Stream, Hostile, Push and Emitter. Over its IPC channel it sends
 // { type: 'ready', address } once listening, answers { type: 'stats', id, gc } with its figures,
 // reports an uncaught exception as { type: 'crash' } before dying, and exits on { type: 'exit' }
 // or when the parent goes away.
@@ -50,6 +50,9 @@ const counters = {
   slowAborted: 0,
   pushesAccepted: 0,
   pushesRefused: 0,
+  streamsStarted: 0,
+  streamsEnded: 0,
+  streamValues: 0,
 };
 
 const options: Record<string, unknown> = {
@@ -114,6 +117,23 @@ server.register('Push', {
       if (i % 64 === 63) await nextTurn();
     }
     return { accepted, refused };
+  },
+});
+
+server.register('Stream', {
+  // Values of `bytes` each, `count` of them or forever, made only as the caller's credit pulls.
+  async *Flood(args: { bytes?: number; count?: number } | undefined) {
+    counters.handlerRuns += 1;
+    counters.streamsStarted += 1;
+    const pad = 'x'.repeat(args?.bytes ?? 0);
+    try {
+      for (let n = 0; args?.count === undefined || n < args.count; n += 1) {
+        counters.streamValues += 1;
+        yield { n, pad };
+      }
+    } finally {
+      counters.streamsEnded += 1;
+    }
   },
 });
 

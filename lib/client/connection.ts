@@ -1,11 +1,13 @@
 import {
   asyncScheduler,
   BehaviorSubject,
+  defer,
   isObservable,
   map,
   Observable,
   Subject,
   type Subscription,
+  take,
   type Unsubscribable,
 } from 'rxjs';
 import type { Codec } from '../codec/index.js';
@@ -15,25 +17,40 @@ import {
   ConnectionClosedError,
   ConnectionError,
   DeadlineExceededError,
+  ProtocolError,
   ResourceExhaustedError,
   RpcError,
   ServiceError,
   UnauthenticatedError,
 } from '../errors/index.js';
 import { DeadlineQueue } from '../operators/deadline-queue.js';
-import { MAX_STREAM_CREDIT, MessageStatus, MessageType, MetadataKey } from '../protocol/constants.js';
+import {
+  CANCEL_METHOD,
+  CANCEL_SERVICE_PATH,
+  CREDIT_METHOD,
+  DEFAULT_MAX_STREAM_BACKLOG,
+  DEFAULT_STREAM_WINDOW,
+  MAX_STREAM_CREDIT,
+  MessageStatus,
+  MessageType,
+  MetadataKey,
+  StreamSignal,
+} from '../protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message, type Metadata } from '../protocol/message.js';
 import {
   cancelMessage,
   creditMessage,
   heartbeatMessage,
   heartbeatReply,
+  inputMessage,
+  readCredit,
   requestMessage,
 } from '../protocol/messages.js';
 import { decodeInflated, decodePayload, encodePayload } from '../protocol/payload.js';
+import { StreamConsumer } from '../protocol/stream-consumer.js';
+import { isStreamSource, StreamProducer } from '../protocol/stream-producer.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
-import { ClientStream } from './client-stream.js';
 import { type ProtobufTypes, type ResolvedConnectOptions, resolveTimeoutMs } from './connect-options.js';
 import { type HeartbeatOptions, heartbeat } from './heartbeat.js';
 
@@ -75,13 +92,6 @@ export interface CallOptions {
 }
 
 /**
- * Default of {@link StreamOptions.window}: 64 values.
- *
- * @group Client
- */
-export const DEFAULT_STREAM_WINDOW = 64;
-
-/**
  * Options of a stream of replies ({@link Connection.stream$}): those of a call (not `oneway`),
  * and how the consumer's pace reaches the server.
  *
@@ -105,6 +115,13 @@ export interface StreamOptions extends Omit<CallOptions, 'oneway'> {
    * integer or takes the credit outstanding past 2^31-1.
    */
   readonly demand?: Observable<number>;
+  /**
+   * When `args` is a stream (an Observable or an async iterable: the method's input), the most
+   * values an Observable may emit ahead of the server's credit; one more fails the stream with a
+   * ResourceExhaustedError. An async iterable is pulled as credit comes, one value ahead. Default
+   * 1,024 (`DEFAULT_MAX_STREAM_BACKLOG`).
+   */
+  readonly maxBacklog?: number;
 }
 
 /**
@@ -165,6 +182,8 @@ interface Pending {
   readonly call: boolean;
   /** A stream: it takes every frame of its seq and leaves the map itself at its last. */
   readonly stream?: boolean;
+  /** The producer of its input stream: the server's credit and cancel notices reach it. */
+  input?: StreamProducer | undefined;
   settle(message: Message): void;
   fail(error: RpcError): void;
 }
@@ -366,6 +385,8 @@ export class Connection {
       let prepared: ReturnType<Connection['prepare']>;
       let window: number;
       let demand: Observable<number> | undefined;
+      let maxBacklog = 0;
+      const input = isStreamSource(args) ? args : undefined;
       try {
         const o = optionsObject('stream options', options) as StreamOptions & { oneway?: unknown };
         if (o.oneway !== undefined && o.oneway !== false) throw new TypeError('a stream cannot be oneway');
@@ -378,10 +399,12 @@ export class Connection {
           demand === undefined
             ? integerOption('window', o.window, DEFAULT_STREAM_WINDOW, 1, MAX_STREAM_CREDIT)
             : 0;
+        if (input !== undefined)
+          maxBacklog = integerOption('maxBacklog', o.maxBacklog, DEFAULT_MAX_STREAM_BACKLOG, 0);
         prepared = this.prepare(
           service,
           method,
-          args,
+          input === undefined ? args : undefined,
           { ...o, oneway: false, timeoutMs: o.timeoutMs ?? 0 },
           undefined,
         );
@@ -394,7 +417,7 @@ export class Connection {
       let open = false;
       // The demand emitted at subscription is the first credit; what comes later is granted.
       let first = window;
-      let stream: ClientStream | undefined;
+      let stream: StreamConsumer | undefined;
       let demanded: Subscription | undefined;
       if (demand !== undefined) {
         demanded = demand.subscribe({
@@ -420,7 +443,7 @@ export class Connection {
           return;
         }
       }
-      stream = new ClientStream(
+      stream = new StreamConsumer(
         {
           decode: (frame) =>
             this.decodeReply(
@@ -444,6 +467,9 @@ export class Connection {
         first,
       );
       const leave = (cancel: boolean): void => {
+        // The call is over (its connection closing too, which has failed it already): its input,
+        // if still read, stops.
+        inputSubscription?.unsubscribe();
         if (this.pending.get(seq) !== pending) return;
         this.pending.delete(seq);
         if (cancel && open) this.sendCancel(seq);
@@ -459,6 +485,14 @@ export class Connection {
       };
       const metadata = new Map(request.metadata);
       metadata.set(MetadataKey.Stream, String(first));
+      if (input !== undefined) {
+        metadata.set(MetadataKey.StreamInput, 'stream');
+        pending.input = this.inputProducer(request, prepared, maxBacklog, (error) => {
+          if (this.pending.get(seq) !== pending) return;
+          leave(true);
+          subscriber.error(error);
+        });
+      }
       this.pending.set(seq, pending);
       if (this.calls++ === 0) this.frames.ref();
       const send = (ready: Message): void => {
@@ -468,8 +502,13 @@ export class Connection {
         } catch (error) {
           leave(false);
           subscriber.error(error);
+          return;
         }
+        // The input is read once the request is out; the server's credit lets it go.
+        if (input !== undefined && pending.input !== undefined)
+          inputSubscription = pending.input.start(input);
       };
+      let inputSubscription: Subscription | undefined;
       if (prepared.compressing === undefined) send({ ...request, metadata });
       else {
         prepared.compressing.then(
@@ -503,6 +542,119 @@ export class Connection {
     });
   }
 
+  /**
+   * A call whose arguments are a stream (an Observable or an async iterable): the stream of
+   * {@link Connection.streamWithMetadata$}, its first value the reply (a handler that takes an
+   * input stream and returns one value). Its deadline is the call's.
+   */
+  private streamedCall$<T>(
+    service: string,
+    method: string,
+    input: unknown,
+    options: CallOptions | undefined,
+    timed: boolean,
+    toldMs: number | undefined,
+  ): Observable<Reply<T>> {
+    return defer(() => {
+      const o = optionsObject('call options', options);
+      if (o.oneway === true) throw new TypeError('a call whose arguments are a stream cannot be oneway');
+      const timeoutMs = timed
+        ? resolveTimeoutMs('timeoutMs', o.timeoutMs, this.options.timeoutMs)
+        : (toldMs ?? 0);
+      return this.streamWithMetadata$<T>(service, method, input, {
+        ...o,
+        oneway: false,
+        timeoutMs,
+      } as StreamOptions).pipe(take(1));
+    });
+  }
+
+  /**
+   * The producer of a stream's input: each value a oneway request of the call's seq marked
+   * `next`, then `complete`, or `error` with the source's error; sent as the server grants
+   * credit. Past `maxBacklog` values ahead of the credit, or a server that grants past 2^31-1,
+   * `fail` ends the whole stream.
+   */
+  private inputProducer(
+    request: Message,
+    prepared: ReturnType<Connection['prepare']>,
+    maxBacklog: number,
+    fail: (error: RpcError) => void,
+  ): StreamProducer {
+    const { seq, servicePath, serviceMethod, serializeType } = request;
+    const dialect = this.options.dialect;
+    const codec = prepared.raw ? undefined : prepared.codec;
+    const frame = (
+      signal: StreamSignal,
+      payload: Uint8Array,
+      compressType?: number,
+      text?: string,
+    ): Message =>
+      inputMessage(
+        dialect,
+        seq,
+        servicePath,
+        serviceMethod,
+        signal,
+        payload,
+        serializeType,
+        compressType,
+        text,
+      );
+    const sendIfOpen = (message: Message): void => {
+      if (this.isOpen && this.pending.get(seq)?.input !== undefined) this.send(message);
+    };
+    return new StreamProducer(0, maxBacklog, {
+      next: (value) => {
+        const encoded = encodePayload(value, codec, prepared.requestType, prepared.compressor, this.options);
+        if (encoded instanceof Uint8Array) return frame(StreamSignal.Next, encoded);
+        if (!(encoded instanceof Promise))
+          return frame(StreamSignal.Next, encoded.payload, encoded.compressType);
+        return encoded.then(({ payload, compressType }) => frame(StreamSignal.Next, payload, compressType));
+      },
+      send: sendIfOpen,
+      complete: () => sendIfOpen(frame(StreamSignal.Complete, EMPTY_PAYLOAD)),
+      fail: (error, code) => {
+        if (code === undefined) {
+          // The input's own error: the server's handler sees it on its input.
+          sendIfOpen(
+            frame(StreamSignal.Error, EMPTY_PAYLOAD, CompressType.None, RpcError.from(error).message),
+          );
+          return;
+        }
+        const why = error instanceof Error ? error.message : String(error);
+        fail(
+          code === 'RESOURCE_EXHAUSTED'
+            ? new ResourceExhaustedError(
+                `the stream's input ${why.replace("the stream's Observable ", '')}`,
+                { details: { maxBacklog } },
+              )
+            : new ProtocolError(`the server granted too much credit to the input: ${why}`, {
+                field: 'stream',
+              }),
+        );
+      },
+    });
+  }
+
+  /** A server's credit or cancel notice for the input of one of this connection's streams. */
+  private control(message: Message): void {
+    if (message.serviceMethod === CREDIT_METHOD) {
+      const grant = readCredit(message.payload);
+      if (grant !== undefined) this.pending.get(grant.stream)?.input?.grant(grant.credit);
+      return;
+    }
+    if (message.serviceMethod === CANCEL_METHOD && message.payload.length === 8) {
+      const stream = Buffer.from(message.payload.buffer, message.payload.byteOffset, 8).readBigUInt64BE(0);
+      const pending = this.pending.get(stream);
+      if (pending?.input === undefined) return;
+      // The handler stopped reading: the input stops, the call goes on.
+      const input = pending.input;
+      pending.input = undefined;
+      input.stop();
+    }
+  }
+
   private request$<T>(
     service: string,
     method: string,
@@ -511,6 +663,7 @@ export class Connection {
     timed: boolean,
     toldMs?: number,
   ): Observable<Reply<T>> {
+    if (isStreamSource(args)) return this.streamedCall$<T>(service, method, args, options, timed, toldMs);
     return new Observable<Reply<T>>((subscriber) => {
       if (this.closeError || !this.isOpen) {
         subscriber.error(this.closeError ?? this.closedError('the connection is closed'));
@@ -774,7 +927,8 @@ export class Connection {
       compressType,
       oneway,
     );
-    return { request, codec, replyType, timeoutMs, raw, compressing };
+    const compressor = compress ? defaults.compressors.get(CompressType.Gzip) : undefined;
+    return { request, codec, replyType, requestType, compressor, timeoutMs, raw, compressing };
   }
 
   /**
@@ -870,6 +1024,10 @@ export class Connection {
     }
     if (message.heartbeat) {
       this.send(heartbeatReply(message));
+      return;
+    }
+    if (message.oneway && message.servicePath === CANCEL_SERVICE_PATH) {
+      this.control(message);
       return;
     }
     this.pushes.next(this.decodePush(message));

@@ -1,3 +1,4 @@
+export { DEFAULT_STREAM_WINDOW } from '../protocol/constants.js';
 export { unrefScheduler } from '../util/unref-scheduler.js';
 export type { AttemptFailure } from './attempt-failures.js';
 export type { ClientCallOptions } from './client.js';
@@ -16,7 +17,7 @@ export type {
   ServerPush,
   StreamOptions,
 } from './connection.js';
-export { Connection, DEFAULT_STREAM_WINDOW } from './connection.js';
+export { Connection } from './connection.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 export { DEFAULT_HEARTBEAT_MAX_MISSES, heartbeat } from './heartbeat.js';
 export type {

@@ -1,8 +1,8 @@
 import { Observable, type Subscription } from 'rxjs';
 import { CancelledError, DeadlineExceededError, RpcError } from '../errors/index.js';
-import { MAX_STREAM_CREDIT } from '../protocol/constants.js';
+import { DEFAULT_STREAM_WINDOW, MAX_STREAM_CREDIT } from '../protocol/constants.js';
 import { integerOption, optionsObject } from '../util/validate.js';
-import { type CallOptions, DEFAULT_STREAM_WINDOW, type Reply, type StreamOptions } from './connection.js';
+import type { CallOptions, Reply, StreamOptions } from './connection.js';
 
 /**
  * Splits the promise facade's options into the call options and the signal; options without a

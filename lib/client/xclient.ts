@@ -4,6 +4,7 @@ import {
   defer,
   forkJoin,
   identity,
+  isObservable,
   lastValueFrom,
   type MonoTypeOperatorFunction,
   map,
@@ -13,6 +14,7 @@ import {
   Subject,
   switchMap,
   take,
+  tap,
 } from 'rxjs';
 import type { ServiceInstance } from '../discovery/service-instance.js';
 import { CircuitOpenError, DeadlineExceededError, RpcError } from '../errors/index.js';
@@ -25,6 +27,7 @@ import { firstSuccess } from '../operators/first-success.js';
 import type { RetryOptions } from '../operators/retry-attempts.js';
 import type { RetryBudget } from '../operators/retry-budget.js';
 import { isRetryable } from '../operators/retryable.js';
+import { isStreamSource, type StreamSource } from '../protocol/stream-producer.js';
 import type { CallInfo, Selector } from '../selector/selector.js';
 import { unrefScheduler } from '../util/unref-scheduler.js';
 import { describeValue, optionsObject } from '../util/validate.js';
@@ -265,6 +268,14 @@ export class XClient {
     args?: unknown,
     options?: CallOptions,
   ): Observable<Reply<T>> {
+    // A call whose arguments are a stream is a stream with one reply (retried only until its
+    // input has given a value: see streamWithMetadata$); interceptors wrap other calls.
+    if (isStreamSource(args))
+      return defer(() => {
+        const o = optionsObject('call options', options);
+        const timeoutMs = resolveTimeoutMs('timeoutMs', o.timeoutMs, this.connectOptions.timeoutMs);
+        return this.streamWithMetadata$<T>(method, args, { ...o, timeoutMs } as StreamOptions).pipe(take(1));
+      });
     const interceptors = this.interceptors;
     if (!interceptors?.has('call')) return this.governed$<T>(method, args, options);
     return defer(() => {
@@ -548,6 +559,9 @@ export class XClient {
    * server, a refused connection, a busy or shutting-down server, a breaker open) is retried as a
    * call would be (`failbackup` retries as `failover` does: streams are not hedged); once a value
    * has arrived, an error ends the stream, since values already delivered cannot be taken back.
+   * When `args` is a stream (an input), retries stop too once the input has given a value: a
+   * half-sent input cannot be sent again whole (an async iterable cannot be read twice), so
+   * its server failing fails the stream.
    * The server's breaker sees the stream: a pass asked at the start, success at the first value,
    * and a failure when it fails before it or when its server fails it later (its connection
    * dropped). `timeoutMs` bounds the whole stream, attempts included (default none); `window`
@@ -586,14 +600,17 @@ export class XClient {
       const deadline = timeoutMs > 0 ? scheduler.now() + timeoutMs : undefined;
       const info: CallInfo = { service: this.service, method, args };
       const tried = new Set<string>();
+      /** A value arrived, or the input gave one: a retry could no longer do what the caller asked. */
       let started = false;
+      const began = (): void => {
+        started = true;
+      };
+      const input = isStreamSource(args) ? watchInput(args, began) : args;
       const attempt = (instance: ServiceInstance): Observable<Reply<T>> => {
         const now = scheduler.now();
         if (deadline !== undefined && now >= deadline) throw this.expired(timeoutMs);
         const attemptOptions = deadline === undefined ? o : { ...o, timeoutMs: remaining(deadline, now) };
-        return this.streamAttempt<T>(instance, method, args, attemptOptions, () => {
-          started = true;
-        });
+        return this.streamAttempt<T>(instance, method, input, attemptOptions, began);
       };
       const pickNew = (): Observable<Reply<T>> =>
         this.pick(info, tried).pipe(
@@ -905,6 +922,27 @@ export class XClient {
       }),
     );
   }
+}
+
+/**
+ * `input` calling `began` when it gives its first value (an Observable's emission, an async
+ * iterator's value): a stream whose input has started cannot be sent again whole.
+ */
+function watchInput(input: StreamSource, began: () => void): StreamSource {
+  if (isObservable(input)) return input.pipe(tap({ next: began }));
+  return {
+    [Symbol.asyncIterator]: () => {
+      const iterator = input[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const result = await iterator.next();
+          if (!result.done) began();
+          return result;
+        },
+        return: async (value?: unknown) => (iterator.return ? iterator.return(value) : { done: true, value }),
+      };
+    },
+  };
 }
 
 /** failover's rule in the XClient: what isRetryable retries, and a breaker that refused one server. */

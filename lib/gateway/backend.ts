@@ -36,11 +36,46 @@ export interface ForwardCall {
 }
 
 /**
+ * One stream the gateway forwards: a call whose replies are many values, paced by `demand` (the
+ * credit the HTTP client's socket allows). The payload is already serialized (`serializeType`)
+ * and each value comes back as bytes.
+ *
+ * @example
+ * ```ts
+ * const stream: ForwardStream = {
+ *   service: 'Ticker', method: 'Prices', serializeType: 1,
+ *   payload: new TextEncoder().encode('"ACME"'), metadata: new Map(), timeoutMs: 0, demand: of(16),
+ * };
+ * ```
+ */
+export interface ForwardStream {
+  /** The service name. */
+  readonly service: string;
+  /** The method name. */
+  readonly method: string;
+  /** The serialize type of `payload` and of every value. */
+  readonly serializeType: number;
+  /** The request payload (uncompressed); `undefined` for none. */
+  readonly payload: Uint8Array | undefined;
+  /** Request metadata. */
+  readonly metadata: ReadonlyMap<string, string>;
+  /** Deadline of the whole stream in ms; `0` for none. */
+  readonly timeoutMs: number;
+  /**
+   * Credit grants, as `StreamOptions.demand`: what it emits at subscription is the first credit,
+   * each later value lets the server send that many more. Each subscription (a retry of the
+   * stream before its first value) starts with a first credit of its own.
+   */
+  readonly demand: Observable<number>;
+}
+
+/**
  * Where a gateway sends its calls: the XClients it makes from `discovery` or `addresses`, a
  * server in the same process, or anything else that answers raw calls.
  *
  * `call$` emits the reply (its payload bytes and metadata) and completes, or errors with an
- * `RpcError`; unsubscribing cancels the call. `close` releases what the backend holds.
+ * `RpcError`; unsubscribing cancels the call. `stream$` (optional) does the same for a stream of
+ * values. `close` releases what the backend holds.
  *
  * @example
  * ```ts
@@ -54,6 +89,12 @@ export interface ForwardCall {
 export interface GatewayBackend {
   /** Forwards one call. */
   call$(call: ForwardCall): Observable<Reply<Uint8Array>>;
+  /**
+   * Forwards one stream: emits each value (its payload bytes and metadata) as the server sends
+   * it, then completes, or errors with an `RpcError`; unsubscribing cancels the stream on the
+   * server. A backend without it answers stream requests `unimplemented` (501).
+   */
+  stream$?(stream: ForwardStream): Observable<Reply<Uint8Array>>;
   /** Closes what the backend holds; calls after it fail. */
   close(): Promise<void>;
 }
@@ -101,37 +142,27 @@ export class XClientBackend implements GatewayBackend {
   }
 
   call$(call: ForwardCall): Observable<Reply<Uint8Array>> {
-    return new Observable<Reply<Uint8Array>>((subscriber) => {
-      const entry = this.clientOf(call.service);
-      entry.inFlight++;
-      const subscription = entry.client
-        .callWithMetadata$<Uint8Array>(call.method, call.payload, {
-          raw: true,
-          serializeType: call.serializeType,
-          metadata: call.metadata,
-          timeoutMs: call.timeoutMs,
-          oneway: call.oneway,
-        })
-        .subscribe({
-          next: (reply) => {
-            entry.answered = true;
-            subscriber.next(reply);
-          },
-          // A service no server offers is not kept: the next call asks discovery afresh. A
-          // client that has never been answered is dropped when the server knows no such name.
-          error: (error: unknown) => {
-            if (error instanceof NoInstanceError || (!entry.answered && unknownName(error)))
-              this.forget(call.service, entry);
-            subscriber.error(error);
-          },
-          complete: () => subscriber.complete(),
-        });
-      return () => {
-        entry.inFlight--;
-        subscription.unsubscribe();
-        if (entry.forgotten && entry.inFlight === 0) void this.release(entry);
-      };
-    });
+    return this.forwarded(call.service, (client) =>
+      client.callWithMetadata$<Uint8Array>(call.method, call.payload, {
+        raw: true,
+        serializeType: call.serializeType,
+        metadata: call.metadata,
+        timeoutMs: call.timeoutMs,
+        oneway: call.oneway,
+      }),
+    );
+  }
+
+  stream$(stream: ForwardStream): Observable<Reply<Uint8Array>> {
+    return this.forwarded(stream.service, (client) =>
+      client.streamWithMetadata$<Uint8Array>(stream.method, stream.payload, {
+        raw: true,
+        serializeType: stream.serializeType,
+        metadata: stream.metadata,
+        demand: stream.demand,
+        ...(stream.timeoutMs > 0 ? { timeoutMs: stream.timeoutMs } : {}),
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -139,6 +170,39 @@ export class XClientBackend implements GatewayBackend {
     const entries = [...this.clients.values()];
     this.clients.clear();
     await Promise.all(entries.map((entry) => this.release(entry)));
+  }
+
+  /**
+   * What `forward` emits, through the service's client: counted in flight while subscribed, and
+   * the client forgotten when the service turns out to have no server or no such name.
+   */
+  private forwarded(
+    service: string,
+    forward: (client: XClient) => Observable<Reply<Uint8Array>>,
+  ): Observable<Reply<Uint8Array>> {
+    return new Observable<Reply<Uint8Array>>((subscriber) => {
+      const entry = this.clientOf(service);
+      entry.inFlight++;
+      const subscription = forward(entry.client).subscribe({
+        next: (reply) => {
+          entry.answered = true;
+          subscriber.next(reply);
+        },
+        // A service no server offers is not kept: the next call asks discovery afresh. A
+        // client that has never been answered is dropped when the server knows no such name.
+        error: (error: unknown) => {
+          if (error instanceof NoInstanceError || (!entry.answered && unknownName(error)))
+            this.forget(service, entry);
+          subscriber.error(error);
+        },
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        entry.inFlight--;
+        subscription.unsubscribe();
+        if (entry.forgotten && entry.inFlight === 0) void this.release(entry);
+      };
+    });
   }
 
   private clientOf(service: string): ServiceClient {

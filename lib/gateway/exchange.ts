@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Observable, throwError } from 'rxjs';
 import type { Reply } from '../client/connection.js';
-import type { ForwardCall, GatewayBackend } from './backend.js';
+import type { ForwardCall, ForwardStream, GatewayBackend } from './backend.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 import { deadlineOf, endWith, metadataOf, readBody } from './http-io.js';
 import { GatewayError } from './http-status.js';
@@ -113,6 +114,21 @@ export class Exchange {
       }
       this.cancels.add(cancel);
     });
+  }
+
+  /** Whether the backend forwards streams (it has `stream$`). */
+  get streams(): boolean {
+    return this.backend.stream$ !== undefined;
+  }
+
+  /**
+   * The backend's stream of values; unsubscribing cancels it. Errors with a GatewayError
+   * (`unimplemented`) when the backend forwards no streams.
+   */
+  stream$(stream: ForwardStream): Observable<Reply<Uint8Array>> {
+    if (this.backend.stream$ === undefined)
+      return throwError(() => new GatewayError('unimplemented', 'this gateway forwards no streams'));
+    return this.backend.stream$(stream);
   }
 
   /** Ends the response with `body`, gzipped when the client takes it. */

@@ -34,6 +34,20 @@ export const DEFAULT_GATEWAY_JSON_RPC_PATH = '/jsonrpc';
 export const DEFAULT_GATEWAY_GZIP_THRESHOLD_BYTES = 1024;
 /** Default `cors.maxAgeS`: how long a browser may cache a preflight answer, 10 minutes. */
 export const DEFAULT_GATEWAY_CORS_MAX_AGE_S = 600;
+/**
+ * Default `maxStreams`: streams (Server-Sent Events, Connect server streams) served at once
+ * before 429; half of `maxInFlight`'s default, so streams never take every request slot.
+ */
+export const DEFAULT_GATEWAY_MAX_STREAMS = 512;
+/**
+ * Default `maxStreamMs`: the longest a stream may run, 1 hour; a browser's EventSource reconnects
+ * when it ends.
+ */
+export const DEFAULT_GATEWAY_MAX_STREAM_MS = 3_600_000;
+/** Default `streamKeepaliveMs`: a Server-Sent Events comment every 15 s keeps idle proxies from closing a quiet stream. */
+export const DEFAULT_GATEWAY_STREAM_KEEPALIVE_MS = 15_000;
+/** Default `streamWindow`: values a stream's server may send ahead of what the HTTP client's socket has taken. */
+export const DEFAULT_GATEWAY_STREAM_WINDOW = 16;
 
 /** Which web origins may call the gateway from a browser page. */
 export interface CorsOptions {
@@ -81,6 +95,28 @@ export interface GatewayHttpOptions {
   readonly maxTimeoutMs?: number;
   /** Replies of at least this many bytes are gzipped when the client accepts gzip. Default 1024. */
   readonly gzipThresholdBytes?: number;
+  /**
+   * Streams (Server-Sent Events, Connect server streams) served at once. Default 512; past it
+   * 429 with `Retry-After: 1` (a Connect stream gets `resource_exhausted` in its end message).
+   */
+  readonly maxStreams?: number;
+  /**
+   * Longest a stream may run, in ms, and the cap on the deadline a stream request asks for
+   * (`Connect-Timeout-Ms`...); `0`: none. Default 1 hour; past it the stream ends with
+   * `deadline_exceeded` (on the server too).
+   */
+  readonly maxStreamMs?: number;
+  /**
+   * Interval in ms of the `: keepalive` comments a Server-Sent Events stream sends while its
+   * socket keeps up; `0`: none. Default 15 s.
+   */
+  readonly streamKeepaliveMs?: number;
+  /**
+   * Credit window of a stream, in values (1 to 65,536): how far its server may run ahead of what
+   * the HTTP client's socket has taken; more is granted as values are written and the socket
+   * drains. Default 16.
+   */
+  readonly streamWindow?: number;
   /** Where the gateway reports what goes wrong unexpectedly. Default: the console. */
   readonly logger?: Logger;
 }
@@ -129,9 +165,16 @@ export interface ResolvedGatewayOptions {
   readonly timeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly gzipThresholdBytes: number;
+  readonly maxStreams: number;
+  readonly maxStreamMs: number;
+  readonly streamKeepaliveMs: number;
+  readonly streamWindow: number;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
 }
+
+/** The largest `streamWindow`. */
+const MAX_GATEWAY_STREAM_WINDOW = 65_536;
 
 const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
@@ -159,6 +202,10 @@ export function resolveGatewayOptions(options: GatewayOptions | undefined): Reso
     timeoutMs,
     maxTimeoutMs,
     gzipThresholdBytes,
+    maxStreams,
+    maxStreamMs,
+    streamKeepaliveMs,
+    streamWindow,
     logger,
     ...client
   } = optionsObject('gateway options', options);
@@ -183,6 +230,11 @@ export function resolveGatewayOptions(options: GatewayOptions | undefined): Reso
     (typeof backend?.call$ !== 'function' || typeof backend.close !== 'function')
   ) {
     throw new TypeError('backend must have call$(call) and close() methods');
+  }
+  if (backend?.stream$ !== undefined && typeof backend.stream$ !== 'function') {
+    throw new TypeError(
+      `backend.stream$ must be a function when given, got ${describeValue(backend.stream$)}`,
+    );
   }
   if (services !== undefined && (!Array.isArray(services) || !services.every((s) => typeof s === 'string'))) {
     throw new RangeError(`services must be a list of service names, got ${describeValue(services)}`);
@@ -224,6 +276,21 @@ export function resolveGatewayOptions(options: GatewayOptions | undefined): Reso
       gzipThresholdBytes,
       DEFAULT_GATEWAY_GZIP_THRESHOLD_BYTES,
       0,
+    ),
+    maxStreams: integerOption('maxStreams', maxStreams, DEFAULT_GATEWAY_MAX_STREAMS, 1),
+    maxStreamMs: durationOption('maxStreamMs', maxStreamMs, DEFAULT_GATEWAY_MAX_STREAM_MS, 0),
+    streamKeepaliveMs: durationOption(
+      'streamKeepaliveMs',
+      streamKeepaliveMs,
+      DEFAULT_GATEWAY_STREAM_KEEPALIVE_MS,
+      0,
+    ),
+    streamWindow: integerOption(
+      'streamWindow',
+      streamWindow,
+      DEFAULT_GATEWAY_STREAM_WINDOW,
+      1,
+      MAX_GATEWAY_STREAM_WINDOW,
     ),
     logger: loggerOption(logger),
     scheduler:

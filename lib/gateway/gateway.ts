@@ -20,6 +20,7 @@ import { type HeaderNames, headerProtocolOf, serveHeaderProtocol } from './heade
 import { GatewayError } from './http-status.js';
 import { isConnect, serveJson } from './json-dialect.js';
 import { serveJsonRpc } from './json-rpc-dialect.js';
+import { GatewayStreams, refuseStream, serveStream, streamDialectOf } from './stream-dialect.js';
 
 /** Default `maxConnections` of a gateway's own listener. */
 export const DEFAULT_GATEWAY_MAX_CONNECTIONS = 10_000;
@@ -52,17 +53,22 @@ export interface GatewayCloseOptions {
  *
  * Requests are told apart by headers and path: `MRPC-Gateway-*` / `X-RPCX-*` headers → the Go
  * header protocol; `POST {jsonRpcPath}` → JSON-RPC 2.0; `POST /{service}/{method}` with
- * `Connect-Protocol-Version` or `application/proto` → Connect unary; other `POST
+ * `Connect-Protocol-Version` or `application/proto` → Connect unary; `application/connect+json`
+ * (or `+proto`) → a Connect server stream; `Accept: text/event-stream` (`GET
+ * /{service}/{method}?args=<JSON>` or `POST`) → a stream as Server-Sent Events; other `POST
  * /{service}/{method}` → plain JSON. Errors carry real HTTP statuses.
  *
  * Every limit has a default: body size (413), body time (408), headers time, requests in flight
- * (429), batch size, deadline; a client that goes away cancels its call on the server.
+ * (429), batch size, deadline, streams at once (429) and their length; a client that goes away
+ * cancels its call or stream on the server, and a stream's server sends only as fast as the
+ * client's socket takes its values.
  *
  * @example
  * ```ts
  * const gateway = new Gateway({ addresses: ['tcp@127.0.0.1:8972'], cors: { origins: ['https://app.example.com'] } });
  * console.log(await gateway.listen('http://0.0.0.0:8080'));
  * // curl -d '{"First":"budei"}' -H 'Content-Type: application/json' localhost:8080/HelloWorld/Greet
+ * // curl -N -H 'Accept: text/event-stream' localhost:8080/Ticker/Prices -G --data-urlencode 'args="ACME"'
  * process.on('SIGTERM', () => void gateway.close());
  * ```
  */
@@ -76,6 +82,7 @@ export class Gateway {
   private readonly options: ResolvedGatewayOptions;
   private readonly backend: GatewayBackend;
   private readonly servers: Server[] = [];
+  private readonly streams: GatewayStreams;
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -87,6 +94,7 @@ export class Gateway {
    */
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options);
+    this.streams = new GatewayStreams(this.options.maxStreams);
     const { discovery, addresses, backend, client, maxServices } = this.options;
     if (backend) this.backend = backend;
     else if (discovery) this.backend = new XClientBackend({ discovery }, client, maxServices);
@@ -94,9 +102,14 @@ export class Gateway {
     this.handler = (request, response) => this.handle(request, response);
   }
 
-  /** HTTP requests being served now. */
+  /** HTTP requests being served now (streams included). */
   get requestsInFlight(): number {
     return this.inFlight;
+  }
+
+  /** Streams (Server-Sent Events, Connect server streams) being served now. */
+  get streamsInFlight(): number {
+    return this.streams.size;
   }
 
   /**
@@ -167,9 +180,10 @@ export class Gateway {
   }
 
   /**
-   * Closes gracefully: stops accepting connections, answers new requests 503, lets requests in
-   * flight finish for up to `graceMs` (then cancels them), closes idle keep-alive connections
-   * and the XClients. Calling it again returns the same promise.
+   * Closes gracefully: stops accepting connections, answers new requests 503, ends streams at
+   * once (`unavailable`, cancelled on the server), lets other requests in flight finish for up to
+   * `graceMs` (then cancels them), closes idle keep-alive connections and the XClients. Calling
+   * it again returns the same promise.
    *
    * @throws RangeError when `graceMs` is not an integer >= 0.
    * @example
@@ -193,6 +207,10 @@ export class Gateway {
       this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
     for (const server of this.servers) server.closeIdleConnections();
+    // A stream may never end by itself: each is cancelled now, its client told why.
+    this.streams.stopAll(
+      new GatewayError('unavailable', 'the gateway is shutting down; retry on another', { retryAfterS: 1 }),
+    );
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = this.options.scheduler.schedule(() => resolve(), graceMs);
@@ -230,6 +248,7 @@ export class Gateway {
     const exchange = new Exchange(request, response, this.options, this.backend);
     const names = headerProtocolOf(request.headers);
     const jsonRpc = names === undefined && exchange.path === this.options.jsonRpcPath;
+    const stream = names === undefined && !jsonRpc ? streamDialectOf(exchange) : undefined;
     if (this.closing !== undefined || this.inFlight > this.options.maxInFlight) {
       const closing = this.closing !== undefined;
       const error = closing
@@ -244,11 +263,13 @@ export class Gateway {
             },
           );
       if (closing) response.setHeader('Connection', 'close');
-      await refuse(exchange, error, names, jsonRpc);
+      if (stream) await refuseStream(exchange, stream, error);
+      else await refuse(exchange, error, names, jsonRpc);
       return;
     }
     if (names) await serveHeaderProtocol(exchange, names);
     else if (jsonRpc) await serveJsonRpc(exchange);
+    else if (stream) await serveStream(exchange, stream, this.streams);
     else await serveJson(exchange, isConnect(exchange) ? 'connect' : 'json');
   }
 }

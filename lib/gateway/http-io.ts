@@ -150,8 +150,8 @@ export async function endWith(
   response.end(out);
 }
 
-/** Whether a request carries a body (a length above 0, or chunks). */
-function hasBody(request: IncomingMessage): boolean {
+/** Whether a request carries a body (a length above 0, or chunks). @internal */
+export function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
   if (request.headers['transfer-encoding'] !== undefined) return true;
   return length !== undefined && length !== '0';

@@ -6,7 +6,7 @@ import { ConnectionClosedError } from '../errors/index.js';
 import type { ResolvedServerOptions } from '../server/server-options.js';
 import { type ByteStream, memoryPipe } from '../transport/memory-pipe.js';
 import { socketEndpoint } from '../transport/tcp-transport.js';
-import type { ForwardCall, GatewayBackend } from './backend.js';
+import type { ForwardCall, ForwardStream, GatewayBackend } from './backend.js';
 import { DEFAULT_GATEWAY_HEADERS_TIMEOUT_MS, Gateway } from './gateway.js';
 import { DEFAULT_GATEWAY_MAX_TIMEOUT_MS, type GatewayHttpOptions } from './gateway-options.js';
 
@@ -36,6 +36,18 @@ export class InProcessBackend implements GatewayBackend {
         metadata: call.metadata,
         timeoutMs: call.timeoutMs,
         oneway: call.oneway,
+      }),
+    );
+  }
+
+  stream$(stream: ForwardStream): Observable<Reply<Uint8Array>> {
+    return defer(() =>
+      this.open().streamWithMetadata$<Uint8Array>(stream.service, stream.method, stream.payload, {
+        raw: true,
+        serializeType: stream.serializeType,
+        metadata: stream.metadata,
+        demand: stream.demand,
+        ...(stream.timeoutMs > 0 ? { timeoutMs: stream.timeoutMs } : {}),
       }),
     );
   }

@@ -78,7 +78,9 @@ export async function serveJson(exchange: Exchange, dialect: JsonDialect): Promi
       throw new GatewayError(
         'invalid_argument',
         `Content-Type "${type}" is not served here: send application/json` +
-          (dialect === 'connect' ? ' or application/proto (streams are not served)' : ''),
+          (dialect === 'connect'
+            ? ' or application/proto (streams: application/connect+json or +proto)'
+            : ''),
         { status: 415 },
       );
     }
@@ -151,7 +153,13 @@ export function checkedJson(body: Uint8Array): Uint8Array | undefined {
   return body;
 }
 
-function protoToJson(body: Uint8Array, type: Type): Uint8Array | undefined {
+/**
+ * A Protobuf message as the JSON payload of a call, by its registered type.
+ *
+ * @throws GatewayError (400) when the bytes are not such a message.
+ * @internal
+ */
+export function protoToJson(body: Uint8Array, type: Type): Uint8Array | undefined {
   try {
     const message = type.decode(body);
     return Buffer.from(
@@ -162,7 +170,13 @@ function protoToJson(body: Uint8Array, type: Type): Uint8Array | undefined {
   }
 }
 
-function jsonToProto(data: Uint8Array, type: Type): Uint8Array {
+/**
+ * A JSON reply payload as a Protobuf message of its registered type.
+ *
+ * @throws GatewayError (`internal`, 500) when the reply does not fit the type.
+ * @internal
+ */
+export function jsonToProto(data: Uint8Array, type: Type): Uint8Array {
   if (data.length === 0) return EMPTY;
   try {
     const value: unknown = JSON.parse(

@@ -110,6 +110,13 @@ export const MetadataKey = {
    * last). A Go peer ignores the key and answers with one ordinary reply.
    */
   Stream: '__phobos_stream',
+  /**
+   * Streams: on a call request, the arguments come as a stream (value `stream`): the request's
+   * payload is empty, the server grants credit with credit notices of its own, and the caller
+   * sends each value as a oneway request of the call's seq marked `next`, then one marked
+   * `complete` (or an error one marked `error`).
+   */
+  StreamInput: '__phobos_input',
 } as const;
 
 /**
@@ -145,6 +152,23 @@ export type StreamSignal = (typeof StreamSignal)[keyof typeof StreamSignal];
  * @group Protocol
  */
 export const MAX_STREAM_CREDIT = 2 ** 31 - 1;
+
+/**
+ * Default of the most values an Observable source may emit ahead of the credit its stream has,
+ * per stream: 1,024 (a server's `maxStreamBacklog`, a caller's `maxBacklog` for its input).
+ *
+ * @group Protocol
+ */
+export const DEFAULT_MAX_STREAM_BACKLOG = 1_024;
+
+/**
+ * Default credit window of a stream's consumer: 64 values. A caller's `window`, and the window a
+ * server grants a caller's input stream in: the producer may run this far ahead of what the
+ * consumer has taken, and half a window taken is granted again.
+ *
+ * @group Protocol
+ */
+export const DEFAULT_STREAM_WINDOW = 64;
 
 /**
  * Why a server refused or failed a call by itself (the `__phobos_code` of its error reply):

@@ -302,3 +302,48 @@ export function streamCreditOf(metadata: Metadata): number | undefined {
   const credit = Number(value);
   return credit <= MAX_STREAM_CREDIT ? credit : undefined;
 }
+
+/**
+ * A frame of a caller's input stream: a oneway request of the call's `seq`, service and method,
+ * marked `signal`. `next` carries one value (`payload`, compressed as `compressType` says);
+ * `complete` is empty; `error` has status error and `errorText` under the dialect's error key.
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * frames.send(inputMessage(PHOBOS, 7n, 'Files', 'Upload', StreamSignal.Next, chunk, 0));
+ * ```
+ * @internal
+ */
+export function inputMessage(
+  dialect: Dialect,
+  seq: bigint,
+  servicePath: string,
+  serviceMethod: string,
+  signal: StreamSignal,
+  payload: Uint8Array,
+  serializeType: number,
+  compressType: number = CompressType.None,
+  errorText = '',
+): Message {
+  const failed = signal === StreamSignal.Error;
+  return {
+    magic: dialect.magic,
+    messageType: MessageType.Request,
+    heartbeat: false,
+    oneway: true,
+    compressType,
+    status: failed ? MessageStatus.Error : MessageStatus.Normal,
+    serializeType,
+    seq,
+    servicePath,
+    serviceMethod,
+    metadata: failed
+      ? new Map([
+          [dialect.errorKey, errorText],
+          [MetadataKey.Stream, StreamSignal.Error],
+        ])
+      : streamMetadata(signal),
+    payload,
+  };
+}

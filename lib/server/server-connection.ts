@@ -25,6 +25,7 @@ import {
   CANCEL_METHOD,
   CANCEL_SERVICE_PATH,
   CREDIT_METHOD,
+  DEFAULT_STREAM_WINDOW,
   type Dialect,
   dialectOfMagic,
   MAX_STREAM_CREDIT,
@@ -37,6 +38,8 @@ import {
 } from '../protocol/constants.js';
 import { EMPTY_PAYLOAD, type Message } from '../protocol/message.js';
 import {
+  cancelMessage,
+  creditMessage,
   errorReply,
   heartbeatReply,
   readCredit,
@@ -46,6 +49,13 @@ import {
   streamMetadata,
 } from '../protocol/messages.js';
 import { decodePayload, type EncodedPayload, encodePayload } from '../protocol/payload.js';
+import { StreamConsumer, type StreamValue } from '../protocol/stream-consumer.js';
+import {
+  isAsyncIterable,
+  isStreamSource,
+  StreamProducer,
+  type StreamSource,
+} from '../protocol/stream-producer.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { MAX_TIMER_MS, toMetadata } from '../util/validate.js';
 import type { CallContext, PushOptions, ServerConnection } from './call-context.js';
@@ -53,7 +63,6 @@ import { ConnectionWatchdog, type WatchdogExpiry } from './connection-watchdog.j
 import type { ServerHandler } from './interceptor.js';
 import type { ProtocolErrorReason, ServerEvent } from './server-event.js';
 import type { Authorize, ResolvedServerOptions } from './server-options.js';
-import { isAsyncIterable, isStreamSource, ServerStream, type StreamSource } from './server-stream.js';
 import type { Service, ServiceMethod } from './service.js';
 
 /**
@@ -104,7 +113,11 @@ class InflightCall {
   known = false;
   timer: Unsubscribable | undefined = undefined;
   /** Its stream of replies, once a streaming handler started one. */
-  stream: ServerStream | undefined = undefined;
+  stream: StreamProducer | undefined = undefined;
+  /** The reader of the caller's input stream, while the handler reads it. */
+  input: StreamConsumer | undefined = undefined;
+  /** Fails the handler's input, while it reads it: the call ended first. */
+  endInput: ((reason: RpcError) => void) | undefined = undefined;
   done = false;
   private controller: AbortController | undefined = undefined;
   private reason: RpcError | undefined = undefined;
@@ -128,7 +141,10 @@ class InflightCall {
     this.stop();
   }
 
-  /** Ends the handler's Observable and the deadline timer; a teardown that throws is ignored. */
+  /**
+   * Ends the handler's Observable and the deadline timer; a teardown that throws is ignored. An
+   * input the handler still reads fails with why the call ended, so that it does not wait forever.
+   */
   stop(): void {
     this.timer?.unsubscribe();
     try {
@@ -136,6 +152,14 @@ class InflightCall {
     } catch {
       // The handler's own teardown threw: the call is over all the same.
     }
+    const endInput = this.endInput;
+    this.endInput = undefined;
+    endInput?.(this.endReason());
+  }
+
+  /** Why the call ended: the reason it was aborted with, else that it is over. */
+  endReason(): RpcError {
+    return this.reason ?? new CancelledError('the call is over: its input is no longer read');
   }
 }
 
@@ -385,6 +409,12 @@ export class ServerConnectionHandler implements ServerConnection {
     if (message.oneway && message.servicePath === CANCEL_SERVICE_PATH) {
       if (message.serviceMethod === CANCEL_METHOD) this.cancel(message);
       else if (message.serviceMethod === CREDIT_METHOD) this.credit(message);
+      return;
+    }
+    if (message.oneway && message.metadata.size > 0 && message.metadata.has(MetadataKey.Stream)) {
+      // A value (or the end) of a caller's input stream; one for a call that no longer reads
+      // its input, or never did, is dropped.
+      this.inflight.get(message.seq)?.input?.receive(message);
       return;
     }
     if (this.refusing) return;
@@ -648,6 +678,11 @@ export class ServerConnectionHandler implements ServerConnection {
     let args: unknown;
     try {
       codec = this.options.codecs.get(request.serializeType);
+      if (request.metadata.size > 0 && request.metadata.get(MetadataKey.StreamInput) === 'stream') {
+        // The arguments come as a stream: the handler gets an Observable of them.
+        this.invoke(request, call, service, method, codec, this.inputOf(request, call, codec, method));
+        return;
+      }
       args = decodePayload(
         request.payload,
         request.compressType,
@@ -681,6 +716,98 @@ export class ServerConnectionHandler implements ServerConnection {
       call,
       this.errorReply(request, describeThrown(error), undefined, 'INVALID_ARGUMENT'),
     );
+  }
+
+  /**
+   * The caller's input stream as the handler's argument: an Observable, subscribed once. At
+   * subscription the server grants a window of credit (and half a window again as values reach
+   * the handler); unsubscribing before the end tells the caller to stop (a cancel notice of the
+   * call's seq). Values past the credit fail it with a ProtocolError (`bad-stream`).
+   */
+  private inputOf(
+    request: Message,
+    call: InflightCall,
+    codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
+    method: ServiceMethod,
+  ): Observable<unknown> {
+    const seq = request.seq;
+    let taken = false;
+    return new Observable<unknown>((subscriber) => {
+      if (taken) {
+        subscriber.error(new TypeError("a call's input stream can be subscribed once"));
+        return undefined;
+      }
+      taken = true;
+      if (call.done) {
+        subscriber.error(call.endReason());
+        return undefined;
+      }
+      const consumer = new StreamConsumer(
+        {
+          decode: (frame) => this.decodeInput(frame, codec, method),
+          grant: (credit) => {
+            if (!call.done && this.frames.open)
+              this.send(creditMessage(this.dialect.magic, this.controlSeq(), seq, credit));
+          },
+          leave: (cancel) => {
+            if (call.input === consumer) call.input = undefined;
+            if (cancel && !call.done && this.frames.open)
+              this.send(cancelMessage(this.dialect.magic, this.controlSeq(), seq));
+          },
+          next: (value) => subscriber.next(value.data),
+          complete: () => subscriber.complete(),
+          error: (error) => {
+            if (error instanceof ProtocolError) this.protocolError('bad-stream');
+            subscriber.error(error);
+          },
+        },
+        DEFAULT_STREAM_WINDOW,
+        0,
+      );
+      call.input = consumer;
+      call.endInput = (reason) => {
+        if (call.input !== consumer) return;
+        consumer.cancel();
+        subscriber.error(reason);
+      };
+      consumer.grant(DEFAULT_STREAM_WINDOW);
+      return () => consumer.cancel();
+    });
+  }
+
+  /** One value of a caller's input stream, decoded; its error frame as the error to raise. */
+  private decodeInput(
+    frame: Message,
+    codec: ReturnType<ResolvedServerOptions['codecs']['get']>,
+    method: ServiceMethod,
+  ): StreamValue | RpcError | Promise<StreamValue | RpcError> {
+    if (frame.invalid) return frame.invalid;
+    if (frame.status !== MessageStatus.Normal) {
+      const text = frame.metadata.get(this.dialect.errorKey) ?? 'no message';
+      return new RpcError(`the caller's input stream failed: ${text}`);
+    }
+    try {
+      const data = decodePayload(
+        frame.payload,
+        frame.compressType,
+        codec,
+        method.types.requestType,
+        this.options,
+      );
+      if (!(data instanceof Promise)) return { data, metadata: frame.metadata };
+      return data.then(
+        (decoded) => ({ data: decoded, metadata: frame.metadata }),
+        (error: unknown) => RpcError.from(error),
+      );
+    } catch (error) {
+      return RpcError.from(error);
+    }
+  }
+
+  /** The seq of a frame the server sends on its own (pushes, credit and cancel notices). */
+  private controlSeq(): bigint {
+    this.pushSeq += 1n;
+    return this.pushSeq;
   }
 
   /** Calls the handler with the decoded arguments. */
@@ -840,7 +967,7 @@ export class ServerConnectionHandler implements ServerConnection {
     const seq = request.seq;
     const early = this.earlyCredit.get(seq) ?? 0;
     this.earlyCredit.delete(seq);
-    const stream = new ServerStream(
+    const stream = new StreamProducer(
       Math.min(credit + early, MAX_STREAM_CREDIT),
       this.options.maxStreamBacklog,
       {

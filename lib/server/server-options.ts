@@ -1,6 +1,7 @@
 import type { TlsOptions } from 'node:tls';
 import type { ServiceRegistry } from '../discovery/service-registry.js';
 import type { GatewayHttpOptions } from '../gateway/gateway-options.js';
+import { DEFAULT_MAX_STREAM_BACKLOG } from '../protocol/constants.js';
 import type { Metadata } from '../protocol/message.js';
 import {
   type PayloadOptions,
@@ -29,12 +30,6 @@ export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1_000;
  * @group Server
  */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 10_000;
-/**
- * Default of {@link ServerOptions.maxStreamBacklog}: 1,024 values per stream.
- *
- * @group Server
- */
-export const DEFAULT_MAX_STREAM_BACKLOG = 1_024;
 /**
  * Default of {@link ServerOptions.idleTimeoutMs}: 10 minutes (twice the XClient's own idle close).
  *

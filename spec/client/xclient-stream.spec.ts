@@ -1,4 +1,4 @@
-import { catchError, map, type Observable, of, take, timer } from 'rxjs';
+import { catchError, from, map, type Observable, of, reduce, take, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { XClient } from '../../lib/client/xclient.js';
@@ -28,6 +28,11 @@ class Ticker {
 
   Who(): string {
     return this.name;
+  }
+
+  /** Takes its arguments as a stream: their sum, when it completes. */
+  Sum(values: Observable<number>): Observable<number> {
+    return values.pipe(reduce((total, n) => total + n, 0));
   }
 }
 
@@ -120,6 +125,42 @@ describe('XClient streams in virtual time over the in-memory network', () => {
       for (let i = 0; i < 3; i++) failure(client.stream$('Ticks', 1)).subscribe((value) => later.push(value));
     });
     expect(later).toEqual(['b0', 'b0', 'b0']);
+  });
+
+  it('call$ - a stream as the arguments: the handler’s one result is the reply, when the input completes', () => {
+    const { scheduler, client } = world(['a']);
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const input = cold('a 9ms b 9ms c|', { a: 1, b: 2, c: 3 });
+      expectObservable(client.call$('Sum', input)).toBe('21ms (s|)', { s: 6 });
+      expectSubscriptions(input.subscriptions).toBe('^ 20ms !');
+    });
+  });
+
+  it('failover - a call whose input has started is not sent again elsewhere: its server failing fails it', () => {
+    const { scheduler, network, client } = world(['a', 'b'], { failMode: 'failover', retries: 3 });
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      scheduler.maxFrames = 1_000;
+      const input = cold('a 9ms b 9ms c|', { a: 1, b: 2, c: 3 });
+      cold('15ms x').subscribe(() => network.crash('memory@a'));
+      // Not a sum of what b would have got of a half-read input: the failure itself.
+      expectObservable(failure(client.call$('Sum', input))).toBe('15ms (e|)', { e: 'ConnectionClosedError' });
+      expectSubscriptions(input.subscriptions).toBe('^ 14ms !');
+    });
+  });
+
+  it('call - a stream as the arguments: the promise resolves to the sum', async () => {
+    const { scheduler, client } = world(['a']);
+    const sum = client.call<number>('Sum', from([1, 2, 3]));
+    let settled = false;
+    void sum.finally(() => {
+      settled = true;
+    });
+    // Each hop is due at once in virtual time; the promise steps between them run as microtasks.
+    for (let round = 0; !settled && round < 20; round++) {
+      scheduler.flush();
+      await Promise.resolve();
+    }
+    expect(await sum).toBe(6);
   });
 
   it('proxy - methods named in streams are Observables of every value; the others promises of one reply', () => {

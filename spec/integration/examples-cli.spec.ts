@@ -262,6 +262,18 @@ const ENTRIES: readonly Entry[] = [
     bad: { args: ['--window', '0'], says: /--window must be an integer from 1 to 1000, got "0"/ },
   },
   {
+    name: 'streaming/upload',
+    start: (args) => tsx('examples/streaming/upload.ts', args),
+    flags: ['--chunks N', '--chunk-kib KIB'],
+    bad: { args: ['--chunk-kib', '2048'], says: /--chunk-kib must be an integer from 1 to 1024, got "2048"/ },
+  },
+  {
+    name: 'streaming/chat',
+    start: (args) => tsx('examples/streaming/chat.ts', args),
+    flags: ['--lines N'],
+    bad: { args: ['--lines', 'x'], says: /--lines must be an integer from 1 to 1000, got "x"/ },
+  },
+  {
     name: 'metrics/server',
     start: (args) => tsx('examples/metrics/server.ts', args),
     flags: ['--addr HOST:PORT', '--metrics HOST:PORT'],
@@ -367,6 +379,30 @@ describe('examples/streaming/ticker.ts', { timeout: 90_000 }, () => {
     expect(lines[32]).toMatch(
       /^ok: read 30 prices; the producer was never more than 4 ahead of the reader; \d+ streams stopped on the server$/,
     );
+  });
+});
+
+describe('examples/streaming/upload.ts and chat.ts', { timeout: 90_000 }, () => {
+  it('upload - every byte of a client stream reaches the server, in order', async () => {
+    const result = await runToEnd(
+      tsx('examples/streaming/upload.ts', ['--chunks', '40', '--chunk-kib', '8']),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[1]).toBe('uploaded 40 chunks, 327680 bytes');
+    expect(lines[2]).toMatch(/^the server got 327680 bytes, sha256 [0-9a-f]{64}$/);
+    expect(lines[3]).toBe('ok: every byte arrived, in order');
+  });
+
+  it('chat - each participant of a bidirectional stream hears every line of the room', async () => {
+    const result = await runToEnd(tsx('examples/streaming/chat.ts', ['--lines', '2']));
+    expect(result.code, result.stderr).toBe(0);
+    const heard = 'alice: line 1, alice: line 2, bob: line 1, bob: line 2';
+    expect(result.stdout.trimEnd().split('\n').slice(1)).toEqual([
+      `alice heard 4 lines: ${heard}`,
+      `bob heard 4 lines: ${heard}`,
+      'ok: each of 2 participants heard all 4 lines',
+    ]);
   });
 });
 

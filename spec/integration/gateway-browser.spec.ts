@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -10,7 +10,8 @@ import {
   PAGE_FILE,
   startGatewayExample,
 } from '../../examples/gateway/start-gateway-example.js';
-import type { CallContext } from '../../lib/index.js';
+import { Gateway } from '../../lib/gateway/index.js';
+import { type CallContext, silentLogger } from '../../lib/index.js';
 import { trackHandles } from '../support/handles.js';
 import { startServer } from '../support/servers.js';
 
@@ -81,16 +82,27 @@ async function startExample(
 
 /** Serves only the example page, on its own port: another origin than the gateway's. */
 async function startPageServer(): Promise<string> {
-  const page = readFileSync(PAGE_FILE);
-  const server = createServer((request, response) => {
-    // The Date header's cache is refreshed by a timer that would outlive the test.
-    response.sendDate = false;
+  return listenOwn(pageOr(readFileSync(PAGE_FILE)));
+}
+
+/** A listener that answers `GET /` with `page`, and everything else with `rest` (404 when none). */
+function pageOr(page: Buffer | string, rest?: RequestListener): RequestListener {
+  return (request, response) => {
     if (request.method === 'GET' && request.url?.split('?')[0] === '/') {
+      // The Date header's cache is refreshed by a timer that would outlive the test.
+      response.sendDate = false;
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-    } else {
+    } else if (rest) rest(request, response);
+    else {
+      response.sendDate = false;
       response.writeHead(404).end();
     }
-  });
+  };
+}
+
+/** Listens with `listener` on a free loopback port, closed by the test's cleanup; its origin. */
+async function listenOwn(listener: RequestListener): Promise<string> {
+  const server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   defer(async () => {
     const closed = new Promise((resolve) => server.close(resolve));
@@ -202,5 +214,106 @@ describe('examples/gateway in a browser', { timeout: 60_000 }, () => {
     expect(await errorStatusOf(page)).toBe('network');
     expect(await textOf(page, '#error')).toMatch(/^network error: TypeError/);
     expect(service.calls).toBe(0);
+  });
+});
+
+/** A Ticker server, and a gateway in front of it (closed by the test's cleanup). */
+async function startTickerGateway(cors?: readonly string[]): Promise<Gateway> {
+  const { address } = await startServer(defer, (server) =>
+    server.register('Ticker', {
+      async *Count(args: { n: number }) {
+        for (let i = 0; i < args.n; i++) yield { i };
+      },
+      async *Fail(args: { n: number }) {
+        for (let i = 0; i < args.n; i++) yield { i };
+        throw new Error(`broke after ${args.n}`);
+      },
+    }),
+  );
+  const gateway = new Gateway({
+    addresses: [address],
+    logger: silentLogger,
+    ...(cors === undefined ? {} : { cors: { origins: cors } }),
+  });
+  defer(() => gateway.close({ graceMs: 0 }));
+  return gateway;
+}
+
+/** What a page's EventSource collected: the values, and how the stream ended. */
+interface Collected {
+  readonly values: unknown[];
+  readonly ended: 'end' | 'error';
+  /** The data of an `error` event the gateway sent; null for a connection the browser failed. */
+  readonly error: unknown;
+}
+
+/**
+ * Opens an EventSource on `url` in the page and collects its events until `end` or `error`,
+ * closing it then (left open, a browser reconnects and the stream starts again).
+ */
+function collectEvents(page: Page, url: string): Promise<Collected> {
+  return page.evaluate(`new Promise((resolve) => {
+    const values = [];
+    const source = new EventSource(${JSON.stringify(url)});
+    source.onmessage = (event) => values.push(JSON.parse(event.data));
+    source.addEventListener('end', () => {
+      source.close();
+      resolve({ values, ended: 'end', error: null });
+    });
+    source.addEventListener('error', (event) => {
+      source.close();
+      resolve({ values, ended: 'error', error: event.data === undefined ? null : JSON.parse(event.data) });
+    });
+  })`) as Promise<Collected>;
+}
+
+const args = (value: unknown): string => `?args=${encodeURIComponent(JSON.stringify(value))}`;
+
+describe('gateway streams in a browser: EventSource', { timeout: 60_000 }, () => {
+  it('a page on the gateway origin gets every value of a stream in order, then the end event', async () => {
+    const gateway = await startTickerGateway();
+    const origin = await listenOwn(pageOr('<!doctype html><title>streams</title>', gateway.handler));
+    const page = await openPage(`${origin}/`);
+
+    const collected = await collectEvents(page, `/Ticker/Count${args({ n: 50 })}`);
+
+    expect(collected).toEqual({
+      values: Array.from({ length: 50 }, (_, i) => ({ i })),
+      ended: 'end',
+      error: null,
+    });
+  });
+
+  it('an error mid-stream reaches the page as an error event with {code, message}', async () => {
+    const gateway = await startTickerGateway();
+    const origin = await listenOwn(pageOr('<!doctype html><title>streams</title>', gateway.handler));
+    const page = await openPage(`${origin}/`);
+
+    const collected = await collectEvents(page, `/Ticker/Fail${args({ n: 3 })}`);
+
+    expect(collected).toEqual({
+      values: [{ i: 0 }, { i: 1 }, { i: 2 }],
+      ended: 'error',
+      error: { code: 'unknown', message: 'broke after 3' },
+    });
+  });
+
+  it('a page on another origin streams from the gateway when CORS allows that origin, not otherwise', async () => {
+    const pageOrigin = await startPageServer();
+    const allowing = await listenOwn((await startTickerGateway([pageOrigin])).handler);
+    const refusing = await listenOwn((await startTickerGateway()).handler);
+    const page = await openPage(`${pageOrigin}/`);
+
+    expect(await collectEvents(page, `${allowing}/Ticker/Count${args({ n: 5 })}`)).toEqual({
+      values: [0, 1, 2, 3, 4].map((i) => ({ i })),
+      ended: 'end',
+      error: null,
+    });
+    // The browser reads nothing of a response CORS does not allow: a bare error event.
+    expect(await collectEvents(page, `${refusing}/Ticker/Count${args({ n: 5 })}`)).toEqual({
+      values: [],
+      ended: 'error',
+      error: null,
+    });
   });
 });

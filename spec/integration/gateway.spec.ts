@@ -322,10 +322,15 @@ describe('gateway: Connect unary', () => {
     });
     const slow = await post(`${url}/HelloWorld/Forever`, '{}', { ...headers, 'connect-timeout-ms': '20' });
     expect([slow.status, ((await slow.json()) as { code: string }).code]).toEqual([504, 'deadline_exceeded']);
+    // A streaming Content-Type is a Connect stream: a body that is not an envelope is refused in
+    // the end-of-stream envelope (flag 2), as the protocol does (spec/integration/gateway-stream.spec.ts).
     const stream = await post(`${url}/HelloWorld/Greet`, '{}', {
       'content-type': 'application/connect+json',
     });
-    expect(stream.status).toBe(415);
+    expect([stream.status, stream.headers.get('content-type')]).toEqual([200, 'application/connect+json']);
+    const end = Buffer.from(await stream.arrayBuffer());
+    expect(end[0]).toBe(2);
+    expect(JSON.parse(end.subarray(5).toString())).toMatchObject({ error: { code: 'invalid_argument' } });
   });
 
   it('application/proto: decoded with the types registered on the gateway, the call made in JSON', async () => {

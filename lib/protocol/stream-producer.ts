@@ -1,8 +1,8 @@
 import { isObservable, type Observable, Subscription } from 'rxjs';
-import { MAX_STREAM_CREDIT } from '../protocol/constants.js';
-import type { Message } from '../protocol/message.js';
+import { MAX_STREAM_CREDIT } from './constants.js';
+import type { Message } from './message.js';
 
-/** What a stream needs from the call it answers: its frames, encoded and sent in order. */
+/** What a stream's producer needs from its side of the call: its frames, encoded and sent in order. */
 export interface StreamOutput {
   /** The `next` frame of one value; a promise when it is compressed off the event loop. Throws when the value does not encode. */
   next(value: unknown): Message | Promise<Message>;
@@ -35,8 +35,8 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
 }
 
 /**
- * The producing side of one server stream: sends a handler's values as its caller grants
- * credit, never more.
+ * The producing side of one stream (a server's replies, or a caller's input): sends a source's
+ * values as the other side grants credit, never more.
  *
  * An Observable cannot be paused: what it emits past the credit waits in a queue of at most
  * `maxBacklog` values, and one more ends the stream (`RESOURCE_EXHAUSTED`). An async iterable is
@@ -44,13 +44,15 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
  * gets further ahead and its end is seen as soon as its last value has gone. Frames leave in the order of the values,
  * those compressed off the event loop included; the end (complete or error) follows the last.
  */
-export class ServerStream {
+export class StreamProducer {
   private credit: number;
   private readonly queue: unknown[] = [];
   /** The source ended (`complete`, or the error to end with) while values still waited. */
   private ending: { readonly error?: unknown; readonly failed: boolean } | undefined = undefined;
   private stopped = false;
   private iterator: AsyncIterator<unknown> | undefined = undefined;
+  /** The subscription to an Observable source. */
+  private source: Subscription | undefined = undefined;
   private pulling = false;
   /** Frames being compressed: later frames wait for them, so the order holds. */
   private encoding = 0;
@@ -71,13 +73,13 @@ export class ServerStream {
   start(source: StreamSource): Subscription {
     const subscription = new Subscription(() => this.stop());
     if (isObservable(source)) {
-      subscription.add(
-        source.subscribe({
-          next: (value) => this.push(value),
-          error: (error: unknown) => this.end({ error, failed: true }),
-          complete: () => this.end({ failed: false }),
-        }),
-      );
+      this.source = source.subscribe({
+        next: (value) => this.push(value),
+        error: (error: unknown) => this.end({ error, failed: true }),
+        complete: () => this.end({ failed: false }),
+      });
+      // It may have stopped while subscribing (a synchronous source past the backlog).
+      if (this.stopped) this.source.unsubscribe();
     } else {
       try {
         this.iterator = source[Symbol.asyncIterator]();
@@ -233,8 +235,12 @@ export class ServerStream {
     this.output.fail(error, code);
   }
 
-  /** Stops producing; the call is over (ended, cancelled, its connection closed). */
-  private stop(): void {
+  /**
+   * Stops producing (as unsubscribing what {@link StreamProducer.start} returned does): the call
+   * is over, or the consumer asked to stop; nothing more is sent, not even an end.
+   */
+  stop(): void {
+    this.source?.unsubscribe();
     if (this.stopped) return;
     this.stopped = true;
     this.queue.length = 0;

@@ -1,17 +1,22 @@
 import { ProtocolError, type RpcError } from '../errors/index.js';
-import { MAX_STREAM_CREDIT, MessageStatus, MetadataKey, StreamSignal } from '../protocol/constants.js';
-import type { Message } from '../protocol/message.js';
-import type { Reply } from './connection.js';
+import { MAX_STREAM_CREDIT, MessageStatus, MetadataKey, StreamSignal } from './constants.js';
+import type { Message } from './message.js';
 
-/** What a {@link ClientStream} does through its connection and its subscriber. */
-export interface ClientStreamHooks {
+/** One value of a stream as the consumer delivers it: its data and its frame's metadata. */
+export interface StreamValue {
+  readonly data: unknown;
+  readonly metadata: Message['metadata'];
+}
+
+/** What a {@link StreamConsumer} does through its connection and its subscriber. */
+export interface StreamConsumerHooks {
   /** Decodes a frame: its reply, its error, or a promise of either (inflated off the event loop). */
-  decode(frame: Message): Reply<unknown> | RpcError | Promise<Reply<unknown> | RpcError>;
+  decode(frame: Message): StreamValue | RpcError | Promise<StreamValue | RpcError>;
   /** Sends a credit notice of `credit` more values. */
   grant(credit: number): void;
   /** The stream's last frame came (or it failed): it leaves the connection; `cancel` tells the server to stop. */
   leave(cancel: boolean): void;
-  next(reply: Reply<unknown>): void;
+  next(reply: StreamValue): void;
   complete(): void;
   error(error: RpcError | Error): void;
 }
@@ -28,7 +33,7 @@ export interface ClientStreamHooks {
  * unmarked reply (a Go peer's, or a handler that returned one value) is the one value, and ends
  * it. A `next` past the credit granted fails the stream with a ProtocolError and cancels it.
  */
-export class ClientStream {
+export class StreamConsumer {
   /** Values the server may still send. */
   private outstanding: number;
   /** Values delivered since the last grant (window mode). */
@@ -42,7 +47,7 @@ export class ClientStream {
   private readonly half: number;
 
   constructor(
-    private readonly hooks: ClientStreamHooks,
+    private readonly hooks: StreamConsumerHooks,
     /** The credit window; 0 when the caller grants credit itself. */
     private readonly window: number,
     firstCredit: number,
@@ -105,6 +110,17 @@ export class ClientStream {
     return undefined;
   }
 
+  /**
+   * The reader gives up: later frames are ignored, and the other side is told to stop
+   * (`leave(true)`). Nothing is delivered after it.
+   */
+  cancel(): void {
+    this.failed = true;
+    if (this.over) return;
+    this.over = true;
+    this.hooks.leave(true);
+  }
+
   /** A frame that ends the stream: an error reply, or one ordinary reply. */
   private last(frame: Message, value: boolean): void {
     this.over = true;
@@ -126,7 +142,7 @@ export class ClientStream {
     });
   }
 
-  private emit(result: Reply<unknown> | RpcError, last: boolean, value: boolean): void {
+  private emit(result: StreamValue | RpcError, last: boolean, value: boolean): void {
     if (this.failed) return;
     if (!(result instanceof Error)) {
       if (!last) {

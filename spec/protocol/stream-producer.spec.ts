@@ -5,10 +5,10 @@ import { MAX_STREAM_CREDIT } from '../../lib/protocol/constants.js';
 import { EMPTY_METADATA, EMPTY_PAYLOAD, type Message } from '../../lib/protocol/message.js';
 import {
   isStreamSource,
-  ServerStream,
   type StreamOutput,
+  StreamProducer,
   type StreamSource,
-} from '../../lib/server/server-stream.js';
+} from '../../lib/protocol/stream-producer.js';
 import { deferred } from '../support/deferred.js';
 import { settle } from '../support/virtual-time.js';
 
@@ -75,7 +75,7 @@ function harness(
       end();
     },
   };
-  const stream = new ServerStream(credit, maxBacklog, output);
+  const stream = new StreamProducer(credit, maxBacklog, output);
   return {
     stream,
     out,
@@ -118,8 +118,8 @@ function watched<T>(source: Observable<T>) {
   return { source: source.pipe(finalize(() => state.finalized++)), state };
 }
 
-describe('ServerStream', () => {
-  it('ServerStream - sends no more frames than the credit it was given', () => {
+describe('StreamProducer', () => {
+  it('StreamProducer - sends no more frames than the credit it was given', () => {
     const s = harness(3);
     const values = new Subject<number>();
     s.start(values);
@@ -127,7 +127,7 @@ describe('ServerStream', () => {
     expect(s.frames()).toEqual([0, 1, 2]);
   });
 
-  it('ServerStream - a grant releases the queued values in order, then later values go at once', () => {
+  it('StreamProducer - a grant releases the queued values in order, then later values go at once', () => {
     const s = harness(2);
     const values = new Subject<number>();
     s.start(values);
@@ -145,7 +145,7 @@ describe('ServerStream', () => {
     expect(s.frames()).toHaveLength(9);
   });
 
-  it('ServerStream - completion waits for the queued values to be sent', () => {
+  it('StreamProducer - completion waits for the queued values to be sent', () => {
     const s = harness(1);
     s.start(of('a', 'b', 'c'));
     expect(s.out).toEqual([{ kind: 'frame', value: 'a' }]);
@@ -163,7 +163,7 @@ describe('ServerStream', () => {
     ]);
   });
 
-  it("ServerStream - the source's error waits for the queued values, then fails the stream with it", () => {
+  it("StreamProducer - the source's error waits for the queued values, then fails the stream with it", () => {
     const s = harness(0);
     const values = new Subject<string>();
     s.start(values);
@@ -182,7 +182,7 @@ describe('ServerStream', () => {
     ]);
   });
 
-  it('ServerStream - an Observable past maxBacklog fails the stream with RESOURCE_EXHAUSTED and is unsubscribed', () => {
+  it('StreamProducer - an Observable past maxBacklog fails the stream with RESOURCE_EXHAUSTED and is unsubscribed', () => {
     const s = harness(1, 2);
     const values = new Subject<number>();
     const { source, state } = watched(values);
@@ -207,7 +207,7 @@ describe('ServerStream', () => {
     expect(s.frames()).toEqual([0]);
   });
 
-  it('ServerStream - a synchronous Observable past maxBacklog ends the stream once, and nothing follows the end', () => {
+  it('StreamProducer - a synchronous Observable past maxBacklog ends the stream once, and nothing follows the end', () => {
     const s = harness(0, 2);
     const { source, state } = watched(range(0, 100));
     s.start(source);
@@ -217,7 +217,7 @@ describe('ServerStream', () => {
     expect(s.out).toHaveLength(1);
   });
 
-  it('ServerStream - a maxBacklog of 0 allows no value ahead of the credit', () => {
+  it('StreamProducer - a maxBacklog of 0 allows no value ahead of the credit', () => {
     const s = harness(1, 0);
     const values = new Subject<number>();
     s.start(values);
@@ -228,7 +228,7 @@ describe('ServerStream', () => {
     expect(s.ends()).toEqual([expect.objectContaining({ kind: 'fail', code: 'RESOURCE_EXHAUSTED' })]);
   });
 
-  it('ServerStream - a grant taking the credit past 2^31-1 returns why and fails the stream with INVALID_ARGUMENT', () => {
+  it('StreamProducer - a grant taking the credit past 2^31-1 returns why and fails the stream with INVALID_ARGUMENT', () => {
     const s = harness(MAX_STREAM_CREDIT - 10);
     const values = new Subject<number>();
     const { source, state } = watched(values);
@@ -245,7 +245,7 @@ describe('ServerStream', () => {
     expect(s.frames()).toEqual([]);
   });
 
-  it('ServerStream - an overflowing grant on an async iterable stops it: return() is called, no more next()', async () => {
+  it('StreamProducer - an overflowing grant on an async iterable stops it: return() is called, no more next()', async () => {
     const s = harness(MAX_STREAM_CREDIT);
     const { iterable, calls } = countingIterable();
     s.start(iterable);
@@ -258,7 +258,7 @@ describe('ServerStream', () => {
     expect(s.ends()).toEqual([expect.objectContaining({ kind: 'fail', code: 'INVALID_ARGUMENT' })]);
   });
 
-  it('ServerStream - an async iterable is pulled only as credit allows: one next() per value granted, one value ahead', async () => {
+  it('StreamProducer - an async iterable is pulled only as credit allows: one next() per value granted, one value ahead', async () => {
     const s = harness(2);
     const { iterable, calls } = countingIterable();
     s.start(iterable);
@@ -281,7 +281,7 @@ describe('ServerStream', () => {
     expect(s.ends()).toEqual([]);
   });
 
-  it('ServerStream - with no first credit an async iterable sends nothing until a grant, and is pulled one value ahead', async () => {
+  it('StreamProducer - with no first credit an async iterable sends nothing until a grant, and is pulled one value ahead', async () => {
     const s = harness(0);
     const { iterable, calls } = countingIterable(3);
     s.start(iterable);
@@ -300,7 +300,7 @@ describe('ServerStream', () => {
     ]);
   });
 
-  it("ServerStream - an async iterable's rejection fails the stream after the values it gave; one that throws in next() too", async () => {
+  it("StreamProducer - an async iterable's rejection fails the stream after the values it gave; one that throws in next() too", async () => {
     const boom = new Error('boom');
     async function* failing() {
       yield 1;
@@ -336,7 +336,7 @@ describe('ServerStream', () => {
     expect(u.out).toEqual([{ kind: 'fail', error: boom, code: undefined }]);
   });
 
-  it('ServerStream - stopping it calls the iterator’s return() once and pulls no more', async () => {
+  it('StreamProducer - stopping it calls the iterator’s return() once and pulls no more', async () => {
     const s = harness(1);
     const { iterable, calls } = countingIterable();
     const subscription = s.start(iterable);
@@ -353,7 +353,7 @@ describe('ServerStream', () => {
     expect(s.out).toEqual([{ kind: 'frame', value: 0 }]);
   });
 
-  it('ServerStream - stopping it runs an async generator’s finally; stopping an Observable unsubscribes it', async () => {
+  it('StreamProducer - stopping it runs an async generator’s finally; stopping an Observable unsubscribes it', async () => {
     const seen: string[] = [];
     async function* generator() {
       try {
@@ -379,7 +379,65 @@ describe('ServerStream', () => {
     expect(t.out).toEqual([]);
   });
 
-  it('ServerStream - frames leave in the order of the values when some are encoded as promises', async () => {
+  it('StreamProducer - stop() unsubscribes an Observable source and drops its queue: nothing is sent after, not even an end', () => {
+    const s = harness(1);
+    const values = new Subject<number>();
+    const { source, state } = watched(values);
+    const subscription = s.start(source);
+    values.next(0);
+    values.next(1);
+    values.next(2);
+    s.stream.stop();
+    expect(state.finalized).toBe(1);
+    expect(values.observed).toBe(false);
+    expect(s.stream.grant(5)).toBeUndefined();
+    expect(s.out).toEqual([{ kind: 'frame', value: 0 }]);
+    // Stopping again, or unsubscribing what start returned, changes nothing.
+    s.stream.stop();
+    subscription.unsubscribe();
+    expect(state.finalized).toBe(1);
+    expect(s.out).toEqual([{ kind: 'frame', value: 0 }]);
+  });
+
+  it('StreamProducer - stop() on an async iterable calls return() once and pulls no more; its end is not sent', async () => {
+    const s = harness(1);
+    const { iterable, calls } = countingIterable(5);
+    const subscription = s.start(iterable);
+    await settle();
+    expect(calls.next).toBe(2);
+    s.stream.stop();
+    s.stream.stop();
+    expect(calls.return).toBe(1);
+    s.stream.grant(10);
+    await settle();
+    expect(calls.next).toBe(2);
+    subscription.unsubscribe();
+    expect(calls.return).toBe(1);
+    expect(s.out).toEqual([{ kind: 'frame', value: 0 }]);
+  });
+
+  it('StreamProducer - stop() while a frame is being compressed: that frame and the end are not sent', async () => {
+    const late = deferred<Message>();
+    const s = harness(10, 10, (value) => (value === 1 ? late.promise : aFrame()));
+    s.start(of(0, 1, 2));
+    expect(s.out).toEqual([{ kind: 'frame', value: 0 }]);
+    s.stream.stop();
+    late.resolve(aFrame());
+    await settle();
+    expect(s.out).toEqual([{ kind: 'frame', value: 0 }]);
+  });
+
+  it('StreamProducer - stop() before start: the source is let go at once and nothing is sent', () => {
+    const s = harness(5);
+    s.stream.stop();
+    const values = new Subject<number>();
+    s.start(values);
+    expect(values.observed).toBe(false);
+    values.next(1);
+    expect(s.out).toEqual([]);
+  });
+
+  it('StreamProducer - frames leave in the order of the values when some are encoded as promises', async () => {
     const pending = new Map([
       [1, deferred<Message>()],
       [3, deferred<Message>()],
@@ -402,7 +460,7 @@ describe('ServerStream', () => {
     ]);
   });
 
-  it('ServerStream - a value that does not encode fails the stream, and no later value follows the error', async () => {
+  it('StreamProducer - a value that does not encode fails the stream, and no later value follows the error', async () => {
     const cannot = new Error('cannot encode');
     const s = harness(10, 10, (value) => {
       if (value === 'bad') throw cannot;
@@ -438,7 +496,7 @@ describe('ServerStream', () => {
       expect(isStreamSource(value)).toBe(false);
   });
 
-  it('ServerStream - property: frames never outrun the credit granted, come in emission order, and the backlog is kept', () => {
+  it('StreamProducer - property: frames never outrun the credit granted, come in emission order, and the backlog is kept', () => {
     const step = fc.oneof(
       fc.record({ grant: fc.integer({ min: 1, max: 5 }) }),
       fc.constant({ emit: true as const }),

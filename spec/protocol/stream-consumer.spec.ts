@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ClientStream, type ClientStreamHooks } from '../../lib/client/client-stream.js';
 import type { Reply } from '../../lib/client/connection.js';
 import { CodecError, ProtocolError, type RpcError, ServiceError } from '../../lib/errors/index.js';
 import { MAX_STREAM_CREDIT, MetadataKey, StreamSignal } from '../../lib/protocol/constants.js';
 import { EMPTY_PAYLOAD, type Message } from '../../lib/protocol/message.js';
+import { StreamConsumer, type StreamConsumerHooks } from '../../lib/protocol/stream-consumer.js';
 import { deferred } from '../support/deferred.js';
 import { settle } from '../support/virtual-time.js';
 
@@ -57,7 +57,7 @@ function harness(
   decodeAs: (frame: Message) => Decoded | Promise<Decoded> | undefined = () => undefined,
 ) {
   const events: Event[] = [];
-  const hooks: ClientStreamHooks = {
+  const hooks: StreamConsumerHooks = {
     decode: (message) => {
       const own = decodeAs(message);
       if (own !== undefined) return own;
@@ -74,7 +74,7 @@ function harness(
     complete: () => events.push({ kind: 'complete' }),
     error: (error) => events.push({ kind: 'error', error }),
   };
-  const stream = new ClientStream(hooks, window, firstCredit);
+  const stream = new StreamConsumer(hooks, window, firstCredit);
   return {
     stream,
     events,
@@ -83,8 +83,8 @@ function harness(
   };
 }
 
-describe('ClientStream', () => {
-  it('ClientStream - window: each half window delivered (ceil(window/2)) is granted again', () => {
+describe('StreamConsumer', () => {
+  it('StreamConsumer - window: each half window delivered (ceil(window/2)) is granted again', () => {
     for (const [window, half] of [
       [4, 2],
       [5, 3],
@@ -104,7 +104,7 @@ describe('ClientStream', () => {
     }
   });
 
-  it('ClientStream - window: the server may run a whole window ahead, never more', async () => {
+  it('StreamConsumer - window: the server may run a whole window ahead, never more', async () => {
     // Values whose decode has not finished are not delivered, so no credit comes back for them.
     const held = deferred<Decoded>();
     const s = harness(4, 4, () => held.promise);
@@ -122,7 +122,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - a value past the credit fails the stream with a ProtocolError and cancels it; later frames are ignored', () => {
+  it('StreamConsumer - a value past the credit fails the stream with a ProtocolError and cancels it; later frames are ignored', () => {
     const s = harness(0, 2);
     s.stream.receive(next('a'));
     s.stream.receive(next('b'));
@@ -140,7 +140,7 @@ describe('ClientStream', () => {
     expect(error.message).toMatch(/past the credit/);
   });
 
-  it('ClientStream - an unmarked reply is one value, then completion; it leaves without a cancel', () => {
+  it('StreamConsumer - an unmarked reply is one value, then completion; it leaves without a cancel', () => {
     const s = harness(8);
     s.stream.receive(frame({ data: { answer: 42 } }));
     s.stream.receive(next('late'));
@@ -151,7 +151,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - the complete frame ends the stream after the values; it leaves without a cancel', () => {
+  it('StreamConsumer - the complete frame ends the stream after the values; it leaves without a cancel', () => {
     const s = harness(8);
     s.stream.receive(next(1));
     s.stream.receive(next(2));
@@ -165,7 +165,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - an error frame fails the stream after the values before it, with no cancel', () => {
+  it('StreamConsumer - an error frame fails the stream after the values before it, with no cancel', () => {
     const s = harness(8);
     s.stream.receive(next(1));
     s.stream.receive(failure());
@@ -178,7 +178,7 @@ describe('ClientStream', () => {
     expect(s.of('error')[0]?.error.message).toMatch(/the handler failed/);
   });
 
-  it('ClientStream - a frame the decoder marked invalid fails the stream', () => {
+  it('StreamConsumer - a frame the decoder marked invalid fails the stream', () => {
     const s = harness(8);
     const invalid = new ProtocolError('too much metadata', { field: 'metadata' });
     s.stream.receive(frame({ signal: StreamSignal.Next, data: 1, invalid }));
@@ -188,7 +188,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - a value that does not decode fails the stream and cancels it', () => {
+  it('StreamConsumer - a value that does not decode fails the stream and cancels it', () => {
     const bad = new CodecError('cannot decode');
     const s = harness(8, 8, (message) => (Buffer.from(message.payload).toString() === '2' ? bad : undefined));
     s.stream.receive(next(1));
@@ -201,7 +201,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - values decoded as promises are delivered in the order of their frames, and the end after them', async () => {
+  it('StreamConsumer - values decoded as promises are delivered in the order of their frames, and the end after them', async () => {
     const pending = new Map([
       ['0', deferred<Decoded>()],
       ['2', deferred<Decoded>()],
@@ -228,7 +228,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - a value decoded as a promise that fails ends the stream there, though its complete frame came meanwhile', async () => {
+  it('StreamConsumer - a value decoded as a promise that fails ends the stream there, though its complete frame came meanwhile', async () => {
     const held = deferred<Decoded>();
     const bad = new CodecError('cannot decode');
     const s = harness(8, 8, (message) =>
@@ -247,7 +247,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - a value decoded as a promise that fails ends the stream there: the values after it are not delivered', async () => {
+  it('StreamConsumer - a value decoded as a promise that fails ends the stream there: the values after it are not delivered', async () => {
     const held = deferred<Decoded>();
     const bad = new CodecError('cannot decode');
     const s = harness(8, 8, (message) =>
@@ -264,7 +264,7 @@ describe('ClientStream', () => {
     ]);
   });
 
-  it('ClientStream - demand mode: no credit is granted by itself; each grant is passed on', () => {
+  it('StreamConsumer - demand mode: no credit is granted by itself; each grant is passed on', () => {
     const s = harness(0, 2);
     s.stream.receive(next(1));
     s.stream.receive(next(2));
@@ -278,7 +278,7 @@ describe('ClientStream', () => {
     expect(s.of('error')).toEqual([{ kind: 'error', error: expect.any(ProtocolError) }]);
   });
 
-  it('ClientStream - demand mode: a grant of 0, a fraction, NaN or one past 2^31-1 outstanding fails the stream with a RangeError', () => {
+  it('StreamConsumer - demand mode: a grant of 0, a fraction, NaN or one past 2^31-1 outstanding fails the stream with a RangeError', () => {
     for (const [first, credit] of [
       [0, 0],
       [0, 1.5],
@@ -304,7 +304,57 @@ describe('ClientStream', () => {
     expect(full.of('grant')).toEqual([{ kind: 'grant', credit: 1 }]);
   });
 
-  it('ClientStream - a grant after the stream ended is ignored', () => {
+  it('StreamConsumer - cancel() mid-stream: it leaves once with a cancel; later frames and grants do nothing', () => {
+    const s = harness(4);
+    s.stream.receive(next(1));
+    s.stream.cancel();
+    s.stream.cancel();
+    s.stream.receive(next(2));
+    s.stream.receive(complete());
+    expect(s.stream.grant(3)).toBeUndefined();
+    expect(s.events).toEqual([
+      { kind: 'next', data: 1 },
+      { kind: 'leave', cancel: true },
+    ]);
+  });
+
+  it('StreamConsumer - cancel() while values are being decoded: none of them, nor the end, is delivered', async () => {
+    const held = deferred<Decoded>();
+    const s = harness(8, 8, (message) =>
+      Buffer.from(message.payload).toString() === '0' ? held.promise : undefined,
+    );
+    s.stream.receive(next(0));
+    s.stream.receive(next(1));
+    s.stream.receive(complete());
+    // The last frame came: the stream has left already, so the cancel tells no one.
+    expect(s.events).toEqual([{ kind: 'leave', cancel: false }]);
+    s.stream.cancel();
+    held.resolve({ data: 0, metadata: new Map() });
+    await settle();
+    expect(s.events).toEqual([{ kind: 'leave', cancel: false }]);
+  });
+
+  it('StreamConsumer - cancel() before the decode of a failing value: the error is not delivered either', async () => {
+    const held = deferred<Decoded>();
+    const s = harness(8, 8, () => held.promise);
+    s.stream.receive(next(0));
+    s.stream.cancel();
+    held.resolve(new CodecError('cannot decode'));
+    await settle();
+    expect(s.events).toEqual([{ kind: 'leave', cancel: true }]);
+  });
+
+  it('StreamConsumer - cancel() after a value past the credit failed the stream: no second leave', () => {
+    const s = harness(0, 0);
+    s.stream.receive(next(0));
+    s.stream.cancel();
+    expect(s.events).toEqual([
+      { kind: 'leave', cancel: true },
+      { kind: 'error', error: expect.any(ProtocolError) },
+    ]);
+  });
+
+  it('StreamConsumer - a grant after the stream ended is ignored', () => {
     const s = harness(0, 1);
     s.stream.receive(complete());
     expect(s.stream.grant(5)).toBeUndefined();
