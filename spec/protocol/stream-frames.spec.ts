@@ -1,4 +1,4 @@
-import { of } from 'rxjs';
+import { lastValueFrom, type Observable, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFrame,
@@ -9,8 +9,10 @@ import {
   StreamSignal,
 } from '../../lib/protocol/index.js';
 import {
+  cancelMessage,
   creditMessage,
   errorReply,
+  inputMessage,
   readCredit,
   replyMessage,
   requestMessage,
@@ -35,8 +37,8 @@ const hex = (message: Message): string => encodeMessage(message).toString('hex')
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
 describe('stream frames (golden)', () => {
-  it('golden - the fixture holds the six stream frames', () => {
-    expect(vectors).toHaveLength(6);
+  it('golden - the fixture holds the twelve stream frames', () => {
+    expect(vectors).toHaveLength(12);
   });
 
   for (const [index, v] of vectors.entries()) {
@@ -67,6 +69,44 @@ describe('stream frames (golden)', () => {
     expect(hex({ ...failed, metadata: streamMetadata(StreamSignal.Error, failed.metadata) })).toBe(
       vector(4).hex,
     );
+  });
+
+  it('golden - the factories write the fixture bytes of input streams: request, credit, next, complete, error, cancel', () => {
+    const upload = new Map([
+      ['__phobos_stream', '64'],
+      ['__phobos_input', 'stream'],
+    ]);
+    expect(hex(requestMessage(PHOBOS.magic, 4n, 'Files', 'Upload', upload, EMPTY_PAYLOAD, 1))).toBe(
+      vector(6).hex,
+    );
+    expect(hex(creditMessage(PHOBOS.magic, 1n, 4n, 64))).toBe(vector(7).hex);
+    const input = (signal: StreamSignal, payload: Uint8Array, text?: string): string =>
+      hex(inputMessage(PHOBOS, 4n, 'Files', 'Upload', signal, payload, 1, 0, text));
+    expect(input(StreamSignal.Next, text('"chunk"'))).toBe(vector(8).hex);
+    expect(input(StreamSignal.Complete, EMPTY_PAYLOAD)).toBe(vector(9).hex);
+    expect(input(StreamSignal.Error, EMPTY_PAYLOAD, 'disk gone')).toBe(vector(10).hex);
+    expect(hex(cancelMessage(PHOBOS.magic, 2n, 4n))).toBe(vector(11).hex);
+  });
+
+  it('golden - a server of ours grants the fixture credit to an input stream, then answers its values', async () => {
+    const server = new Server({ logger: silentLogger });
+    server.register('Files', {
+      Upload: (chunks: Observable<string>) => lastValueFrom(chunks.pipe(toArray())),
+    });
+    const address = await server.listen('tcp@127.0.0.1:0');
+    const peer = await rawClient(address);
+    try {
+      peer.send(fromHex(vector(6).hex));
+      expect(hex(await peer.frame(0))).toBe(vector(7).hex);
+      peer.send(fromHex(vector(8).hex));
+      peer.send(fromHex(vector(9).hex));
+      const reply = await peer.frame(1);
+      expect(reply.seq).toBe(4n);
+      expect(Buffer.from(reply.payload).toString()).toBe('["chunk"]');
+    } finally {
+      await peer.close();
+      await server.shutdown({ graceMs: 0 });
+    }
   });
 
   it('golden - readCredit and streamCreditOf read the fixture frames', () => {
