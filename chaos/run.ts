@@ -21,6 +21,7 @@ import { metricsEndpoint } from './scenarios/metrics-endpoint.js';
 import { partialFrames } from './scenarios/partial-frames.js';
 import { pushNoRead } from './scenarios/push-no-read.js';
 import { slowloris } from './scenarios/slowloris.js';
+import { streamAttacks } from './scenarios/stream-attacks.js';
 import { wedge } from './scenarios/wedge.js';
 import { xclientFailover } from './scenarios/xclient-failover.js';
 import { runScenario, type Scenario } from './support/scenario.js';
@@ -42,6 +43,7 @@ const SCENARIOS: readonly Scenario[] = [
   inheritedMethods,
   xclientFailover,
   connFlood,
+  streamAttacks,
   gateway,
   gatewayStreams,
   metricsEndpoint,

@@ -72,6 +72,85 @@ export function cancel(seq: bigint, ownSeq = 1n): Buffer {
   });
 }
 
+/**
+ * A stream request: a call of `Service.Method` with `args` whose `__phobos_stream` asks for a
+ * stream of replies, `firstCredit` values to begin with.
+ */
+export function streamCall(
+  servicePath: string,
+  serviceMethod: string,
+  args: unknown,
+  seq: bigint,
+  firstCredit: number,
+): Buffer {
+  return call(
+    servicePath,
+    serviceMethod,
+    args,
+    seq,
+    new Map([[protocol.MetadataKey.Stream, String(firstCredit)]]),
+  );
+}
+
+/**
+ * A credit notice granting `count` more values of the stream of call `stream`: a oneway request
+ * of its own `ownSeq` to `__phobos__`.`credit`, its 12-byte payload the stream's seq (uint64 BE)
+ * and the credit (uint32 BE). `payloadBytes` below 12 cuts the payload short (a notice that does
+ * not read).
+ */
+export function credit(stream: bigint, count: number, ownSeq = 1n, payloadBytes = 12): Buffer {
+  const payload = Buffer.alloc(12);
+  payload.writeBigUInt64BE(stream);
+  payload.writeUInt32BE(count >>> 0, 8);
+  return frame({
+    oneway: true,
+    seq: ownSeq,
+    servicePath: protocol.CANCEL_SERVICE_PATH,
+    serviceMethod: protocol.CREDIT_METHOD,
+    serializeType: RAW,
+    payload: payload.subarray(0, payloadBytes),
+  });
+}
+
+/**
+ * An input stream request: a call of `Service.Method` whose arguments come as a stream
+ * (`__phobos_input: stream`, an empty payload), asking for a stream of replies with
+ * `firstCredit` values to begin with.
+ */
+export function inputStreamCall(
+  servicePath: string,
+  serviceMethod: string,
+  seq: bigint,
+  firstCredit: number,
+): Buffer {
+  return frame({
+    servicePath,
+    serviceMethod,
+    seq,
+    metadata: new Map([
+      [protocol.MetadataKey.StreamInput, 'stream'],
+      [protocol.MetadataKey.Stream, String(firstCredit)],
+    ]),
+    payload: Buffer.alloc(0),
+  });
+}
+
+/**
+ * One value of a caller's input stream (`value` as JSON), or its end (`value` undefined): a
+ * oneway request with the call's seq, service and method, marked `next` or `complete`.
+ */
+export function inputFrame(servicePath: string, serviceMethod: string, seq: bigint, value?: unknown): Buffer {
+  const signal = value === undefined ? protocol.StreamSignal.Complete : protocol.StreamSignal.Next;
+  return frame({
+    oneway: true,
+    servicePath,
+    serviceMethod,
+    seq,
+    metadata: new Map([[protocol.MetadataKey.Stream, signal]]),
+    payload: value === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(value)),
+  });
+}
+
 /** The 16-byte prefix of a frame (magic, version, flags, serialize type, seq, body length). */
 export function prefix(
   bodyBytes: number,

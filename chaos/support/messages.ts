@@ -8,6 +8,11 @@ export interface ServerConfig {
   readonly auth?: string;
   /** Where to listen. Default `tcp@127.0.0.1:0`. */
   readonly address?: string;
+  /**
+   * Count the server's `protocol-error` events by reason (`protocolErrors` in its stats). Off by
+   * default: it subscribes to `server.events$`, which makes every call emit events.
+   */
+  readonly countProtocolErrors?: boolean;
 }
 
 /** A server child's figures, answered to a `stats` request. */
@@ -36,6 +41,8 @@ export interface ServerStats {
   readonly streamsStarted: number;
   readonly streamsEnded: number;
   readonly streamValues: number;
+  /** `protocol-error` events by reason (`bad-stream`, `malformed`...), on a server that counts them. */
+  readonly protocolErrors?: Readonly<Record<string, number>>;
 }
 
 /** Parent to a child process that serves (a server, a gateway). */

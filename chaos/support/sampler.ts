@@ -25,7 +25,7 @@ export interface Sampler {
   readonly maxConnections: number;
   /** The latest sample. */
   readonly last: ServerStats | undefined;
-  /** Aborts when RSS passes the limit or the server process ends. */
+  /** Aborts when RSS passes the limit, the server process ends or it stops answering stats. */
   readonly overLimit: AbortSignal;
   /**
    * Resolves with the time (performance.now()) of the first sample, from now on, that satisfies
@@ -65,7 +65,9 @@ export function sampleServer(server: ServerChild, options: SamplerOptions): Samp
     while (!stopping.signal.aborted && !server.ended) {
       try {
         last = await server.stats();
-      } catch {
+      } catch (error) {
+        // Gone (already aborted by its exit), or alive and not answering: stop attacking it.
+        if (!over.signal.aborted) over.abort(error);
         return;
       }
       const at = performance.now();

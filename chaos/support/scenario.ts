@@ -134,13 +134,17 @@ function sharedChecks(
     `p99 ${Math.round(good.p99Ms)} ms${good.errors[0] ? ` (${quote(good.errors[0], 100)})` : ''}`;
   return [
     check(
-      server.ended === undefined,
-      server.ended === undefined ? 'server alive' : `server DIED (${server.ended})`,
+      server.ended === undefined && end !== undefined,
+      server.ended !== undefined
+        ? `server DIED (${server.ended})`
+        : end === undefined
+          ? 'server alive but STUCK (it answers no stats: its event loop is blocked)'
+          : 'server alive',
     ),
     check(good.calls > 0 && good.failed === 0 && good.maxMs < GOOD_CLIENT_MAX_MS, goodText),
     check(
       rssGrowth <= RSS_LIMIT_BYTES,
-      `RSS +${mib(rssGrowth)} peak (limit ${RSS_LIMIT_BYTES / MiB})${sampler.overLimit.aborted && !server.ended ? ', attack cut short at the limit' : ''}`,
+      `RSS +${mib(rssGrowth)} peak (limit ${RSS_LIMIT_BYTES / MiB})${sampler.overLimit.aborted && !server.ended ? `, attack cut short: ${errorText(sampler.overLimit.reason)}` : ''}`,
     ),
     check(end !== undefined && end.fds === idle.fds, `fds ${idle.fds} -> ${end?.fds ?? 'n/a'}`),
     check(

@@ -6,13 +6,21 @@ import { fileURLToPath } from 'node:url';
 import type { FromChild, ServerConfig, ServerStats, ToChild } from './messages.js';
 
 const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
+/**
+ * How long a child may take to answer `stats`: past it, its event loop is taken as blocked (a
+ * stuck child would otherwise hang the scenario that waits on it).
+ */
+export const STATS_TIMEOUT_MS = 10_000;
 
 /** A child process that serves (a server, a gateway), as its parent sees it. */
 export interface ServingChild<Stats> {
   /** Where it listens: a phobos address, or a gateway's URL. */
   readonly address: string;
   readonly process: ChildProcess;
-  /** Its figures; with `gc`, the live heap after a full GC. Rejects once the process is gone. */
+  /**
+   * Its figures; with `gc`, the live heap after a full GC. Rejects once the process is gone, or
+   * when it has not answered within {@link STATS_TIMEOUT_MS}.
+   */
   stats(options?: { readonly gc?: boolean }): Promise<Stats>;
   /** How the process ended (`exit 70: TypeError...`, `signal SIGKILL`), or undefined while it runs. */
   readonly ended: string | undefined;
@@ -88,7 +96,24 @@ export async function forkServingChild<Stats>(
       nextId += 1;
       const id = nextId;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(
+            new Error(
+              `${label} did not answer stats within ${STATS_TIMEOUT_MS / 1_000} s (its event loop is blocked)`,
+            ),
+          );
+        }, STATS_TIMEOUT_MS);
+        pending.set(id, {
+          resolve: (stats) => {
+            clearTimeout(timer);
+            resolve(stats);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
         tell({ type: 'stats', id, gc: options.gc ?? false });
       });
     },

@@ -68,6 +68,13 @@ if (config.auth !== undefined) {
   options.authorize = (token: string | undefined) => token === expected;
 }
 const server = new phobos.Server(options as ServerOptions);
+const protocolErrors: Record<string, number> = {};
+if (config.countProtocolErrors) {
+  server.events$.subscribe((event) => {
+    if (event.type === 'protocol-error')
+      protocolErrors[event.reason] = (protocolErrors[event.reason] ?? 0) + 1;
+  });
+}
 
 server.register('Echo', {
   Say(args: unknown, ctx: CallContext) {
@@ -176,6 +183,7 @@ function stats(gc: boolean): ServerStats {
     heapBytes: process.memoryUsage().heapUsed,
     connections: server.connectionCount,
     ...counters,
+    protocolErrors: { ...protocolErrors },
   };
 }
 

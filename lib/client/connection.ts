@@ -612,7 +612,11 @@ export class Connection {
           return frame(StreamSignal.Next, encoded.payload, encoded.compressType);
         return encoded.then(({ payload, compressType }) => frame(StreamSignal.Next, payload, compressType));
       },
-      send: sendIfOpen,
+      // The server's credit bounds what the input sends; the socket's own buffer takes it.
+      send: (message) => {
+        sendIfOpen(message);
+        return true;
+      },
       complete: () => sendIfOpen(frame(StreamSignal.Complete, EMPTY_PAYLOAD)),
       fail: (error, code) => {
         if (code === undefined) {

@@ -6,8 +6,11 @@ import type { Message } from './message.js';
 export interface StreamOutput {
   /** The `next` frame of one value; a promise when it is compressed off the event loop. Throws when the value does not encode. */
   next(value: unknown): Message | Promise<Message>;
-  /** Sends a frame (a `next` one). */
-  send(frame: Message): void;
+  /**
+   * Sends a frame (a `next` one). Returns false when the transport takes no more for now: the
+   * producer then holds its values (an iterator is not pulled) until {@link StreamProducer.resume}.
+   */
+  send(frame: Message): boolean | undefined;
   /** Ends the call with the `complete` frame. */
   complete(): void;
   /** Ends the call with an error frame for `error`; `code` when the server itself ends it. */
@@ -54,6 +57,8 @@ export class StreamProducer {
   /** The subscription to an Observable source. */
   private source: Subscription | undefined = undefined;
   private pulling = false;
+  /** The transport takes no more for now: nothing is sent or pulled until `resume()`. */
+  private blocked = false;
   /** Frames being compressed: later frames wait for them, so the order holds. */
   private encoding = 0;
   private tail: Promise<void> = Promise.resolve();
@@ -106,18 +111,30 @@ export class StreamProducer {
       return why;
     }
     this.credit += credit;
-    while (this.credit > 0 && this.queue.length > 0 && !this.stopped) {
+    this.flush();
+    return undefined;
+  }
+
+  /** The transport takes frames again: what waited is sent, the iterator pulled. */
+  resume(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.flush();
+  }
+
+  /** Sends what waits in the queue while credit and the transport allow; then ends or pulls. */
+  private flush(): void {
+    while (this.credit > 0 && this.queue.length > 0 && !this.stopped && !this.blocked) {
       this.credit--;
       this.send(this.queue.shift());
     }
     if (this.queue.length === 0 && this.ending) this.finish(this.ending);
     else if (this.iterator) this.pull();
-    return undefined;
   }
 
   private push(value: unknown): void {
     if (this.stopped) return;
-    if (this.credit > 0 && this.queue.length === 0) {
+    if (this.credit > 0 && this.queue.length === 0 && !this.blocked) {
       this.credit--;
       this.send(value);
       return;
@@ -147,7 +164,7 @@ export class StreamProducer {
    */
   private pull(): void {
     const iterator = this.iterator;
-    if (iterator === undefined || this.pulling || this.stopped) return;
+    if (iterator === undefined || this.pulling || this.stopped || this.blocked) return;
     if (this.credit === 0 && this.queue.length > 0) return;
     this.pulling = true;
     const ended = (ending: { readonly error?: unknown; readonly failed: boolean }): void => {
@@ -155,7 +172,12 @@ export class StreamProducer {
       this.iterator = undefined;
       this.end(ending);
     };
+    let pulled = 0;
     const step = (): void => {
+      if (this.stopped) {
+        this.pulling = false;
+        return;
+      }
       let next: Promise<IteratorResult<unknown>>;
       try {
         next = Promise.resolve(iterator.next());
@@ -170,12 +192,18 @@ export class StreamProducer {
             ended({ failed: false });
             return;
           }
-          if (this.credit > 0 && this.queue.length === 0) {
+          if (this.credit > 0 && this.queue.length === 0 && !this.blocked) {
             this.credit--;
             this.send(result.value);
           } else this.queue.push(result.value);
-          if (!this.stopped && (this.credit > 0 || this.queue.length === 0)) step();
-          else this.pulling = false;
+          if (this.stopped || this.blocked || (this.credit === 0 && this.queue.length > 0)) {
+            this.pulling = false;
+            return;
+          }
+          // An iterator that never waits for I/O would hold the event loop for as long as it has
+          // credit (its steps are all microtasks): every 64 values, the loop turns.
+          if (++pulled % 64 === 0) setImmediate(step);
+          else step();
         },
         (error: unknown) => {
           if (!this.stopped) ended({ error, failed: true });
@@ -195,14 +223,14 @@ export class StreamProducer {
       return;
     }
     if (this.encoding === 0 && !(frame instanceof Promise)) {
-      this.output.send(frame);
+      if (this.output.send(frame) === false) this.blocked = true;
       return;
     }
     this.encoding++;
     this.tail = Promise.all([this.tail, frame]).then(
       ([, ready]) => {
         this.encoding--;
-        if (!this.stopped) this.output.send(ready);
+        if (!this.stopped && this.output.send(ready) === false) this.blocked = true;
       },
       (error: unknown) => {
         this.encoding--;

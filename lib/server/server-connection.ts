@@ -223,6 +223,8 @@ export class ServerConnectionHandler implements ServerConnection {
   private readonly frames: FrameTransport;
   private readonly watchdog: ConnectionWatchdog;
   private readonly inflight = new Map<bigint, InflightCall>();
+  /** Streams holding their values until the socket drains. */
+  private readonly stalledStreams = new Set<StreamProducer>();
   /** Credit granted to calls that asked for a stream before it started, by seq. */
   private readonly earlyCredit = new Map<bigint, number>();
   private readonly backlog: Message[] = [];
@@ -979,7 +981,13 @@ export class ServerConnectionHandler implements ServerConnection {
             replyType,
             streamMetadata(StreamSignal.Next, ctx.replyMetadata),
           ),
-        send: (frame) => this.send(frame),
+        send: (frame) => {
+          this.send(frame);
+          if (this.frames.writable) return true;
+          // The socket takes no more for now: the stream holds its values until it drains.
+          this.stalledStreams.add(stream);
+          return false;
+        },
         complete: () =>
           this.finish(
             seq,
@@ -1088,6 +1096,11 @@ export class ServerConnectionHandler implements ServerConnection {
 
   private onDrain(): void {
     this.progressAt = this.options.scheduler.now();
+    if (this.stalledStreams.size > 0) {
+      const stalled = [...this.stalledStreams];
+      this.stalledStreams.clear();
+      for (const stream of stalled) stream.resume();
+    }
     const echo = this.heldEcho;
     this.heldEcho = undefined;
     if (echo) this.send(echo);

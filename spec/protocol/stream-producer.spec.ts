@@ -48,6 +48,8 @@ function harness(
 ) {
   const out: Output[] = [];
   const values = new Map<Message, unknown>();
+  /** Whether the fake transport takes more frames: `send` returns it. */
+  const writable = { open: true };
   let subscription: Subscription | undefined;
   let ended = false;
   const end = (): void => {
@@ -65,7 +67,10 @@ function harness(
       values.set(frame, value);
       return frame;
     },
-    send: (frame) => out.push({ kind: 'frame', value: values.get(frame) }),
+    send: (frame) => {
+      out.push({ kind: 'frame', value: values.get(frame) });
+      return writable.open;
+    },
     complete: () => {
       out.push({ kind: 'complete' });
       end();
@@ -79,6 +84,7 @@ function harness(
   return {
     stream,
     out,
+    writable,
     /** The values sent so far. */
     frames: (): unknown[] => out.flatMap((o) => (o.kind === 'frame' ? [o.value] : [])),
     /** What ended the stream, if anything did. */
@@ -540,5 +546,45 @@ describe('StreamProducer', () => {
         },
       ),
     );
+  });
+  it('StreamProducer - a transport that takes no more holds the values (queued, not pulled) until resume()', async () => {
+    const s = harness(10);
+    const values = new Subject<number>();
+    s.start(values);
+    values.next(0);
+    s.writable.open = false;
+    values.next(1); // sent: the transport said no after it
+    values.next(2);
+    values.next(3);
+    expect(s.frames()).toEqual([0, 1]);
+    s.writable.open = true;
+    s.stream.resume();
+    expect(s.frames()).toEqual([0, 1, 2, 3]);
+
+    const t = harness(10);
+    const { iterable, calls } = countingIterable();
+    t.writable.open = false;
+    t.start(iterable);
+    await settle();
+    // One value sent (the transport said no after it), none pulled since.
+    expect(t.frames()).toEqual([0]);
+    expect(calls.next).toBe(1);
+    t.writable.open = true;
+    t.stream.resume();
+    await settle();
+    expect(t.frames()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('StreamProducer - an async iterable that never waits lets the event loop turn while it has credit', async () => {
+    const s = harness(10_000);
+    const { iterable } = countingIterable();
+    let sentWhenTheLoopTurned: number | undefined;
+    setImmediate(() => {
+      sentWhenTheLoopTurned = s.frames().length;
+    });
+    s.start(iterable);
+    while (s.frames().length < 10_000) await new Promise((resolve) => setImmediate(resolve));
+    expect(sentWhenTheLoopTurned).toBeDefined();
+    expect(sentWhenTheLoopTurned).toBeLessThan(10_000);
   });
 });
