@@ -47,7 +47,7 @@ import {
   requestMessage,
 } from '../protocol/messages.js';
 import { decodeInflated, decodePayload, encodePayload } from '../protocol/payload.js';
-import { StreamConsumer } from '../protocol/stream-consumer.js';
+import { badDemand, StreamConsumer } from '../protocol/stream-consumer.js';
 import { isStreamSource, StreamProducer } from '../protocol/stream-producer.js';
 import type { Endpoint, FrameTransport } from '../transport/transport.js';
 import { booleanOption, describeValue, integerOption, optionsObject, toMetadata } from '../util/validate.js';
@@ -426,12 +426,9 @@ export class Connection {
               stream.grant(credit);
               return;
             }
-            if (!Number.isInteger(credit) || credit < 1 || first + credit > MAX_STREAM_CREDIT) {
-              subscriber.error(
-                new RangeError(
-                  `a stream's demand must be a positive integer keeping the credit within ${MAX_STREAM_CREDIT}, got ${credit}`,
-                ),
-              );
+            const error = badDemand(credit, first);
+            if (error !== undefined) {
+              subscriber.error(error);
               return;
             }
             first += credit;

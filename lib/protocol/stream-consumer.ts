@@ -98,10 +98,8 @@ export class StreamConsumer {
    */
   grant(credit: number): Error | undefined {
     if (this.over) return undefined;
-    if (!Number.isInteger(credit) || credit < 1 || this.outstanding + credit > MAX_STREAM_CREDIT) {
-      const error = new RangeError(
-        `a stream's demand must be a positive integer keeping the outstanding credit within ${MAX_STREAM_CREDIT}, got ${credit} on top of ${this.outstanding}`,
-      );
+    const error = badDemand(credit, this.outstanding);
+    if (error !== undefined) {
       this.fail(error);
       return error;
     }
@@ -193,4 +191,15 @@ export class StreamConsumer {
     if (this.decoding === 0) task();
     else this.tail = this.tail.then(task);
   }
+}
+
+/**
+ * Why `credit` cannot be granted on top of `outstanding`: not a positive integer, or the sum past
+ * 2^31-1; `undefined` when it can.
+ */
+export function badDemand(credit: number, outstanding: number): RangeError | undefined {
+  if (Number.isInteger(credit) && credit >= 1 && outstanding + credit <= MAX_STREAM_CREDIT) return undefined;
+  return new RangeError(
+    `a stream's demand must be a positive integer keeping the outstanding credit within ${MAX_STREAM_CREDIT}, got ${credit} on top of ${outstanding}`,
+  );
 }

@@ -375,12 +375,12 @@ export class ServerConnectionHandler implements ServerConnection {
     const serializeType = options.serializeType ?? this.lastSerializeType;
     const codec = this.options.codecs.get(serializeType);
     const payload = encodePayload(data, codec, undefined);
-    this.pushSeq += 1n;
+    const seq = this.controlSeq();
     const metadata = toMetadata('push metadata', options.metadata);
     this.frames.send(
       requestMessage(
         this.dialect.magic,
-        this.pushSeq,
+        seq,
         service,
         method,
         metadata,
