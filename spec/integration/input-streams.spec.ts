@@ -7,7 +7,6 @@ import {
   ProtocolError,
   type ProtocolErrorReason,
   SerializeType,
-  type Server,
   type ServerEvent,
 } from '../../lib/index.js';
 import {
@@ -25,6 +24,7 @@ import { inputMessage, readCredit, requestMessage } from '../../lib/protocol/mes
 import { type Deferred, deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { type RawPeer, rawClient } from '../support/raw-peer.js';
+import { recordEvents } from '../support/server-events.js';
 import { startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -70,14 +70,6 @@ function uploadService() {
     echo: (value: unknown) => value,
   };
   return { probe, service };
-}
-
-/** Every event the server reports from now on. */
-function record(server: Server): ServerEvent[] {
-  const events: ServerEvent[] = [];
-  const subscription = server.events$.subscribe((event) => events.push(event));
-  defer(() => subscription.unsubscribe());
-  return events;
 }
 
 function reasons(events: readonly ServerEvent[]): ProtocolErrorReason[] {
@@ -160,7 +152,7 @@ describe('input streams over loopback TCP', () => {
     const { server, address } = await startServer(defer, (s) => s.register('Upload', service), {
       offloadThresholdBytes: 0,
     });
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     peer.send(inputRequest(7n, 'inspect'));
     const credit = await frameWhere(peer, isCredit);
@@ -189,7 +181,7 @@ describe('input streams over loopback TCP', () => {
   it('input frames for seqs that are not calls reading their input are dropped; the server goes on', async () => {
     const { probe, service } = uploadService();
     const { server, address } = await startServer(defer, (s) => s.register('Upload', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     // No call of that seq; then a plain call in flight whose handler takes no input.
     peer.send(inputValue(99n, 'inspect', 'stray'));
@@ -232,7 +224,7 @@ describe('input streams over loopback TCP', () => {
   it('a raw peer that dies mid-input: the call is aborted (ctx.signal), the handler’s input fails with ConnectionClosedError; no call left in flight', async () => {
     const { probe, service } = uploadService();
     const { server, address } = await startServer(defer, (s) => s.register('Upload', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     peer.send(inputRequest(5n, 'inspect'));
     await frameWhere(peer, isCredit);

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { filter, firstValueFrom, type Observable, toArray } from 'rxjs';
+import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   type CallContext,
@@ -12,6 +12,7 @@ import {
 import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { rawClient, request } from '../support/raw-peer.js';
+import { nextEvent, recordEvents } from '../support/server-events.js';
 import { startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -28,28 +29,8 @@ const echo = {
   },
 };
 
-/** Every event the server reports from now on, kept in order. */
-function record(server: Server): ServerEvent[] {
-  const events: ServerEvent[] = [];
-  const subscription = server.events$.subscribe((event) => events.push(event));
-  defer(() => subscription.unsubscribe());
-  return events;
-}
-
-/** The next event of `type` the server reports. */
-function next<T extends ServerEvent['type']>(
-  server: Server,
-  type: T,
-): Promise<Extract<ServerEvent, { type: T }>> {
-  return firstValueFrom(
-    (server.events$ as Observable<ServerEvent>).pipe(
-      filter((event): event is Extract<ServerEvent, { type: T }> => event.type === type),
-    ),
-  );
-}
-
 async function protocolErrorOf(server: Server, act: () => Promise<unknown>): Promise<ProtocolErrorReason> {
-  const error = next(server, 'protocol-error');
+  const error = nextEvent(server, 'protocol-error');
   await act();
   return (await error).reason;
 }
@@ -57,7 +38,7 @@ async function protocolErrorOf(server: Server, act: () => Promise<unknown>): Pro
 describe('Server.events$', () => {
   it('calls - started and finished with the code, the sizes and whether the name is registered', async () => {
     const { server, address } = await startServer(defer, (s) => s.register('Echo', echo));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const client = startClient(defer, address, { serializeType: SerializeType.JSON });
     await client.call('Echo', 'Say', 'hello');
     await expect(client.call('Echo', 'Fail', {})).rejects.toThrow('the handler failed');
@@ -105,8 +86,8 @@ describe('Server.events$', () => {
     const { server, address } = await startServer(defer, (s) => s.register('Echo', echo));
     const client = startClient(defer, address, { serializeType: SerializeType.JSON });
     const controller = new AbortController();
-    const started = next(server, 'call-started');
-    const cancelled = next(server, 'call-finished');
+    const started = nextEvent(server, 'call-started');
+    const cancelled = nextEvent(server, 'call-finished');
     const call = client.call('Echo', 'Wait', {}, { signal: controller.signal });
     await started;
     controller.abort();
@@ -114,9 +95,9 @@ describe('Server.events$', () => {
     expect((await cancelled).code).toBe('CANCELLED');
 
     const peer = await rawClient(address);
-    const startedRaw = next(server, 'call-started');
-    const cut = next(server, 'call-finished');
-    const closedEvent = next(server, 'connection-closed');
+    const startedRaw = nextEvent(server, 'call-started');
+    const cut = nextEvent(server, 'call-finished');
+    const closedEvent = nextEvent(server, 'connection-closed');
     peer.send(request({ seq: 9n, servicePath: 'Echo', serviceMethod: 'Wait', payload: Buffer.from('{}') }));
     await startedRaw;
     await peer.close();

@@ -1,11 +1,10 @@
-import { concat, filter, finalize, firstValueFrom, NEVER, type Observable, of } from 'rxjs';
+import { concat, finalize, firstValueFrom, NEVER, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   type CallContext,
   ProtocolError,
   type ProtocolErrorReason,
   SerializeType,
-  type Server,
   type ServerEvent,
 } from '../../lib/index.js';
 import { MAX_STREAM_CREDIT, MetadataKey, StreamSignal } from '../../lib/protocol/constants.js';
@@ -14,6 +13,7 @@ import { creditMessage, replyMessage, streamCreditOf, streamMetadata } from '../
 import { deferred } from '../support/deferred.js';
 import { trackHandles } from '../support/handles.js';
 import { type RawPeer, rawClient, replyingServer, request } from '../support/raw-peer.js';
+import { nextEvent, recordEvents } from '../support/server-events.js';
 import { openConnection, startClient, startServer } from '../support/servers.js';
 
 const { defer } = trackHandles();
@@ -45,26 +45,6 @@ function streamingServer() {
     echo: (value: unknown) => value,
   };
   return { probe, service };
-}
-
-/** Every event the server reports from now on. */
-function record(server: Server): ServerEvent[] {
-  const events: ServerEvent[] = [];
-  const subscription = server.events$.subscribe((event) => events.push(event));
-  defer(() => subscription.unsubscribe());
-  return events;
-}
-
-/** The next event of `type` the server reports. */
-function nextEvent<T extends ServerEvent['type']>(
-  server: Server,
-  type: T,
-): Promise<Extract<ServerEvent, { type: T }>> {
-  return firstValueFrom(
-    (server.events$ as Observable<ServerEvent>).pipe(
-      filter((event): event is Extract<ServerEvent, { type: T }> => event.type === type),
-    ),
-  );
 }
 
 function reasons(events: readonly ServerEvent[]): ProtocolErrorReason[] {
@@ -157,7 +137,7 @@ describe('streams over loopback TCP', () => {
   it('credit notices for streams that do not exist are dropped; the connection goes on', async () => {
     const { service } = streamingServer();
     const { server, address } = await startServer(defer, (s) => s.register('Ticker', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     peer.send(creditMessage(0x42, 1n, 999n, 5));
     peer.send(creditMessage(0x42, 2n, 0n, MAX_STREAM_CREDIT));
@@ -172,7 +152,7 @@ describe('streams over loopback TCP', () => {
   it('malformed credit notices are bad-stream protocol errors; the connection and its stream go on', async () => {
     const { probe, service } = streamingServer();
     const { server, address } = await startServer(defer, (s) => s.register('Ticker', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     peer.send(streamRequest(1n, 'count', null, 1));
     expect((await peer.frame(0)).metadata.get(MetadataKey.Stream)).toBe(StreamSignal.Next);
@@ -200,7 +180,7 @@ describe('streams over loopback TCP', () => {
   it('a grant past 2^31-1 outstanding fails the stream with INVALID_ARGUMENT (marked error) and a bad-stream event', async () => {
     const { probe, service } = streamingServer();
     const { server, address } = await startServer(defer, (s) => s.register('Ticker', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     peer.send(streamRequest(1n, 'hang', null, MAX_STREAM_CREDIT));
     // One value sent: MAX - 1 outstanding. 1 more is fine, 2 more is past the limit.
@@ -224,7 +204,7 @@ describe('streams over loopback TCP', () => {
   it('a peer that never grants more than its first credit gets that much; the server goes on serving it', async () => {
     const { probe, service } = streamingServer();
     const { server, address } = await startServer(defer, (s) => s.register('Ticker', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawPeer(address);
     peer.send(streamRequest(1n, 'count', null, 3));
     const frames = [await peer.frame(0), await peer.frame(1), await peer.frame(2)];
@@ -246,7 +226,7 @@ describe('streams over loopback TCP', () => {
   it('a peer that dies mid-stream: the producer is stopped, no call is left in flight, and the server serves the next client', async () => {
     const { probe, service } = streamingServer();
     const { server, address } = await startServer(defer, (s) => s.register('Ticker', service));
-    const events = record(server);
+    const events = recordEvents(server, defer);
     const peer = await rawClient(address);
     peer.send(streamRequest(1n, 'count', null, 4));
     await peer.frame(3);
