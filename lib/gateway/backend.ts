@@ -48,17 +48,7 @@ export interface ForwardCall {
  * };
  * ```
  */
-export interface ForwardStream {
-  /** The service name. */
-  readonly service: string;
-  /** The method name. */
-  readonly method: string;
-  /** The serialize type of `payload` and of every value. */
-  readonly serializeType: number;
-  /** The request payload (uncompressed); `undefined` for none. */
-  readonly payload: Uint8Array | undefined;
-  /** Request metadata. */
-  readonly metadata: ReadonlyMap<string, string>;
+export interface ForwardStream extends Omit<ForwardCall, 'timeoutMs' | 'oneway'> {
   /** Deadline of the whole stream in ms; `0` for none. */
   readonly timeoutMs: number;
   /**
